@@ -1,0 +1,71 @@
+"""Every violation code the harness can emit, with one line each. The README table is generated
+from here (``relaycheck codes --markdown``) and a test keeps the two in step.
+
+Dialect modules add their own ``grammar.<dialect>.*`` codes through their ``CODES`` mapping.
+"""
+
+from __future__ import annotations
+
+CORE_CODES: dict[str, str] = {
+    # transport: the answer could not be read at all
+    "transport.connect": "the gateway could not be reached (connection refused, DNS, TLS)",
+    "transport.timeout": "no answer (or no next byte) within the configured timeout",
+    "transport.truncated": "the connection closed before the body was complete",
+    "transport.utf8": "the body is not valid UTF-8",
+    # HTTP level
+    "status": "the HTTP status differs from the expected one",
+    "content_type": "the Content-Type differs from what the dialect sends for this answer",
+    "body.json": "the body is not JSON (an HTML error page, plain text, an empty body)",
+    "schema": "a body, chunk or event does not match the dialect's JSON Schema",
+    "schema.extra": "a field the official API does not send (listed; fails only with --extras fail)",
+    "error.shape": "an error body not in the dialect's own error shape",
+    "error.in_200": "an error reported inside an HTTP 200 body or stream",
+    "object.kind": "the body is another dialect's object (e.g. a chat.completion from /v1/messages)",
+    "id.prefix": "an id without the official prefix (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
+    "usage": "token usage missing or inconsistent (total != input + output, negative counts)",
+    # SSE framing, common to all dialects
+    "sse.framing": "the byte stream breaks SSE framing (no blank line between events, bad line endings,"
+    " a last event without a blank line)",
+    "sse.json": "an SSE data payload that is not JSON where the dialect sends JSON",
+    "sse.event_name": "the `event:` name differs from the data's `type`, or is missing where the dialect"
+    " sends one",
+    "sse.done": "a `data: [DONE]` missing where the dialect sends one, or present where it does not",
+    "sse.after_end": "bytes or events after the stream's terminator",
+    "sse.not_stream": "stream requested but the answer is not text/event-stream (or vice versa)",
+    # streaming behaviour
+    "stream.buffered": "the stream arrived all at once: the first byte came with the last",
+    "stream.accumulate": "the folded stream differs from the terminal event's own copy",
+    # tools
+    "tool.args": "tool-call arguments that are not JSON or do not match the declared input schema",
+    "tool.as_text": "a tool call written as JSON text in the content instead of a tool call",
+    "tool.missing": "an expected tool call is absent",
+    "tool.name": "a tool call names a tool the request did not declare, or not the expected one",
+    "tool.count": "fewer or more tool calls than expected",
+    "tool.stop_reason": "finish_reason / stop_reason not tool_calls / tool_use although a tool was called",
+    # case expectations (JSON-path matchers)
+    "expect.equals": "a value differs from the expected one",
+    "expect.contains": "a value does not contain the expected item or substring",
+    "expect.regex": "a value does not match the expected pattern",
+    "expect.one_of": "a value is none of the allowed ones",
+    "expect.type": "a value has another JSON type than expected",
+    "expect.present": "an expected value is absent",
+    "expect.absent": "a value that must be absent is present",
+    "expect.save": "a value to save for a later step is absent",
+    "case.request": "the case's request could not be built (a saved value from an earlier step is missing)",
+}
+
+
+def all_codes() -> dict[str, str]:
+    from harness import dialects
+
+    codes = dict(CORE_CODES)
+    for name in dialects.ENDPOINTS:
+        module = __import__(f"harness.dialects.{name}", fromlist=["CODES"])
+        codes.update(getattr(module, "CODES", {}))
+    return dict(sorted(codes.items()))
+
+
+def markdown_table() -> str:
+    rows = ["| code | meaning |", "|---|---|"]
+    rows += [f"| `{code}` | {text} |" for code, text in all_codes().items()]
+    return "\n".join(rows)

@@ -1,0 +1,75 @@
+"""The one validation seam: JSON Schema files under ``schemas/``, compiled once, validated fast.
+
+Schema ids are paths under ``schemas/`` without ``.json`` (``chat/chunk``). Each file is
+self-contained (Draft 2020-12, local ``$defs`` only). jsonschema-rs does the work when it is
+installed; the pure-Python ``jsonschema`` gives the same verdicts, only slower.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+try:  # pragma: no cover - which branch runs depends on the install
+    import jsonschema_rs as _rs
+except ImportError:  # pragma: no cover
+    _rs = None
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    path: str  # JSON path of the offending value, "$" for the root
+    message: str
+
+
+def _json_path(parts: Any) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+@cache
+def load_schema(schema_id: str) -> dict[str, Any]:
+    path = SCHEMA_DIR / f"{schema_id}.json"
+    if not path.is_file():
+        raise KeyError(f"no schema {schema_id!r} (looked for {path})")
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@cache
+def _compiled(schema_id: str) -> Any:
+    schema = load_schema(schema_id)
+    if _rs is not None:
+        return _rs.validator_for(schema)
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return cls(schema)
+
+
+def is_valid(schema_id: str, instance: Any) -> bool:
+    return bool(_compiled(schema_id).is_valid(instance))
+
+
+def validate(schema_id: str, instance: Any, limit: int = 20) -> list[SchemaError]:
+    """Errors of ``instance`` against the schema; empty when valid. The fast path (valid
+    instances, the common case) costs one ``is_valid`` call."""
+    validator = _compiled(schema_id)
+    if validator.is_valid(instance):
+        return []
+    errors: list[SchemaError] = []
+    for err in validator.iter_errors(instance):
+        parts = getattr(err, "instance_path", None)
+        if parts is None:  # python-jsonschema
+            parts = list(err.absolute_path)
+        errors.append(SchemaError(_json_path(parts), str(err.message)))
+        if len(errors) >= limit:
+            break
+    return errors
