@@ -1,0 +1,142 @@
+"""From an Exchange to a verdict, the same for live traffic, cassettes and recorded logs.
+
+``evaluate_exchange`` applies everything the wire format alone promises (framing, schemas,
+stream grammar, error shapes). Case-specific expectations live in ``harness.expect``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import dialects, sse
+from harness.dialects.base import Profile
+from harness.model import Exchange, Level, Violation
+
+# A body starting like this is a web page (a proxy's error page, a login wall), not an API answer.
+_HTML_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<?xml")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Violations of one exchange and the final object (body or folded stream)."""
+
+    violations: tuple[Violation, ...]
+    final: Any = None
+    events: tuple[sse.SSEEvent, ...] = field(default=(), repr=False)
+
+    def failing(self, level: Level) -> list[Violation]:
+        return [v for v in self.violations if v.fails(level)]
+
+
+def evaluate_exchange(
+    exchange: Exchange,
+    endpoint: str,
+    *,
+    level: Level = "strict",
+    profile: Profile = "official",
+    stream_requested: bool | None = None,
+) -> Evaluation:
+    """Check one exchange against the wire format of ``endpoint`` (chat | messages | responses).
+
+    ``stream_requested`` None means "take it from the request body" (``"stream": true``).
+    """
+    if exchange.error is not None:
+        return Evaluation((Violation(exchange.error_code or "transport.connect", "$", exchange.error),))
+    dialect = dialects.get(endpoint)
+    request_json = exchange.request.json
+    if stream_requested is None:
+        stream_requested = isinstance(request_json, dict) and request_json.get("stream") is True
+    body = exchange.body
+    out: list[Violation] = []
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        out.append(
+            Violation(
+                "transport.utf8",
+                "$",
+                f"body is not valid UTF-8: {exc.reason} at byte {exc.start}",
+                actual=repr(body[max(0, exc.start - 20) : exc.start + 20]),
+            )
+        )
+        return Evaluation(tuple(out))
+
+    status = exchange.status or 0
+    if exchange.is_sse:
+        if not stream_requested:
+            out.append(
+                Violation(
+                    "sse.not_stream",
+                    "$",
+                    "an SSE stream answered a request that did not ask for one",
+                    expected="application/json",
+                    actual=exchange.content_type,
+                )
+            )
+        events, parser = sse.parse(body)
+        for problem in parser.problems:
+            out.append(Violation("sse.framing", "$", problem))
+        verdict = dialect.check_stream(events, request_json, level, profile)
+        out.extend(verdict.violations)
+        return Evaluation(tuple(out), verdict.final, tuple(events))
+
+    if stream_requested and 200 <= status < 300:
+        out.append(
+            Violation(
+                "sse.not_stream",
+                "$",
+                "stream requested but the answer is not an SSE stream",
+                expected="text/event-stream",
+                actual=exchange.content_type or "(none)",
+            )
+        )
+    obj, bad = _parse_json(body, exchange.content_type)
+    if bad is not None:
+        out.append(bad)
+        return Evaluation(tuple(out))
+    ctype = exchange.content_type.split(";")[0].strip().lower()
+    if ctype != "application/json":
+        out.append(
+            Violation(
+                "content_type",
+                "$",
+                "a JSON body must be served as application/json",
+                expected="application/json",
+                actual=exchange.content_type or "(none)",
+            )
+        )
+    if status >= 400:
+        out.extend(dialect.check_error(obj, status, level))
+    else:
+        out.extend(dialect.check_body(obj, request_json, level))
+    return Evaluation(tuple(out), obj)
+
+
+def _parse_json(body: bytes, content_type: str) -> tuple[Any, Violation | None]:
+    if not body.strip():
+        return None, Violation(
+            "body.json",
+            "$",
+            "empty body where a JSON object was expected",
+            actual=content_type or "(no content-type)",
+        )
+    head = body.lstrip()[:64].lower()
+    if head.startswith(_HTML_STARTS):
+        return None, Violation(
+            "body.json",
+            "$",
+            "the gateway answered an HTML page, not JSON",
+            expected="application/json",
+            actual=_snippet(body),
+        )
+    try:
+        return json.loads(body), None
+    except ValueError as exc:
+        return None, Violation("body.json", "$", f"body is not JSON: {exc}", actual=_snippet(body))
+
+
+def _snippet(body: bytes, n: int = 200) -> str:
+    text = body.decode("utf-8", "replace").strip()
+    return text if len(text) <= n else text[:n] + "…"
