@@ -92,7 +92,10 @@ def enum(values: list[str]) -> dict[str, Any]:
 
 
 def obj(
-    props: dict[str, Any], required: list[str] = (), also_strict: list[str] = (), closed: bool = True  # type: ignore[assignment]
+    props: dict[str, Any],
+    required: list[str] = (),
+    also_strict: list[str] = (),
+    closed: bool = True,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object", "properties": props}
     req = list(required) + (list(also_strict) if strict() else [])
@@ -114,7 +117,8 @@ def dispatch(kinds: dict[str, str]) -> dict[str, Any]:
         "required": ["type"],
         "properties": {"type": STR},
         "allOf": [
-            {"if": {"properties": {"type": const(t)}}, "then": {"$ref": f"#/$defs/{d}"}} for t, d in kinds.items()
+            {"if": {"properties": {"type": const(t)}}, "then": {"$ref": f"#/$defs/{d}"}}
+            for t, d in kinds.items()
         ],
     }
 
@@ -132,18 +136,38 @@ def defs_common() -> dict[str, Any]:
             {"type": const("text"), "text": STR, "citations": nullable({"type": "array", "items": citation})},
             ["type", "text"],
         ),
-        "thinking": obj({"type": const("thinking"), "thinking": STR, "signature": STR}, ["type", "thinking", "signature"]),
+        "thinking": obj(
+            {"type": const("thinking"), "thinking": STR, "signature": STR}, ["type", "thinking", "signature"]
+        ),
         "redacted_thinking": obj({"type": const("redacted_thinking"), "data": STR}, ["type", "data"]),
         "tool_use": obj(
-            {"type": const("tool_use"), "id": STR, "name": {"type": "string", "minLength": 1}, "input": {"type": "object"}, "caller": caller},
+            {
+                "type": const("tool_use"),
+                "id": STR,
+                "name": {"type": "string", "minLength": 1},
+                "input": {"type": "object"},
+                "caller": caller,
+            },
             ["type", "id", "name", "input"],
         ),
         "server_tool_use": obj(
-            {"type": const("server_tool_use"), "id": STR, "name": {"type": "string", "minLength": 1}, "input": {"type": "object"}, "caller": caller},
+            {
+                "type": const("server_tool_use"),
+                "id": STR,
+                "name": {"type": "string", "minLength": 1},
+                "input": {"type": "object"},
+                "caller": caller,
+            },
             ["type", "id", "name", "input"],
         ),
         "mcp_tool_use": obj(
-            {"type": const("mcp_tool_use"), "id": STR, "name": STR, "input": {"type": "object"}, "server_name": STR},
+            {
+                "type": const("mcp_tool_use"),
+                "id": STR,
+                "name": STR,
+                "input": {"type": "object"},
+                "server_name": STR,
+            },
             ["type", "id", "name", "input"],
         ),
         "tool_result": result,
@@ -156,7 +180,11 @@ def defs_common() -> dict[str, Any]:
         "cache_creation_input_tokens": nullable(INT0),
         "cache_read_input_tokens": nullable(INT0),
         "cache_creation": nullable(
-            obj({"ephemeral_5m_input_tokens": INT0, "ephemeral_1h_input_tokens": INT0}, [], ["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"])
+            obj(
+                {"ephemeral_5m_input_tokens": INT0, "ephemeral_1h_input_tokens": INT0},
+                [],
+                ["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"],
+            )
         ),
         "server_tool_use": nullable(obj({"web_search_requests": INT0, "web_fetch_requests": INT0})),
         "service_tier": nullable(enum(["standard", "priority", "batch"])),
@@ -236,28 +264,40 @@ def start_block() -> dict[str, Any]:
         "server_tool_use": {"properties": {"input": {"maxProperties": 0}}},
         "mcp_tool_use": {"properties": {"input": {"maxProperties": 0}}},
     }
-    return {"allOf": [base] + [{"if": {"properties": {"type": const(t)}}, "then": s} for t, s in empty.items()]}
+    return {
+        "allOf": [base] + [{"if": {"properties": {"type": const(t)}}, "then": s} for t, s in empty.items()]
+    }
 
 
 def events() -> dict[str, dict[str, Any]]:
     delta_defs = {
         "text_delta": obj({"type": const("text_delta"), "text": STR}, ["type", "text"]),
-        "input_json_delta": obj({"type": const("input_json_delta"), "partial_json": STR}, ["type", "partial_json"]),
+        "input_json_delta": obj(
+            {"type": const("input_json_delta"), "partial_json": STR}, ["type", "partial_json"]
+        ),
         "thinking_delta": obj({"type": const("thinking_delta"), "thinking": STR}, ["type", "thinking"]),
         "signature_delta": obj({"type": const("signature_delta"), "signature": STR}, ["type", "signature"]),
-        "citations_delta": obj({"type": const("citations_delta"), "citation": {"$ref": "#/$defs/citation"}}, ["type", "citation"]),
+        "citations_delta": obj(
+            {"type": const("citations_delta"), "citation": {"$ref": "#/$defs/citation"}}, ["type", "citation"]
+        ),
         "compaction_delta": obj({"type": const("compaction_delta"), "content": nullable(STR)}, ["type"]),
     }
     idx = {"type": "integer", "minimum": 0}
     return {
-        "message_start": obj({"type": const("message_start"), "message": message("start")}, ["type", "message"]),
+        "message_start": obj(
+            {"type": const("message_start"), "message": message("start")}, ["type", "message"]
+        ),
         "content_block_start": obj(
             {"type": const("content_block_start"), "index": idx, "content_block": start_block()},
             ["type", "index", "content_block"],
         ),
         "content_block_delta": {
             **obj(
-                {"type": const("content_block_delta"), "index": idx, "delta": dispatch({t: f"delta_{t}" for t in DELTA_TYPES})},
+                {
+                    "type": const("content_block_delta"),
+                    "index": idx,
+                    "delta": dispatch({t: f"delta_{t}" for t in DELTA_TYPES}),
+                },
                 ["type", "index", "delta"],
             ),
             "$defs_extra": delta_defs,
@@ -308,7 +348,10 @@ def request() -> dict[str, Any]:
         "allOf": [
             {
                 "if": {"properties": {"type": const("enabled")}},
-                "then": {"required": ["budget_tokens"], "properties": {"budget_tokens": {"type": "integer", "minimum": 1024}}},
+                "then": {
+                    "required": ["budget_tokens"],
+                    "properties": {"budget_tokens": {"type": "integer", "minimum": 1024}},
+                },
             }
         ],
     }
@@ -364,7 +407,9 @@ def build(level: str) -> dict[str, dict[str, Any]]:
     }
     for name, schema in events().items():
         extra = schema.pop("$defs_extra", {})
-        out[f"event_{name}"] = document(f"event {name}", schema, {**common, **{f"delta_{k}": v for k, v in extra.items()}})
+        out[f"event_{name}"] = document(
+            f"event {name}", schema, {**common, **{f"delta_{k}": v for k, v in extra.items()}}
+        )
     return out
 
 

@@ -1,0 +1,431 @@
+"""Anthropic Messages (POST /v1/messages): bodies, errors and the Dialect object.
+
+The stream grammar and the accumulator live in ``messages_stream``. Schemas are
+``schemas/messages/{strict,compatible}/*.json`` (written by ``schemas/messages/build.py``):
+``strict`` is a subset of ``compatible``, so one ``is_valid`` on the strict schema clears the
+common case; only a failing instance pays for the second, classifying pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness import validation
+from harness.dialects.base import AuthStyle, Profile, StreamVerdict
+from harness.model import Level, ToolCall, Violation
+from harness.sse import SSEEvent
+
+CODES: dict[str, str] = {
+    "grammar.messages.start": "the stream does not open with exactly one message_start (pings aside)",
+    "grammar.messages.block_index": "content_block_start index not the next one (0, 1, 2 ... without gaps)",
+    "grammar.messages.block_overlap": "content_block_start while another content block is still open",
+    "grammar.messages.delta_without_start": "content_block_delta/stop for an index never started (#9)",
+    "grammar.messages.block_closed": "content_block_delta/stop for a block already stopped",
+    "grammar.messages.delta_type": "a delta type the open block cannot take (text_delta on tool_use, #8)",
+    "grammar.messages.unclosed_block": "message_delta, message_stop or the end with a block still open",
+    "grammar.messages.thinking_signature": "a thinking block without a signature (no signature_delta)",
+    "grammar.messages.empty_text_block": "a text block without text beside other blocks (#1)",
+    "grammar.messages.block_after_delta": "a content block event after message_delta",
+    "grammar.messages.no_message_delta": "message_stop without a message_delta carrying the stop_reason",
+    "grammar.messages.no_message_stop": "the stream ends without message_stop (and without an error event)",
+    "grammar.messages.unknown_event": "an event type the official API does not document (note only)",
+    "grammar.messages.request_accepted": "a 2xx answer to a request the official API rejects (#21)",
+    "grammar.messages.error_type": "error.type does not belong to the HTTP status (strict)",
+}
+
+SCHEMA_PREFIX = "messages"
+_EXTRA = re.compile(r"Additional properties are not allowed \((.*) (?:was|were) unexpected\)")
+
+# The official id prefix of each kind of object that carries an id.
+ID_PREFIX = {
+    "message": "msg_",
+    "tool_use": "toolu_",
+    "server_tool_use": "srvtoolu_",
+    "mcp_tool_use": "mcptoolu_",
+}
+KNOWN_BLOCKS = frozenset(
+    {
+        "text",
+        "thinking",
+        "redacted_thinking",
+        "tool_use",
+        "server_tool_use",
+        "mcp_tool_use",
+        "web_search_tool_result",
+        "web_fetch_tool_result",
+        "code_execution_tool_result",
+        "bash_code_execution_tool_result",
+        "text_editor_code_execution_tool_result",
+        "tool_search_tool_result",
+        "mcp_tool_result",
+        "advisor_tool_result",
+        "container_upload",
+        "compaction",
+    }
+)
+# HTTP status -> the error.type the official API sends with it (errors page; 413 comes from Cloudflare).
+ERROR_TYPE_BY_STATUS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+# Other dialects' top-level objects: what a translating relay hands back by mistake (#20).
+FOREIGN_OBJECTS = ("chat.completion", "chat.completion.chunk", "response", "text_completion")
+
+
+def schema_check(name: str, instance: Any, path: str = "$", code: str = "schema") -> list[Violation]:
+    """``instance`` against ``messages/<level>/<name>``: compatible failures are errors, strict-only
+    failures are ``strict``, undocumented fields are ``schema.extra`` notes."""
+    strict_id = f"{SCHEMA_PREFIX}/strict/{name}"
+    if validation.is_valid(strict_id, instance):
+        return []
+    out: list[Violation] = []
+    broken: set[str] = set()
+    for err in validation.validate(f"{SCHEMA_PREFIX}/compatible/{name}", instance):
+        where = path + err.path[1:]
+        broken.add(where)
+        out.append(Violation(code, where, f"{err.message} (schema {SCHEMA_PREFIX}/compatible/{name})"))
+    for err in validation.validate(strict_id, instance):
+        where = path + err.path[1:]
+        extra = _EXTRA.fullmatch(err.message)
+        if extra:
+            out.append(
+                Violation(
+                    "schema.extra",
+                    where,
+                    f"fields the official API does not send: {extra.group(1)}",
+                    severity="note",
+                )
+            )
+        elif where not in broken:
+            out.append(Violation(code, where, f"{err.message} (schema {strict_id})", severity="strict"))
+    return out
+
+
+def declared_tools(request: Any) -> dict[str, Any]:
+    """Custom tools the request declared: name -> input_schema (server tools have no schema)."""
+    if not isinstance(request, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for tool in request.get("tools") or ():
+        if isinstance(tool, dict) and isinstance(tool.get("name"), str) and "input_schema" in tool:
+            out[tool["name"]] = tool["input_schema"]
+    return out
+
+
+def _structured_output(request: dict[str, Any]) -> bool:
+    """JSON-mode answers (output_config.format / output_format) are JSON text by design."""
+    cfg = request.get("output_config")
+    return bool(request.get("output_format")) or (isinstance(cfg, dict) and bool(cfg.get("format")))
+
+
+def _json_tool_call(text: str, tools: dict[str, Any]) -> str | None:
+    """The tool name when ``text`` is a tool call written as JSON (#16), else None.
+
+    Only an object that names a declared tool (``name``/``tool``/``tool_name``/``function``) or
+    says ``type: tool_use`` counts: a JSON answer that merely looks like arguments is not flagged.
+    """
+    s = text.strip()
+    if s.startswith("```"):
+        s = s.strip("`").removeprefix("json").strip()
+    if not s.startswith(("{", "[")):
+        return None
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return None
+    for item in obj if isinstance(obj, list) else [obj]:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") in ("tool_use", "tool_call", "function"):
+            return str(item.get("name") or item.get("type"))
+        for key in ("name", "tool", "tool_name", "function"):
+            value = item.get(key)
+            if isinstance(value, dict):
+                value = value.get("name")
+            if isinstance(value, str) and value in tools:
+                return value
+    return None
+
+
+def _request_rejected(request: Any) -> list[str]:
+    """Why the official API would reject this request with a 400 (only rules it enforces)."""
+    if not isinstance(request, dict):
+        return []
+    why = [
+        f"{e.path}: {e.message}" for e in validation.validate(f"{SCHEMA_PREFIX}/compatible/request", request)
+    ]
+    thinking, max_tokens = request.get("thinking"), request.get("max_tokens")
+    if isinstance(thinking, dict) and thinking.get("type") == "enabled":
+        budget = thinking.get("budget_tokens")
+        if isinstance(budget, int) and isinstance(max_tokens, int) and budget >= max_tokens:
+            why.append(f"thinking.budget_tokens {budget} is not below max_tokens {max_tokens}")
+    return why
+
+
+def _error_in_200(body: dict[str, Any], path: str) -> Violation | None:
+    err = body.get("error")
+    if body.get("type") == "error" or (isinstance(err, dict) and "message" in err):
+        return Violation(
+            "error.in_200", path, "an error object in a 2xx answer", actual=_clip(json.dumps(body))
+        )
+    return None
+
+
+def _foreign(body: dict[str, Any], path: str) -> Violation | None:
+    kind = body.get("object")
+    if kind in FOREIGN_OBJECTS or ("choices" in body and "content" not in body):
+        return Violation(
+            "object.kind",
+            path,
+            f"another dialect's object ({kind or 'choices[]'}) from /v1/messages",
+            expected="message",
+            actual=kind or "choices",
+        )
+    return None
+
+
+def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
+    """Everything a finished message must satisfy (a non-streamed body or a folded stream)."""
+    if not isinstance(body, dict):
+        return [
+            Violation(
+                "schema", path, "the body is not a JSON object", expected="object", actual=type(body).__name__
+            )
+        ]
+    for early in (_error_in_200(body, path), _foreign(body, path)):
+        if early is not None:
+            return [early]
+    out = schema_check("message", body, path)
+    content = body.get("content") if isinstance(body.get("content"), list) else []
+    mid = body.get("id")
+    if isinstance(mid, str) and not mid.startswith("msg_"):
+        out.append(
+            Violation(
+                "id.prefix",
+                f"{path}.id",
+                "message id without the official prefix",
+                expected="msg_",
+                actual=mid,
+            )
+        )
+    calls: list[ToolCall] = []
+    has_output = False
+    tools = declared_tools(request)
+    for i, block in enumerate(content):
+        if not isinstance(block, dict):
+            continue
+        where, kind = f"{path}.content[{i}]", block.get("type")
+        if kind not in KNOWN_BLOCKS:
+            out.append(
+                Violation(
+                    "schema.extra", where, f"content block type {kind!r} is not documented", severity="note"
+                )
+            )
+        prefix = ID_PREFIX.get(kind) if isinstance(kind, str) else None
+        bid = block.get("id")
+        if prefix and isinstance(bid, str) and not bid.startswith(prefix):
+            out.append(
+                Violation(
+                    "id.prefix",
+                    f"{where}.id",
+                    f"{kind} id without the official prefix",
+                    expected=prefix,
+                    actual=bid,
+                )
+            )
+        if kind == "thinking" and not block.get("signature"):
+            out.append(
+                Violation("grammar.messages.thinking_signature", where, "thinking block without a signature")
+            )
+        if kind == "tool_use":
+            has_output = True
+            args = block.get("input")
+            calls.append(
+                ToolCall(
+                    str(block.get("name")),
+                    json.dumps(args) if isinstance(args, dict) else "",
+                    bid if isinstance(bid, str) else None,
+                    i,
+                )
+            )
+        if kind == "text" and isinstance(block.get("text"), str) and block["text"].strip():
+            has_output = True
+            name = None
+            if tools and isinstance(request, dict) and not _structured_output(request):
+                name = _json_tool_call(block["text"], tools)
+            if name is not None:
+                out.append(
+                    Violation(
+                        "tool.as_text",
+                        f"{where}.text",
+                        f"a call of {name!r} written as JSON text",
+                        expected="a tool_use block",
+                        actual=_clip(block["text"]),
+                    )
+                )
+    out.extend(check_tool_arguments_of(calls, tools, path))
+    stop = body.get("stop_reason")
+    if calls and stop not in ("tool_use", "max_tokens"):
+        out.append(
+            Violation(
+                "tool.stop_reason",
+                f"{path}.stop_reason",
+                "tool_use blocks but another stop_reason",
+                expected="tool_use",
+                actual=stop,
+            )
+        )
+    elif not calls and stop == "tool_use":
+        out.append(
+            Violation(
+                "tool.stop_reason",
+                f"{path}.stop_reason",
+                "stop_reason tool_use without a tool_use block",
+                actual=stop,
+            )
+        )
+    out.extend(_usage(body.get("usage"), has_output, f"{path}.usage"))
+    why = _request_rejected(request)
+    if why:
+        out.append(
+            Violation(
+                "grammar.messages.request_accepted",
+                path,
+                "the official API rejects this request with a 400, the relay answered it",
+                actual="; ".join(why),
+            )
+        )
+    return out
+
+
+def check_tool_arguments_of(calls: list[ToolCall], tools: dict[str, Any], path: str) -> list[Violation]:
+    from harness.dialects.common import check_tool_arguments
+
+    return check_tool_arguments(calls, tools, path) if calls else []
+
+
+def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
+    if not isinstance(usage, dict):
+        return []  # the schema already said so
+    out = []
+    output = usage.get("output_tokens")
+    if has_output and output == 0:
+        out.append(
+            Violation("usage", f"{path}.output_tokens", "output_tokens is 0 although the message has output")
+        )
+    details = usage.get("output_tokens_details")
+    if isinstance(details, dict) and isinstance(output, int):
+        thinking = details.get("thinking_tokens")
+        if isinstance(thinking, int) and thinking > output:
+            out.append(
+                Violation(
+                    "usage",
+                    f"{path}.output_tokens_details.thinking_tokens",
+                    "more thinking tokens than output tokens",
+                    expected=f"<= {output}",
+                    actual=thinking,
+                )
+            )
+    return out
+
+
+def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
+    """The Anthropic error shape {"type":"error","error":{"type","message"},"request_id"} (#19)."""
+    if not isinstance(body, dict) or body.get("type") != "error" or not isinstance(body.get("error"), dict):
+        shape = (
+            "an OpenAI-shaped error" if isinstance(body, dict) and "error" in body else "not an error object"
+        )
+        return [
+            Violation(
+                "error.shape",
+                path,
+                f"{shape}, not the Anthropic error shape",
+                expected='{"type":"error","error":{"type","message"}}',
+                actual=_clip(json.dumps(body)),
+            )
+        ]
+    out = schema_check("error", body, path, code="error.shape")
+    etype = body["error"].get("type")
+    want = ERROR_TYPE_BY_STATUS.get(status or 0)
+    # invalid_request_error "may also be used for other 4XX status codes" (errors page)
+    if want and etype != want and not (etype == "invalid_request_error" and 400 <= (status or 0) < 500):
+        out.append(
+            Violation(
+                "grammar.messages.error_type",
+                f"{path}.error.type",
+                f"error.type does not belong to HTTP {status}",
+                expected=want,
+                actual=etype,
+                severity="strict",
+            )
+        )
+    return out
+
+
+def _clip(text: str, n: int = 160) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+@dataclass(frozen=True)
+class MessagesDialect:
+    name: str = "messages"
+    path: str = "/v1/messages"
+    version: str = "2023-06-01"
+
+    def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
+        headers = {"anthropic-version": anthropic_version or self.version}
+        if style in ("x-api-key", "both"):
+            headers["x-api-key"] = api_key
+        if style in ("bearer", "both"):
+            headers["Authorization"] = f"Bearer {api_key}"
+        return headers
+
+    def check_body(self, body: Any, request: Any, level: Level) -> list[Violation]:
+        return check_message(body, request)
+
+    def check_error(self, body: Any, status: int, level: Level) -> list[Violation]:
+        return check_error_body(body, status)
+
+    def check_stream(
+        self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
+    ) -> StreamVerdict:
+        from harness.dialects.messages_stream import check_stream
+
+        return check_stream(events, request)
+
+    def tool_calls(self, final: Any) -> list[ToolCall]:
+        out = []
+        for i, block in enumerate(_blocks(final)):
+            if block.get("type") == "tool_use":
+                out.append(
+                    ToolCall(str(block.get("name")), json.dumps(block.get("input")), block.get("id"), i)
+                )
+        return out
+
+    def text(self, final: Any) -> str:
+        return "".join(
+            b["text"] for b in _blocks(final) if b.get("type") == "text" and isinstance(b.get("text"), str)
+        )
+
+    def stop_reason(self, final: Any) -> str | None:
+        return final.get("stop_reason") if isinstance(final, dict) else None
+
+
+def _blocks(final: Any) -> list[dict[str, Any]]:
+    content = final.get("content") if isinstance(final, dict) else None
+    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+
+
+DIALECT = MessagesDialect()

@@ -1,0 +1,348 @@
+"""The Messages stream: framing, per-event schemas, the grammar as a state machine, and the
+accumulator that folds the events into the final message (then checked like a body).
+
+Grammar (docs "Streaming Messages", SHAPES.md §3.1, and the official corpus):
+
+    stream   := ping* message_start (ping | block)* message_delta+ message_stop
+    block    := content_block_start(index = n) content_block_delta* content_block_stop(index = n)
+
+with n = 0, 1, 2 ... (one block open at a time), deltas matching the block's type, a thinking
+block signed before its stop, and an ``error`` event allowed to end the stream at any point.
+Pings may appear anywhere, or not at all. Hot path: one ``json.loads`` and one ``is_valid`` per event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import validation
+from harness.dialects.base import StreamVerdict
+from harness.dialects.common import decode_event
+from harness.dialects.messages import check_error_body, check_message, schema_check
+from harness.model import Violation
+from harness.sse import SSEEvent
+
+G = "grammar.messages."
+EVENT_TYPES = frozenset(
+    {
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+    }
+)
+# Which delta types each block type takes (#8: text_delta on tool_use crashes the SDK).
+DELTAS_FOR = {
+    "text": frozenset({"text_delta", "citations_delta"}),
+    "tool_use": frozenset({"input_json_delta"}),
+    "server_tool_use": frozenset({"input_json_delta"}),
+    "mcp_tool_use": frozenset({"input_json_delta"}),
+    "thinking": frozenset({"thinking_delta", "signature_delta"}),
+    "compaction": frozenset({"compaction_delta"}),
+}
+JSON_INPUT = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+_STRICT_IDS = {t: f"messages/strict/event_{t}" for t in EVENT_TYPES}
+
+
+@dataclass
+class _Block:
+    """One content block being folded."""
+
+    index: int
+    kind: str
+    start: dict[str, Any]
+    event: int  # index of its content_block_start among the SSE events
+    parts: list[str] = field(default_factory=list)  # text / thinking / partial_json fragments
+    citations: list[Any] = field(default_factory=list)
+    signature: str | None = None
+    deltas: int = 0
+
+    def fold(self) -> tuple[dict[str, Any], str | None]:
+        """The finished block, and why its joined input JSON is broken (None when fine)."""
+        block = dict(self.start)
+        joined = "".join(self.parts)
+        if self.kind == "text":
+            block["text"] = (block.get("text") or "") + joined
+            if self.citations:
+                block["citations"] = list(block.get("citations") or []) + self.citations
+        elif self.kind == "thinking":
+            block["thinking"] = (block.get("thinking") or "") + joined
+            if self.signature is not None:
+                block["signature"] = self.signature
+        elif self.kind in JSON_INPUT and self.deltas:
+            # the deltas are partial JSON; their join is the input (an empty join is {})
+            if not joined.strip():
+                block["input"] = {}
+            else:
+                try:
+                    value = json.loads(joined)
+                except ValueError as exc:
+                    return block, f"joined input_json_delta fragments are not JSON: {exc}"
+                if not isinstance(value, dict):
+                    return block, "joined input_json_delta fragments are not a JSON object"
+                block["input"] = value
+        elif self.kind == "compaction" and self.parts:
+            block["content"] = joined
+        return block, None
+
+
+@dataclass
+class _State:
+    out: list[Violation] = field(default_factory=list)
+    message: dict[str, Any] | None = None
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    open: _Block | None = None
+    started: set[int] = field(default_factory=set)
+    prev_kind: str | None = None  # type of the block stopped last
+    empty_text: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # (event index, path) of empty text blocks
+    saw_delta: bool = False
+    stopped: bool = False
+    errored: bool = False
+    after_end_reported: bool = False
+
+    def v(self, code: str, ev: SSEEvent, message: str, **kw: Any) -> None:
+        self.out.append(Violation(code, f"events[{ev.index}]", message, **kw))
+
+
+def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
+    st = _State()
+    for ev in events:
+        if ev.data == "[DONE]":
+            st.v("sse.done", ev, "data: [DONE] in an Anthropic stream (it ends at message_stop)")
+            continue
+        data, bad = decode_event(ev)
+        if bad is not None:
+            st.out.append(bad)
+            continue
+        kind = data.get("type") if isinstance(data, dict) else None
+        if not isinstance(kind, str):
+            if isinstance(data, dict) and (data.get("object") or "choices" in data):
+                st.v(
+                    "object.kind",
+                    ev,
+                    f"another dialect's chunk ({data.get('object') or 'choices'}) in a Messages stream",
+                    expected="Anthropic stream events",
+                    actual=data.get("object"),
+                )
+            else:
+                st.v("schema", ev, "event data without a string type", actual=_clip(ev.data))
+            continue
+        if ev.event != kind:
+            st.v(
+                "sse.event_name",
+                ev,
+                "event: line missing or different from data.type",
+                expected=kind,
+                actual=ev.event,
+            )
+        if ev.data_lines > 1:
+            st.v("sse.framing", ev, "one JSON object written over several data: lines", severity="strict")
+        if st.stopped or st.errored:
+            if not st.after_end_reported:
+                st.v("sse.after_end", ev, f"{kind} after the end of the stream")
+                st.after_end_reported = True
+            continue
+        if kind == "error":
+            st.v("error.in_200", ev, "an error event in a 200 stream", actual=_clip(ev.data))
+            st.out.extend(check_error_body(data, None, f"events[{ev.index}].data"))
+            st.errored = True
+            continue
+        if kind not in EVENT_TYPES:
+            st.v(G + "unknown_event", ev, f"undocumented event type {kind!r}", severity="note")
+            continue
+        if not validation.is_valid(_STRICT_IDS[kind], data):
+            st.out.extend(schema_check(f"event_{kind}", data, f"events[{ev.index}].data"))
+        _STEP[kind](st, ev, data)
+    if st.open is not None:
+        st.out.append(Violation(G + "unclosed_block", "$", f"block {st.open.index} never stopped"))
+    if not st.stopped and not st.errored:
+        st.out.append(Violation(G + "no_message_stop", "$", "the stream ends without message_stop"))
+    if st.message is None:
+        if not st.errored:
+            st.out.append(Violation(G + "start", "$", "no message_start in the stream"))
+        return StreamVerdict(tuple(st.out), None)
+    final = dict(st.message)
+    final["content"] = st.blocks
+    if len(st.blocks) > 1:  # an empty text block stands alone only in an empty answer
+        for where in st.empty_text:
+            st.out.append(
+                Violation(
+                    G + "empty_text_block",
+                    where,
+                    "text block with no text_delta beside other blocks (its first text_delta lost?)",
+                )
+            )
+    if st.stopped:
+        st.out.extend(check_message(final, request, "final"))
+    return StreamVerdict(tuple(st.out), final)
+
+
+def _message_start(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
+    if st.message is not None:
+        st.v(G + "start", ev, "a second message_start")
+        return
+    msg = data.get("message")
+    st.message = dict(msg) if isinstance(msg, dict) else {}
+    usage = st.message.get("usage")
+    st.message["usage"] = dict(usage) if isinstance(usage, dict) else {}
+
+
+def _need_start(st: _State, ev: SSEEvent, kind: str) -> None:
+    if st.message is None:
+        st.v(G + "start", ev, f"{kind} before message_start")
+        st.message = {"usage": {}}  # fold on regardless, so later rules still speak
+    if st.saw_delta and kind.startswith("content_block"):
+        st.v(G + "block_after_delta", ev, f"{kind} after message_delta")
+
+
+def _block_start(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
+    _need_start(st, ev, "content_block_start")
+    index, block = data.get("index"), data.get("content_block")
+    if not isinstance(index, int) or not isinstance(block, dict):
+        return
+    if st.open is not None:
+        st.v(G + "block_overlap", ev, f"block {index} starts while block {st.open.index} is open")
+        _close(st, ev)
+    if index != len(st.blocks):
+        st.v(
+            G + "block_index",
+            ev,
+            "content_block_start index out of order",
+            expected=len(st.blocks),
+            actual=index,
+        )
+    st.started.add(index)
+    st.open = _Block(index, str(block.get("type")), block, ev.index)
+
+
+def _target(st: _State, ev: SSEEvent, data: dict[str, Any], kind: str) -> _Block | None:
+    _need_start(st, ev, kind)
+    index = data.get("index")
+    if st.open is not None and index == st.open.index:
+        return st.open
+    if index in st.started:
+        st.v(G + "block_closed", ev, f"{kind} for block {index}, which is not open", actual=index)
+    else:
+        st.v(G + "delta_without_start", ev, f"{kind} for block {index}, never started", actual=index)
+    return None
+
+
+def _block_delta(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
+    block = _target(st, ev, data, "content_block_delta")
+    delta = data.get("delta")
+    if block is None or not isinstance(delta, dict):
+        return
+    dtype = delta.get("type")
+    allowed = DELTAS_FOR.get(block.kind)
+    if allowed is not None and dtype not in allowed:
+        st.v(G + "delta_type", ev, f"{dtype} on a {block.kind} block", expected=sorted(allowed), actual=dtype)
+        return
+    block.deltas += 1
+    if dtype == "text_delta":
+        block.parts.append(delta.get("text") or "")
+    elif dtype == "input_json_delta":
+        block.parts.append(delta.get("partial_json") or "")
+    elif dtype == "thinking_delta":
+        block.parts.append(delta.get("thinking") or "")
+    elif dtype == "signature_delta":
+        block.signature = delta.get("signature")
+    elif dtype == "citations_delta":
+        block.citations.append(delta.get("citation"))
+    elif dtype == "compaction_delta" and isinstance(delta.get("content"), str):
+        block.parts.append(delta["content"])
+
+
+def _block_stop(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
+    if _target(st, ev, data, "content_block_stop") is not None:
+        _close(st, ev)
+
+
+def _close(st: _State, ev: SSEEvent) -> None:
+    block = st.open
+    assert block is not None
+    st.open = None
+    folded, broken = block.fold()
+    where = f"events[{block.event}]"
+    if broken:
+        st.out.append(
+            Violation(
+                "tool.args",
+                where,
+                f"{block.kind} {folded.get('name')!r}: {broken}",
+                actual=_clip("".join(block.parts)),
+            )
+        )
+    if block.kind == "thinking" and not folded.get("signature"):
+        st.out.append(
+            Violation(G + "thinking_signature", where, "thinking block stopped without a signature_delta")
+        )
+    if block.kind == "text" and not folded.get("text") and not block.citations:
+        st.empty_text.append(where)
+    st.prev_kind = block.kind
+    st.blocks.append(folded)
+
+
+def _message_delta(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
+    _need_start(st, ev, "message_delta")
+    if st.open is not None:
+        st.v(G + "unclosed_block", ev, f"message_delta while block {st.open.index} is open")
+        _close(st, ev)
+    st.saw_delta = True
+    msg = st.message
+    assert msg is not None
+    delta = data.get("delta")
+    if isinstance(delta, dict):
+        msg.update(delta)
+    usage = data.get("usage")
+    if isinstance(usage, dict):
+        before = msg["usage"].get("output_tokens")
+        after = usage.get("output_tokens")
+        if isinstance(before, int) and isinstance(after, int) and after < before:
+            st.v(
+                "usage",
+                ev,
+                "message_delta output_tokens below message_start's (counts are cumulative)",
+                expected=f">= {before}",
+                actual=after,
+            )
+        # the SDK overwrites with every non-null count
+        msg["usage"].update({k: v for k, v in usage.items() if v is not None})
+    if "context_management" in data:
+        msg["context_management"] = data["context_management"]
+
+
+def _message_stop(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
+    _need_start(st, ev, "message_stop")
+    if st.open is not None:
+        st.v(G + "unclosed_block", ev, f"message_stop while block {st.open.index} is open")
+        _close(st, ev)
+    if not st.saw_delta:
+        st.v(G + "no_message_delta", ev, "message_stop without a message_delta before it")
+    st.stopped = True
+
+
+def _ping(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
+    return None  # allowed anywhere, any number of times (missing or late pings are official)
+
+
+_STEP = {
+    "message_start": _message_start,
+    "content_block_start": _block_start,
+    "content_block_delta": _block_delta,
+    "content_block_stop": _block_stop,
+    "message_delta": _message_delta,
+    "message_stop": _message_stop,
+    "ping": _ping,
+}
+
+
+def _clip(text: str, n: int = 160) -> str:
+    return text if len(text) <= n else text[:n] + "…"
