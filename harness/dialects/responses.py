@@ -1,0 +1,319 @@
+"""OpenAI Responses (POST /v1/responses): bodies, errors, and the dialect object.
+
+The stream grammar and the accumulator live in ``responses_stream``. Schemas are under
+``schemas/responses/{strict,compatible}/`` (written by ``schemas/responses/build_schemas.py``);
+``strict`` is ``compatible`` plus the fields the official API always sends, so one ``is_valid``
+against strict settles the common (valid) case.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from harness import validation
+from harness.dialects.base import AuthStyle, Profile, StreamVerdict
+from harness.dialects.common import check_tool_arguments, schema_violations
+from harness.model import Level, Severity, ToolCall, Violation
+from harness.sse import SSEEvent
+
+CODES: dict[str, str] = {
+    "grammar.responses.sequence_number": "sequence_number missing on an event or not the previous one plus one",
+    "grammar.responses.first_event": "the stream does not start with response.created (and is not a background resume)",
+    "grammar.responses.output_index": "output_item.added with an output_index other than the next free one",
+    "grammar.responses.item_not_added": "output_item.done for an item that was never added",
+    "grammar.responses.item_not_done": "an added output item never got its output_item.done (the item is dropped)",
+    "grammar.responses.delta_before_added": "a delta/part event for an item or content part not (yet) open",
+    "grammar.responses.after_item_done": "an event for an output item after its output_item.done",
+    "grammar.responses.part_unpaired": "content_part.added without content_part.done, or done without added",
+    "grammar.responses.text_done_missing": "output_text deltas with no response.output_text.done for their part",
+    "grammar.responses.text_mismatch": "joined output_text / refusal deltas differ from the .done text or the part",
+    "grammar.responses.args_mismatch": "joined function_call_arguments deltas differ from .done / the item (or lost)",
+    "grammar.responses.args_done_missing": "function_call_arguments deltas with no function_call_arguments.done",
+    "grammar.responses.item_id": "an event's item_id differs from the id of the item at its output_index",
+    "grammar.responses.terminal_missing": "the stream ends without response.completed / failed / incomplete",
+    "grammar.responses.terminal_status": "the terminal event's response.status does not match the event type",
+    "grammar.responses.terminal_fields": "the terminal response lacks id / object / model",
+    "grammar.responses.status_details": "status and incomplete_details / error disagree (incomplete without reason, ...)",
+    "grammar.responses.unknown_event": "an event type the official API is not known to send (note)",
+}
+
+ITEM_PREFIX: dict[str, str] = {
+    "message": "msg_",
+    "function_call": "fc_",
+    "reasoning": "rs_",
+    "web_search_call": "ws_",
+    "file_search_call": "fs_",
+    "code_interpreter_call": "ci_",
+    "mcp_call": "mcp_",
+    "mcp_list_tools": "mcpl_",
+    "tool_search_call": "tsc_",
+    "tool_search_output": "tso_",
+}
+
+_SCHEMA_DIR = "responses"
+_KNOWN_RESPONSE: frozenset[str] = frozenset()
+_KNOWN_ITEM: dict[str, frozenset[str]] = {}
+
+
+def _load_known() -> None:
+    """Known field names from the strict schema itself, so the extras list cannot drift."""
+    global _KNOWN_RESPONSE
+    schema = validation.load_schema(f"{_SCHEMA_DIR}/strict/response")
+    _KNOWN_RESPONSE = frozenset(schema["$defs"]["Response"]["properties"])
+    for branch in schema["$defs"]["OutputItem"]["allOf"]:
+        t = branch["if"]["properties"]["type"]["const"]
+        _KNOWN_ITEM[t] = frozenset(branch["then"]["properties"])
+
+
+def leveled(kind: str, instance: Any, path: str) -> list[Violation]:
+    """Schema violations at both levels: compatible failures are errors, strict-only ones are
+    ``strict``. Valid instances cost one call (strict implies compatible by construction)."""
+    strict_id = f"{_SCHEMA_DIR}/strict/{kind}"
+    if validation.is_valid(strict_id, instance):
+        return []
+    compat = schema_violations(f"{_SCHEMA_DIR}/compatible/{kind}", instance, path)
+    return compat or schema_violations(strict_id, instance, path, severity="strict")
+
+
+def extras(obj: Mapping[str, Any], known: frozenset[str], path: str, what: str) -> list[Violation]:
+    return [
+        Violation("schema.extra", f"{path}.{k}", f"{what} field {k!r} is not one the official API sends", severity="note")
+        for k in obj
+        if k not in known
+    ]
+
+
+def _prefix(value: Any, prefix: str, path: str, what: str) -> list[Violation]:
+    if isinstance(value, str) and not value.startswith(prefix):
+        return [Violation("id.prefix", path, f"{what} id without the official prefix", expected=f"{prefix}…", actual=value)]
+    return []
+
+
+# ---- the request ---------------------------------------------------------------------------------
+
+
+def declared_tools(request: Any, body: Any = None) -> tuple[dict[str, Any], bool]:
+    """Function tools the request declared (name -> parameters), and whether the declaration is
+    complete. It is not complete when tools can arrive at run time (tool_search, MCP servers)."""
+    if not isinstance(request, dict) or not isinstance(request.get("tools"), list):
+        return {}, False
+    out: dict[str, Any] = {}
+    complete = True
+
+    def add(tools: list[Any]) -> None:
+        nonlocal complete
+        for tool in tools:
+            if not isinstance(tool, dict):
+                continue
+            kind = tool.get("type")
+            if kind == "function" and isinstance(tool.get("name"), str):
+                out[tool["name"]] = tool.get("parameters") if isinstance(tool.get("parameters"), dict) else {}
+            elif kind == "namespace" and isinstance(tool.get("tools"), list):
+                add(tool["tools"])
+            elif kind in ("tool_search", "mcp"):
+                complete = False
+
+    add(request["tools"])
+    # Tools also arrive inside the conversation (`additional_tools`, `tool_search_output`) and
+    # from a hosted tool search in this very response.
+    history = request.get("input") if isinstance(request.get("input"), list) else []
+    outputs = body.get("output") or [] if isinstance(body, dict) else []
+    for item in [*history, *outputs]:
+        if isinstance(item, dict) and isinstance(item.get("tools"), list) and item.get("type") != "mcp_list_tools":
+            add(item["tools"])
+    return out, complete
+
+
+def _structured_output(request: Any) -> bool:
+    fmt = ((request or {}).get("text") or {}).get("format") if isinstance(request, dict) else None
+    return isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object")
+
+
+# ---- final objects -------------------------------------------------------------------------------
+
+
+def tool_calls(final: Any) -> list[ToolCall]:
+    calls: list[ToolCall] = []
+    for i, item in enumerate((final or {}).get("output") or () if isinstance(final, dict) else ()):
+        if isinstance(item, dict) and item.get("type") == "function_call":
+            calls.append(ToolCall(str(item.get("name")), str(item.get("arguments") or ""), item.get("call_id"), i))
+    return calls
+
+
+def text(final: Any) -> str:
+    parts = []
+    for item in (final or {}).get("output") or () if isinstance(final, dict) else ():
+        if isinstance(item, dict) and item.get("type") == "message":
+            for part in item.get("content") or ():
+                if isinstance(part, dict) and part.get("type") == "output_text":
+                    parts.append(str(part.get("text") or ""))
+    return "".join(parts)
+
+
+def stop_reason(final: Any) -> str | None:
+    return final.get("status") if isinstance(final, dict) else None
+
+
+def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: bool = True) -> list[Violation]:
+    """``schema=False`` for a folded stream, whose terminal event was already validated."""
+    if not isinstance(body, dict):
+        return [Violation("schema", path, "a response body must be a JSON object", actual=type(body).__name__)]
+    kind = body.get("object", body.get("type"))
+    if kind != "response":
+        if "error" in body and kind is None:
+            return [Violation("error.in_200", path, "an error object in a 2xx body", actual=_clip(body))]
+        if kind is not None:
+            return [Violation("object.kind", f"{path}.object", "not a Responses object", expected="response", actual=kind)]
+    out = leveled("response", body, path) if schema else []
+    if not _KNOWN_RESPONSE:
+        _load_known()
+    out += extras(body, _KNOWN_RESPONSE, path, "response")
+    out += _prefix(body.get("id"), "resp_", f"{path}.id", "response")
+    status = body.get("status")
+    out += _status_details(body, path)
+    out += _usage(body.get("usage"), status, path)
+    output = body.get("output") if isinstance(body.get("output"), list) else []
+    if output:
+        for i, item in enumerate(output):
+            if not isinstance(item, dict):
+                continue
+            where = f"{path}.output[{i}]"
+            t = item.get("type")
+            if t in _KNOWN_ITEM:
+                out += extras(item, _KNOWN_ITEM[t], where, f"{t} item")
+            if t in ITEM_PREFIX:
+                out += _prefix(item.get("id"), ITEM_PREFIX[t], f"{where}.id", f"{t} item")
+            if t == "function_call":
+                out += _prefix(item.get("call_id"), "call_", f"{where}.call_id", "function_call call")
+    declared, complete = declared_tools(request, body)
+    # A call cut off by max_output_tokens (status incomplete) has truncated arguments, officially.
+    calls = [c for c in tool_calls(body) if (output[c.index] or {}).get("status") != "incomplete"]
+    if complete or not declared:
+        out += check_tool_arguments(calls, declared, path)
+    else:
+        # Tools may arrive at run time (tool_search, MCP): a name we do not know is no evidence,
+        # so those calls are judged on JSON-ness only; the declared ones on their schema.
+        out += check_tool_arguments([c for c in calls if c.name in declared], declared, path)
+        out += check_tool_arguments([c for c in calls if c.name not in declared], {}, path)
+    if declared and not calls and not _structured_output(request):
+        out += _tool_as_text(text(body), declared, path)
+    return out
+
+
+def _status_details(body: Mapping[str, Any], path: str) -> list[Violation]:
+    status, details, error = body.get("status"), body.get("incomplete_details"), body.get("error")
+    code = "grammar.responses.status_details"
+    if status == "incomplete" and not (isinstance(details, dict) and details.get("reason")):
+        return [Violation(code, f"{path}.incomplete_details", "status incomplete without a reason", actual=details)]
+    if status != "incomplete" and details is not None and "incomplete_details" in body:
+        return [Violation(code, f"{path}.incomplete_details", f"incomplete_details on a {status} response", actual=details)]
+    if status == "failed" and not error:
+        return [Violation(code, f"{path}.error", "status failed without an error object")]
+    if error and status not in ("failed", None):
+        return [Violation("error.in_200", f"{path}.error", f"an error object on a {status} response", actual=error)]
+    return []
+
+
+def _usage(usage: Any, status: Any, path: str) -> list[Violation]:
+    where = f"{path}.usage"
+    if usage is None:
+        if status in ("completed", "incomplete"):
+            return [Violation("usage", where, f"a {status} response without usage")]
+        return []
+    if not isinstance(usage, dict):
+        return []  # the schema names it
+    inp, outp, total = usage.get("input_tokens"), usage.get("output_tokens"), usage.get("total_tokens")
+    out: list[Violation] = []
+    if all(isinstance(v, int) for v in (inp, outp, total)) and total != inp + outp:
+        out.append(Violation("usage", f"{where}.total_tokens", "total_tokens != input_tokens + output_tokens",
+                             expected=inp + outp, actual=total))
+    cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
+    if isinstance(cached, int) and isinstance(inp, int) and cached > inp:
+        out.append(Violation("usage", f"{where}.input_tokens_details.cached_tokens", "more cached than input tokens",
+                             expected=f"<= {inp}", actual=cached))
+    reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
+    if isinstance(reasoning, int) and isinstance(outp, int) and reasoning > outp:
+        out.append(Violation("usage", f"{where}.output_tokens_details.reasoning_tokens",
+                             "more reasoning than output tokens", expected=f"<= {outp}", actual=reasoning))
+    return out
+
+
+def _tool_as_text(content: str, declared: Mapping[str, Any], path: str) -> list[Violation]:
+    """A declared tool called as JSON text in the message. Only a JSON object naming a declared
+    tool counts, so plain JSON answers (and structured outputs, skipped by the caller) pass."""
+    s = content.strip()
+    if s.startswith("```"):
+        s = s.strip("`").removeprefix("json").strip()
+    if not s.startswith(("{", "[")):
+        return []
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return []
+    candidates = obj if isinstance(obj, list) else [obj]
+    for c in candidates:
+        if not isinstance(c, dict):
+            continue
+        if isinstance(c.get("tool_calls"), list):
+            return [Violation("tool.as_text", f"{path}.output", "tool_calls written as message text", actual=_clip(s))]
+        fn = c.get("function") if isinstance(c.get("function"), dict) else c
+        name = fn.get("name") or c.get("tool") or c.get("tool_name")
+        if name in declared and ("arguments" in fn or "parameters" in fn or "args" in fn or "input" in fn):
+            return [Violation("tool.as_text", f"{path}.output", f"a call of {name!r} written as message text",
+                              expected="a function_call output item", actual=_clip(s))]
+    return []
+
+
+def _clip(value: Any, n: int = 160) -> str:
+    s = value if isinstance(value, str) else json.dumps(value)
+    return s if len(s) <= n else s[:n] + "…"
+
+
+def check_error(body: Any, status: int, level: Level) -> list[Violation]:
+    """OpenAI's error shape: {"error": {"message", "type", "param", "code"}} (all four sent,
+    param/code may be null). An Anthropic-shaped {"type": "error", ...} is not it."""
+    if isinstance(body, dict) and body.get("type") == "error":
+        return [Violation("error.shape", "$", "an Anthropic-shaped error body on /v1/responses",
+                          expected='{"error": {"message", "type", "param", "code"}}', actual=_clip(body))]
+    out = leveled("error", body, "$")
+    return [Violation("error.shape", v.path, v.message, severity=v.severity) for v in out]
+
+
+# ---- the dialect object --------------------------------------------------------------------------
+
+
+class _Responses:
+    name = "responses"
+    path = "/v1/responses"
+
+    def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_key}"}
+
+    def check_body(self, body: Any, request: Any, level: Level) -> list[Violation]:
+        return check_body(body, request, level)
+
+    def check_error(self, body: Any, status: int, level: Level) -> list[Violation]:
+        return check_error(body, status, level)
+
+    def check_stream(
+        self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
+    ) -> StreamVerdict:
+        from harness.dialects.responses_stream import check_stream
+
+        return check_stream(events, request, level, profile)
+
+    def tool_calls(self, final: Any) -> list[ToolCall]:
+        return tool_calls(final)
+
+    def text(self, final: Any) -> str:
+        return text(final)
+
+    def stop_reason(self, final: Any) -> str | None:
+        return stop_reason(final)
+
+
+DIALECT = _Responses()
+
+__all__ = ["CODES", "DIALECT", "Severity", "check_body", "check_error", "leveled", "tool_calls"]
