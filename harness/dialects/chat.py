@@ -1,0 +1,460 @@
+"""OpenAI Chat Completions (POST /v1/chat/completions): bodies, errors, and the dialect object.
+
+The stream grammar and the accumulator live in ``chat_stream``; both halves share the
+final-object checks here (``check_final``), so a folded stream is judged exactly like a body.
+
+Schemas (``schemas/chat/``) come in two levels and are used through one fast path
+(``schema_check``): the strict schema is a tightening of the compatible one, so a payload that
+passes strict (the common case) costs one ``is_valid`` call. Only on failure do we ask which
+level broke: compatible failures are ``schema`` errors, strict-only failures are ``schema``
+with severity ``strict``, and strict's closed objects (``additionalProperties: false``) turn
+unknown fields into ``schema.extra`` notes instead of failures.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness import validation
+from harness.dialects.base import AuthStyle, Profile, StreamVerdict
+from harness.dialects.common import check_tool_arguments
+from harness.model import Level, ToolCall, Violation
+from harness.sse import SSEEvent
+
+CODES: dict[str, str] = {
+    "grammar.chat.empty": "a chat stream with no chunk before `data: [DONE]`",
+    "grammar.chat.consistent": "id, model, created or system_fingerprint differ between chunks of one stream",
+    "grammar.chat.role": "a choice's first delta lacks role assistant, or a later delta repeats the role",
+    "grammar.chat.tool_delta": "a tool call's first delta lacks id/type/function.name, or a later one repeats them",
+    "grammar.chat.tool_index": "parallel tool calls share one index (all at 0) or an index skips ahead",
+    "grammar.chat.finish": "a choice without a finish_reason, or with more than one",
+    "grammar.chat.after_finish": "a delta for a choice after the chunk that carried its finish_reason",
+    "grammar.chat.usage": "usage chunk missing though include_usage was asked, sent unasked, not last,"
+    " or usage on a content chunk",
+    "grammar.chat.choice_index": "a choice index outside 0..n-1 of the request's n",
+}
+
+PATH = "/v1/chat/completions"
+ID_PREFIX = "chatcmpl-"
+CALL_PREFIX = "call_"
+# finish_reason values that go with tool calls. "length" and "content_filter" cut a call short,
+# and a forced named tool_choice officially ends with "stop" (seen in the corpus).
+_TOOL_FINISH = frozenset({"tool_calls", "function_call"})
+_CUT_SHORT = frozenset({"length", "content_filter"})
+_EXTRA = re.compile(r"^Additional properties are not allowed \((.*) (?:was|were) unexpected\)$")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def schema_check(kind: str, obj: Any, path: str = "$") -> list[Violation]:
+    """``obj`` against ``chat/strict/<kind>`` and, only when that fails, ``chat/compatible/<kind>``."""
+    if validation.is_valid(f"chat/strict/{kind}", obj):
+        return []
+    out: list[Violation] = []
+    compatible = validation.validate(f"chat/compatible/{kind}", obj)
+    for err in compatible:
+        out.append(
+            Violation("schema", _join(path, err.path), f"{err.message} (schema chat/compatible/{kind})")
+        )
+    if compatible:
+        return out  # the strict errors would repeat these
+    for err in validation.validate(f"chat/strict/{kind}", obj):
+        m = _EXTRA.match(err.message)
+        if m is None:
+            out.append(
+                Violation(
+                    "schema",
+                    _join(path, err.path),
+                    f"{err.message} (schema chat/strict/{kind})",
+                    severity="strict",
+                )
+            )
+            continue
+        for name in _QUOTED.findall(m.group(1)):
+            out.append(
+                Violation(
+                    "schema.extra",
+                    _join(path, err.path) + f".{name}",
+                    f"field {name!r} is not sent by the official API",
+                    severity="note",
+                )
+            )
+    return out
+
+
+def _join(path: str, sub: str) -> str:
+    return path + (sub[1:] if sub.startswith("$") else sub)
+
+
+# ---------------------------------------------------------------------------------------------
+# request facts
+
+
+def declared_tools(request: Any) -> dict[str, Any]:
+    """Function tools the request declared: name -> parameters schema ({} when it has none)."""
+    out: dict[str, Any] = {}
+    if not isinstance(request, Mapping):
+        return out
+    for tool in request.get("tools") or ():
+        if isinstance(tool, Mapping) and isinstance(tool.get("function"), Mapping):
+            fn = tool["function"]
+            if isinstance(fn.get("name"), str):
+                out[fn["name"]] = fn.get("parameters") or {"type": "object"}
+        elif isinstance(tool, Mapping) and isinstance(tool.get("custom"), Mapping):
+            name = tool["custom"].get("name")
+            if isinstance(name, str):
+                out[name] = None  # free-text input, no schema
+    return out
+
+
+def forced_tool(request: Any) -> bool:
+    """A named tool_choice: the official API then ends with finish_reason "stop", not tool_calls."""
+    if not isinstance(request, Mapping):
+        return False
+    choice = request.get("tool_choice")
+    return isinstance(choice, Mapping) and choice.get("type") in ("function", "custom")
+
+
+def include_usage(request: Any) -> bool | None:
+    """Whether the request asked for a usage chunk; None when the request is unknown."""
+    if not isinstance(request, Mapping):
+        return None
+    opts = request.get("stream_options")
+    return bool(isinstance(opts, Mapping) and opts.get("include_usage"))
+
+
+def requested_n(request: Any) -> int | None:
+    if not isinstance(request, Mapping):
+        return None
+    n = request.get("n")
+    return n if isinstance(n, int) and n >= 1 else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# final object (a body, or a folded stream)
+
+
+def other_kind(obj: Any, expected: str = "chat.completion") -> str | None:
+    """What another dialect's object looks like, or None when it may be ours."""
+    if not isinstance(obj, Mapping):
+        return None
+    obj_type, obj_object = obj.get("type"), obj.get("object")
+    if obj_object == expected:
+        return None
+    if obj_type == "message" or (
+        isinstance(obj_type, str) and obj_type.startswith(("message_", "content_block_"))
+    ):
+        return f"an Anthropic {obj_type!r} object"
+    if obj_object == "response" or (isinstance(obj_type, str) and obj_type.startswith("response.")):
+        return f"a Responses {obj_object or obj_type!r} object"
+    if isinstance(obj_object, str) and obj_object.startswith("chat.completion"):
+        return f"a {obj_object!r} object"
+    if obj_object == "text_completion":
+        return "a legacy text_completion object"
+    return None
+
+
+def error_in_200(obj: Any, path: str = "$") -> Violation | None:
+    if isinstance(obj, Mapping) and "error" in obj and obj.get("error") is not None and "choices" not in obj:
+        err = obj["error"]
+        msg = err.get("message") if isinstance(err, Mapping) else err
+        return Violation(
+            "error.in_200",
+            path,
+            f"an error reported with HTTP 200: {str(msg)[:160]}",
+            expected="a chat.completion (or an HTTP 4xx/5xx status with the error)",
+            actual=_clip(json.dumps(obj)),
+        )
+    return None
+
+
+def usage_violations(usage: Any, path: str) -> list[Violation]:
+    """Arithmetic the official API always keeps: total = prompt + completion, details within."""
+    if not isinstance(usage, Mapping):
+        return []
+    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
+    if not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+        return []  # the schema says so
+    prompt, completion, total = counts
+    out = []
+    if min(counts) < 0:
+        out.append(Violation("usage", path, "negative token count", actual=counts))
+    if total != prompt + completion:
+        out.append(
+            Violation(
+                "usage",
+                f"{path}.total_tokens",
+                "total_tokens is not prompt_tokens + completion_tokens",
+                expected=prompt + completion,
+                actual=total,
+            )
+        )
+    for parent, key, bound in (
+        ("prompt_tokens_details", "cached_tokens", prompt),
+        ("prompt_tokens_details", "audio_tokens", prompt),
+        ("completion_tokens_details", "reasoning_tokens", completion),
+        ("completion_tokens_details", "audio_tokens", completion),
+    ):
+        details = usage.get(parent)
+        value = details.get(key) if isinstance(details, Mapping) else None
+        if isinstance(value, int) and value > bound:
+            out.append(
+                Violation(
+                    "usage",
+                    f"{path}.{parent}.{key}",
+                    f"{key} exceeds its total",
+                    expected=f"<= {bound}",
+                    actual=value,
+                )
+            )
+    return out
+
+
+def tool_calls_of(message: Any) -> list[ToolCall]:
+    out: list[ToolCall] = []
+    if not isinstance(message, Mapping):
+        return out
+    for i, call in enumerate(message.get("tool_calls") or ()):
+        if not isinstance(call, Mapping):
+            continue
+        fn = call.get("function") if call.get("type", "function") == "function" else None
+        if isinstance(fn, Mapping):
+            out.append(ToolCall(str(fn.get("name") or ""), _str(fn.get("arguments")), call.get("id"), i))
+    return out
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else json.dumps(value)
+
+
+_NAME_KEYS = ("name", "tool", "tool_name", "function", "function_name", "recipient_name")
+_ARG_KEYS = ("arguments", "parameters", "args", "input", "tool_input")
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+_TAGS = re.compile(r"</?(?:tool_call|function_call|tool_use)>")
+
+
+def text_tool_call(text: Any, names: Sequence[str]) -> str | None:
+    """The declared tool a text answer calls as JSON, or None.
+
+    Only a JSON object (or a list of them) that *names* a declared tool and carries arguments
+    counts, or a ``tool_calls``/``function_call`` wrapper: JSON-mode and structured outputs,
+    whose keys are the answer's own fields, never name a tool this way.
+    """
+    if not isinstance(text, str) or not names:
+        return None
+    s = _TAGS.sub("", _FENCE.sub("", text.strip())).strip()
+    if not s.startswith(("{", "[")):
+        return None
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return None
+    items = obj if isinstance(obj, list) else [obj]
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        if "tool_calls" in item or "function_call" in item:
+            inner = item.get("tool_calls") or item.get("function_call")
+            inner_items = inner if isinstance(inner, list) else [inner]
+            for sub in inner_items:
+                found = text_tool_call(json.dumps(sub), names) if isinstance(sub, Mapping) else None
+                if found:
+                    return found
+        for key in _NAME_KEYS:
+            value = item.get(key)
+            if isinstance(value, Mapping):  # {"function": {"name": ..., "arguments": ...}}
+                found = text_tool_call(json.dumps(value), names)
+                if found:
+                    return found
+            elif isinstance(value, str) and value in names and any(k in item for k in _ARG_KEYS):
+                return value
+    return None
+
+
+def check_final(obj: Mapping[str, Any], request: Any, path: str = "$") -> list[Violation]:
+    """Checks of a chat.completion beyond its schema: ids, usage arithmetic, tool calls."""
+    out: list[Violation] = []
+    oid = obj.get("id")
+    if isinstance(oid, str) and not oid.startswith(ID_PREFIX):
+        out.append(
+            Violation(
+                "id.prefix",
+                f"{path}.id",
+                "completion id without the official prefix",
+                ID_PREFIX,
+                oid,
+                "strict",
+            )
+        )
+    out.extend(usage_violations(obj.get("usage"), f"{path}.usage"))
+    declared = declared_tools(request)
+    names = list(declared)
+    choices = obj.get("choices")
+    for ci, choice in enumerate(choices if isinstance(choices, list) else ()):
+        if not isinstance(choice, Mapping):
+            continue
+        where = f"{path}.choices[{ci}]"
+        message = choice.get("message")
+        if not isinstance(message, Mapping):
+            continue
+        finish = choice.get("finish_reason")
+        raw_calls = message.get("tool_calls") or []
+        for ti, call in enumerate(raw_calls if isinstance(raw_calls, list) else ()):
+            cid = call.get("id") if isinstance(call, Mapping) else None
+            if isinstance(cid, str) and not cid.startswith(CALL_PREFIX):
+                out.append(
+                    Violation(
+                        "id.prefix",
+                        f"{where}.message.tool_calls[{ti}].id",
+                        "tool call id without the official prefix",
+                        CALL_PREFIX,
+                        cid,
+                        "strict",
+                    )
+                )
+        calls = tool_calls_of(message)
+        if calls and finish not in _CUT_SHORT:
+            # Arguments cut off by max_tokens are legitimately incomplete JSON. Custom tools take
+            # free text, so only function tools contribute schemas.
+            schemas = {k: v for k, v in declared.items() if v is not None}
+            out.extend(check_tool_arguments(calls, schemas, f"{where}.message"))
+        if raw_calls and finish not in _TOOL_FINISH and finish not in _CUT_SHORT:
+            if not forced_tool(request) and isinstance(request, Mapping):
+                out.append(
+                    Violation(
+                        "tool.stop_reason",
+                        f"{where}.finish_reason",
+                        "tool calls present but finish_reason is not tool_calls",
+                        "tool_calls",
+                        finish,
+                    )
+                )
+        if not raw_calls and finish == "tool_calls":
+            out.append(
+                Violation(
+                    "tool.stop_reason",
+                    f"{where}.finish_reason",
+                    "finish_reason tool_calls but the message has no tool calls",
+                    "stop",
+                    finish,
+                )
+            )
+        called = text_tool_call(message.get("content"), names)
+        if called is not None:
+            out.append(
+                Violation(
+                    "tool.as_text",
+                    f"{where}.message.content",
+                    f"a call of tool {called!r} written as JSON text instead of message.tool_calls",
+                    "message.tool_calls",
+                    _clip(str(message.get("content"))),
+                )
+            )
+    return out
+
+
+def _clip(text: str, n: int = 160) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+# the dialect
+
+
+def _first_choice(final: Any) -> Mapping[str, Any] | None:
+    if not isinstance(final, Mapping) or not isinstance(final.get("choices"), list):
+        return None
+    choices = [c for c in final["choices"] if isinstance(c, Mapping)]
+    for c in choices:
+        if c.get("index") == 0:
+            return c
+    return choices[0] if choices else None
+
+
+@dataclass(frozen=True)
+class ChatDialect:
+    name: str = "chat"
+    path: str = PATH
+
+    def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
+        # OpenAI clients send Bearer; "x-api-key"/"both" exist for relays that want Anthropic-style keys.
+        headers: dict[str, str] = {}
+        if style in ("bearer", "both"):
+            headers["Authorization"] = f"Bearer {api_key}"
+        if style in ("x-api-key", "both"):
+            headers["x-api-key"] = api_key
+        return headers
+
+    def check_body(self, body: Any, request: Any, level: Level) -> list[Violation]:
+        bad = error_in_200(body)
+        if bad is not None:
+            return [bad]
+        kind = other_kind(body)
+        if kind is not None:
+            return [
+                Violation("object.kind", "$", f"{PATH} answered {kind}", "chat.completion", _kind_of(body))
+            ]
+        out = schema_check("response", body)
+        if isinstance(body, Mapping):
+            out.extend(check_final(body, request))
+        return out
+
+    def check_error(self, body: Any, status: int, level: Level) -> list[Violation]:
+        out = []
+        for v in schema_check("error", body):
+            if v.code == "schema":
+                v = Violation(
+                    "error.shape", v.path, f"not the OpenAI error shape: {v.message}", severity=v.severity
+                )
+            out.append(v)
+        if isinstance(body, Mapping) and body.get("type") == "error" and out:
+            out.insert(
+                0,
+                Violation(
+                    "error.shape",
+                    "$",
+                    f"an Anthropic-shaped error on {PATH}",
+                    '{"error": {"message", "type", "param", "code"}}',
+                    "type",
+                    "strict",
+                ),
+            )
+        return out
+
+    def check_stream(
+        self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
+    ) -> StreamVerdict:
+        from harness.dialects.chat_stream import check_stream
+
+        return check_stream(events, request)
+
+    def tool_calls(self, final: Any) -> list[ToolCall]:
+        choice = _first_choice(final)
+        return tool_calls_of(choice.get("message")) if choice else []
+
+    def text(self, final: Any) -> str:
+        choice = _first_choice(final)
+        message = choice.get("message") if choice else None
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, list):  # content parts (never sent by OpenAI, but SDK-readable)
+            return "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
+        return content if isinstance(content, str) else ""
+
+    def stop_reason(self, final: Any) -> str | None:
+        choice = _first_choice(final)
+        reason = choice.get("finish_reason") if choice else None
+        return reason if isinstance(reason, str) else None
+
+
+def _kind_of(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get("object") or obj.get("type")
+    return type(obj).__name__
+
+
+DIALECT = ChatDialect()
+
+__all__ = ["CODES", "DIALECT", "ChatDialect", "check_final", "schema_check"]
