@@ -1,0 +1,171 @@
+"""``relaycheck``: run the suite against a relay (or the built-in reference gateway), lint
+recorded traffic, list violation codes, serve the reference gateway.
+
+Exit codes: 0 every item passed, 1 some item failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.gateways import ConfigError, Overrides, resolve
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CASES = REPO / "cases"
+
+
+def _run_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_text, description=help_text,
+                       epilog="Arguments after -- go to pytest unchanged (e.g. -- -k weather -n 4 -x).")
+    p.add_argument("--gateway", help="gateway name from gateways.yaml (default: its default, the built-in 'local')")
+    p.add_argument("--base-url", help="relay base URL, e.g. https://relay.example or https://relay.example/v1")
+    p.add_argument("--api-key", help="API key; better: export the variable named by the gateway's api_key_env "
+                   "(RELAYCHECK_API_KEY by default)")
+    p.add_argument("--auth", choices=("bearer", "x-api-key", "both"), help="how /v1/messages authenticates")
+    p.add_argument("--models", help="comma-separated model names, applied to every selected endpoint")
+    p.add_argument("--endpoints", help="comma-separated subset of chat,messages,responses (default: all)")
+    p.add_argument("--report-dir", default="reports", help="where summary.json is written (default: reports/)")
+    p.add_argument("--gateways-file", help="gateway config (default: ./gateways.yaml, else the built-in one)")
+    p.add_argument("--cases", action="append", help="case file or directory (repeatable; default: the bundled "
+                   "cases/)")
+    p.add_argument("--level", choices=("strict", "compatible"), default="strict",
+                   help="strict: the official wire format byte for byte (default); compatible: what the "
+                   "official SDKs accept")
+    p.add_argument("--profile", choices=("official", "open-responses"), default="official",
+                   help="Responses stream rules: the official API (default) or the Open Responses spec")
+    p.add_argument("--anthropic-version", help="anthropic-version header (default from the gateway config)")
+    p.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="relaycheck",
+        description="Conformance and regression harness for LLM API relays: does the relay answer exactly "
+        "as the official OpenAI Chat Completions, Anthropic Messages and OpenAI Responses APIs would?",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
+    lint = sub.add_parser("lint-traffic", help="check recorded exchanges offline (corpus JSONL, HAR)",
+                          description="Check recorded traffic (JSONL in the shared corpus format, HAR files) "
+                          "and print a verdict per interaction.")
+    lint.add_argument("paths", nargs="+", type=Path)
+    lint.add_argument("--level", choices=("strict", "compatible"), default="strict")
+    lint.add_argument("--profile", choices=("official", "open-responses"), default="official")
+    lint.add_argument("--report-dir", default="reports", help="where summary.json is written")
+    lint.add_argument("--quiet", "-q", action="store_true", help="print failing interactions only")
+    codes = sub.add_parser("codes", help="list every violation code")
+    codes.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
+    serve = sub.add_parser("serve", help="serve the reference gateway on loopback (for client developers)")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
+    serve.add_argument("--fault", action="append", default=[], help="switch a named misbehaviour on (repeatable)")
+    serve.add_argument("--api-key", help="key the gateway accepts (default: $RELAYCHECK_API_KEY)")
+    sub.add_parser("faults", help="list the reference gateway's named faults")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "run":
+            return _run(args, extra)
+        if args.command == "lint-traffic":
+            from harness.lint import lint_paths
+
+            return lint_paths(args.paths, level=args.level, profile=args.profile,
+                              report_dir=Path(args.report_dir), quiet=args.quiet)
+        if args.command == "codes":
+            from harness import codes
+
+            if args.markdown:
+                print(codes.markdown_table())
+            else:
+                for code, text in codes.all_codes().items():
+                    print(f"{code:28} {text}")
+            return 0
+        if args.command == "faults":
+            from harness.refgateway import FAULTS
+
+            for name, text in sorted(FAULTS.items()):
+                print(f"{name:32} {text}")
+            return 0
+        if args.command == "serve":
+            return _serve(args)
+    except ConfigError as exc:
+        print(f"relaycheck: error: {exc}", file=sys.stderr)
+        return 2
+    parser.print_help()
+    return 2
+
+
+def _run(args: argparse.Namespace, extra: list[str]) -> int:
+    import pytest
+
+    # Validate the configuration here so a mistake is one line and exit 2, not a pytest trace.
+    resolve(Overrides(gateway=args.gateway, base_url=args.base_url, api_key=args.api_key, auth=args.auth,
+                      models=tuple(m for m in (args.models or "").split(",") if m),
+                      gateways_file=Path(args.gateways_file) if args.gateways_file else None))
+    cases = [Path(c) for c in (args.cases or [str(DEFAULT_CASES)])]
+    for c in cases:
+        if not c.exists():
+            raise ConfigError(f"no such case file or directory: {c}")
+    rootdir = DEFAULT_CASES.parent if all(_inside(c, DEFAULT_CASES.parent) for c in cases) else Path.cwd()
+    pytest_args = [str(c) for c in cases] + [
+        "--rootdir", str(rootdir), "-p", "no:cacheprovider", "-o", "testpaths=", "-o", "python_files=",
+        "--continue-on-collection-errors", "--report-dir", args.report_dir, "--level", args.level,
+        "--profile", args.profile, "-r", "fEs",
+    ]
+    for flag in ("gateway", "base_url", "api_key", "auth", "models", "endpoints", "gateways_file",
+                 "anthropic_version"):
+        value = getattr(args, flag)
+        if value:
+            pytest_args += [f"--{flag.replace('_', '-')}", value]
+    pytest_args += list(args.pytest_args) + extra
+    code = int(pytest.main(pytest_args))
+    # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.
+    if code == 5:
+        print("relaycheck: error: no case matched the selection (check --endpoints, --models, -k, -m)",
+              file=sys.stderr)
+        return 2
+    return {0: 0, 1: 1}.get(code, 2 if code == 4 else 1)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    from harness.refgateway import FAULTS, serve
+
+    unknown = [f for f in args.fault if f not in FAULTS]
+    if unknown:
+        raise ConfigError(f"unknown fault {', '.join(unknown)} (see `relaycheck faults`)")
+    key = args.api_key or os.environ.get("RELAYCHECK_API_KEY")
+    if not key:
+        raise ConfigError("give the key the gateway accepts: --api-key or $RELAYCHECK_API_KEY")
+    print(f"relaycheck reference gateway on http://{args.host}:{args.port} (faults: {', '.join(args.fault) or 'none'})")
+    serve(key, host=args.host, port=args.port, faults=args.fault)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Case files become pytest items: one real ``pytest.Function`` per case x model x stream x
+gateway, so fixtures, ``-k``, ``-m`` and ``-n`` work as everywhere else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cases import Case, CaseFileError, load_case_file
+from harness.gateways import Gateway
+from harness.runner import Variant, failure_for, run_variant
+from harness.settings import Settings
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+META = "relaycheck.meta"
+RESULT = "relaycheck.result"
+
+
+def is_case_file(path: Path, root: Path) -> bool:
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        rel = path
+    return "cases" in rel.parts[:-1]
+
+
+class CaseFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        settings: Settings = self.config.stash[SETTINGS_KEY]
+        display = self.path.relative_to(self.config.rootpath).as_posix() if self.path.is_relative_to(
+            self.config.rootpath) else str(self.path)
+        for case in load_case_file(self.path, display):
+            for variant, skip in expand(case, settings.gateway, settings.endpoints):
+                yield _item(self, variant, skip)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+        # A malformed case file is one line, file:line:col: what is wrong. No traceback.
+        if isinstance(excinfo.value, CaseFileError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)  # type: ignore[arg-type]
+
+
+def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator[tuple[Variant, str | None]]:
+    """Variants of one case, each with the reason it is skipped (None: it runs)."""
+    if case.endpoint not in endpoints:
+        return
+    streams = {"true": (True,), "false": (False,), "both": (False, True)}[case.stream]
+    if case.models is None:
+        models: list[str | None] = [m.name for m in gateway.models_for(case.endpoint)]
+    elif case.models == ():
+        models = [None]
+    else:
+        models = list(case.models)
+    for model in models:
+        skip = None
+        if model is not None and case.requires:
+            info = gateway.model(case.endpoint, model)
+            caps = info.capabilities if info else frozenset()
+            missing = [c for c in case.requires if c not in caps]
+            if missing:
+                skip = (f"model {model!r} on gateway {gateway.name!r} lacks capability "
+                        f"{', '.join(missing)} (capability tags in the gateway config)")
+        for stream in streams:
+            yield Variant(case, gateway.name, model, stream), skip
+
+
+def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
+    item = request.node
+    variant: Variant = item.stash[VARIANT_KEY]
+    result = run_variant(variant, relaycheck_context)
+    item.stash[RESULT_KEY] = result
+    from harness.report.summary import result_entry
+
+    item.user_properties.append((RESULT, json.dumps(result_entry(result, relaycheck_context))))
+    failure = failure_for(result, item.nodeid, relaycheck_context)
+    if failure is not None:
+        raise failure
+
+
+VARIANT_KEY = pytest.StashKey[Variant]()
+RESULT_KEY = pytest.StashKey[Any]()
+
+
+def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Function:
+    case = variant.case
+    item = pytest.Function.from_parent(parent, name=f"{case.id}[{variant.param_id}]", callobj=_run,
+                                       originalname=case.id)
+    item.stash[VARIANT_KEY] = variant
+    for mark in (case.endpoint, "stream" if variant.stream else "sync", *case.features):
+        item.add_marker(getattr(pytest.mark, mark))
+    if skip:
+        item.add_marker(pytest.mark.skip(reason=skip))
+    item.user_properties.append((META, json.dumps({
+        "case": case.id, "file": case.file, "line": case.location.line, "endpoint": case.endpoint,
+        "model": variant.model, "stream": variant.stream, "gateway": variant.gateway,
+        "features": list(case.features)})))
+    return item

@@ -1,0 +1,170 @@
+"""Gateways: where a relay is, how it authenticates, which models it serves with which
+capabilities. Read from gateways.yaml; command-line flags override single fields."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.dialects.base import AuthStyle
+
+ENDPOINTS = ("chat", "messages", "responses")
+CAPABILITIES = ("tools", "parallel_tools", "thinking", "reasoning", "vision", "count_tokens", "stored_responses")
+BUILTIN = "builtin"
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "gateways.yaml"
+
+
+class ConfigError(ValueError):
+    """A usage or configuration problem; the CLI prints it on one line and exits 2."""
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    capabilities: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 10.0
+    first_byte: float = 60.0  # also the longest silence allowed between two chunks
+    total: float = 300.0
+
+
+@dataclass(frozen=True)
+class Gateway:
+    name: str
+    base_url: str  # "builtin" or e.g. "https://relay.example/" (with or without /v1)
+    auth: AuthStyle = "x-api-key"
+    api_key_env: str = "RELAYCHECK_API_KEY"
+    api_key_value: str | None = field(default=None, repr=False)  # from --api-key; never written anywhere
+    anthropic_version: str = "2023-06-01"
+    timeouts: Timeouts = Timeouts()
+    concurrency: int = 4
+    models: dict[str, tuple[Model, ...]] = field(default_factory=dict)
+
+    @property
+    def builtin(self) -> bool:
+        return self.base_url == BUILTIN
+
+    def api_key(self) -> str | None:
+        return self.api_key_value or os.environ.get(self.api_key_env) or None
+
+    def models_for(self, endpoint: str) -> tuple[Model, ...]:
+        return self.models.get(endpoint, ())
+
+    def model(self, endpoint: str, name: str) -> Model | None:
+        for m in self.models_for(endpoint):
+            if m.name == name:
+                return m
+        return None
+
+    def url(self, path: str, base_url: str | None = None) -> str:
+        """Join the base URL and an API path such as /v1/messages; a base URL that already
+        ends in /v1 is not doubled."""
+        base = (base_url or self.base_url).rstrip("/")
+        if base.endswith("/v1") and path.startswith("/v1/"):
+            base = base[: -len("/v1")]
+        return base + path
+
+
+def _capabilities(raw: Any, where: str) -> frozenset[str]:
+    caps = frozenset(raw or ())
+    unknown = caps - set(CAPABILITIES)
+    if unknown:
+        raise ConfigError(f"{where}: unknown capability {sorted(unknown)} (known: {', '.join(CAPABILITIES)})")
+    return caps
+
+
+def _gateway(name: str, raw: dict[str, Any], file: str) -> Gateway:
+    where = f"{file}: gateway {name!r}"
+    if not isinstance(raw, dict) or "base_url" not in raw:
+        raise ConfigError(f"{where}: needs at least base_url")
+    models: dict[str, tuple[Model, ...]] = {}
+    for endpoint, entries in (raw.get("models") or {}).items():
+        if endpoint not in ENDPOINTS:
+            raise ConfigError(f"{where}: models for unknown endpoint {endpoint!r}")
+        if isinstance(entries, list):  # plain list of names: no capability tags
+            entries = {m: [] for m in entries}
+        models[endpoint] = tuple(Model(m, _capabilities(c, f"{where} model {m}")) for m, c in entries.items())
+    auth = raw.get("auth", "x-api-key")
+    if auth not in ("bearer", "x-api-key", "both"):
+        raise ConfigError(f"{where}: auth must be bearer, x-api-key or both, not {auth!r}")
+    t = raw.get("timeouts") or {}
+    return Gateway(
+        name=name, base_url=str(raw["base_url"]), auth=auth,
+        api_key_env=str(raw.get("api_key_env", "RELAYCHECK_API_KEY")),
+        anthropic_version=str(raw.get("anthropic_version", "2023-06-01")),
+        timeouts=Timeouts(float(t.get("connect", 10)), float(t.get("first_byte", 60)), float(t.get("total", 300))),
+        concurrency=int(raw.get("concurrency", 4)), models=models,
+    )
+
+
+def load_gateways(path: Path | None = None) -> tuple[dict[str, Gateway], str]:
+    """All gateways of a file and the name of the default one."""
+    path = path or (Path("gateways.yaml") if Path("gateways.yaml").is_file() else DEFAULT_FILE)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read gateway file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    gateways = {name: _gateway(name, g, str(path)) for name, g in (raw.get("gateways") or {}).items()}
+    default = raw.get("default") or (next(iter(gateways)) if gateways else "")
+    return gateways, default
+
+
+@dataclass(frozen=True)
+class Overrides:
+    gateway: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    auth: str | None = None
+    models: tuple[str, ...] = ()
+    anthropic_version: str | None = None
+    gateways_file: Path | None = None
+
+
+def resolve(overrides: Overrides) -> Gateway:
+    """The gateway to test: the named (or default) one from the file, with flags applied."""
+    gateways, default = load_gateways(overrides.gateways_file)
+    if overrides.gateway:
+        if overrides.gateway not in gateways:
+            raise ConfigError(f"unknown gateway {overrides.gateway!r} (known: {', '.join(sorted(gateways)) or 'none'})")
+        gw = gateways[overrides.gateway]
+    elif overrides.base_url:
+        # A bare --base-url: a relay of unknown make; it gets the default gateway's models.
+        base = gateways.get(default)
+        gw = replace(base, name="relay", base_url=overrides.base_url) if base else Gateway("relay", overrides.base_url)
+    else:
+        if default not in gateways:
+            raise ConfigError("no gateway given and no default gateway configured")
+        gw = gateways[default]
+    if overrides.base_url:
+        gw = replace(gw, base_url=overrides.base_url)
+    if overrides.api_key:
+        gw = replace(gw, api_key_value=overrides.api_key)
+    if overrides.auth:
+        if overrides.auth not in ("bearer", "x-api-key", "both"):
+            raise ConfigError(f"--auth must be bearer, x-api-key or both, not {overrides.auth!r}")
+        gw = replace(gw, auth=overrides.auth)  # type: ignore[arg-type]
+    if overrides.anthropic_version:
+        gw = replace(gw, anthropic_version=overrides.anthropic_version)
+    if overrides.models:
+        gw = replace(gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS})
+    if not gw.builtin and not gw.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"base URL must start with http:// or https://, got {gw.base_url!r}")
+    return gw
+
+
+def _override_model(gw: Gateway, endpoint: str, name: str) -> Model:
+    """--models applies to every endpoint. A model the config already describes keeps its
+    capability tags; an unknown one is assumed capable of everything the user asks of it,
+    so no case is skipped silently for lack of a tag nobody wrote."""
+    known = gw.model(endpoint, name) or next(
+        (m for e in ENDPOINTS for m in gw.models_for(e) if m.name == name), None)
+    return known or Model(name, frozenset(CAPABILITIES))

@@ -1,0 +1,158 @@
+"""pytest hooks only: options, collection entry, the session fixture, report hooks.
+
+Registered through the ``pytest11`` entry point, so ``pytest cases/`` works after install.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file
+from harness.failure import ConformanceFailure
+from harness.gateways import ConfigError
+from harness.redact import Redactor
+from harness.report.summary import build_summary, write_summary
+from harness.runner import Context
+from harness.settings import Settings, from_options
+from harness.transport import Transport
+
+_OPTIONS = ("gateway", "base_url", "api_key", "auth", "models", "endpoints", "report_dir", "gateways_file",
+            "level", "profile", "anthropic_version")
+_MARKERS = {
+    "chat": "OpenAI Chat Completions items", "messages": "Anthropic Messages items",
+    "responses": "OpenAI Responses items", "stream": "streamed items", "sync": "non-streamed items",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("relaycheck", "relaycheck: conformance of LLM API relays")
+    g.addoption("--gateway", help="gateway name from gateways.yaml (default: the file's default, 'local')")
+    g.addoption("--base-url", help="relay base URL, e.g. https://relay.example (overrides the gateway's)")
+    g.addoption("--api-key", help="API key (prefer the environment variable named by the gateway's api_key_env)")
+    g.addoption("--auth", choices=("bearer", "x-api-key", "both"), help="how /v1/messages authenticates")
+    g.addoption("--models", help="comma-separated models, applied to every selected endpoint")
+    g.addoption("--endpoints", help="comma-separated subset of chat,messages,responses")
+    g.addoption("--report-dir", help="where summary.json goes (default: reports)")
+    g.addoption("--gateways-file", help="gateway config file (default: ./gateways.yaml, else the built-in one)")
+    g.addoption("--level", choices=("strict", "compatible"), help="strict (official wire format, default) or "
+                "compatible (what the official SDKs accept)")
+    g.addoption("--profile", choices=("official", "open-responses"), help="Responses stream profile")
+    g.addoption("--anthropic-version", help="anthropic-version header value (default from the gateway config)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in _MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    opts = {name: config.getoption(name) for name in _OPTIONS}
+    try:
+        config.stash[SETTINGS_KEY] = from_options(opts)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"relaycheck: {exc}") from None
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if is_case_file(file_path, parent.config.rootpath):
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Feature markers come from the case files; register them so --strict-markers accepts them.
+    for mark in item.iter_markers():
+        if mark.name not in _MARKERS and mark.name not in ("skip", "skipif", "xfail", "parametrize"):
+            item.config.addinivalue_line("markers", f"{mark.name}: relaycheck feature")
+
+
+@pytest.fixture(scope="session")
+def relaycheck_context(pytestconfig: pytest.Config) -> Iterator[Context]:
+    """The gateway under test, the transport and the redactor, shared by all items of a
+    process (each xdist worker has its own)."""
+    settings: Settings = pytestconfig.stash[SETTINGS_KEY]
+    gateway = settings.gateway
+    server = None
+    if gateway.builtin:
+        from dataclasses import replace
+
+        from harness.refgateway import start_in_thread
+
+        key = "rc-local-" + secrets.token_hex(16)  # lives only in this process
+        models = {e: [m.name for m in gateway.models_for(e)] for e in ("chat", "messages", "responses")}
+        server = start_in_thread(key, models=models)
+        gateway = replace(gateway, api_key_value=key)
+        base_url = server.base_url
+    else:
+        base_url = gateway.base_url
+    redactor = Redactor([gateway.api_key() or ""])
+    transport = Transport(gateway.timeouts)
+    try:
+        yield Context(gateway=gateway, base_url=base_url, transport=transport, redactor=redactor,
+                      level=settings.level, profile=settings.profile)
+    finally:
+        transport.close()
+        if server is not None:
+            server.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
+        report.longrepr = str(call.excinfo.value)  # the violations say it all; no traceback
+    return report
+
+
+class _SummaryWriter:
+    """Collects one entry per item from the reports (which also arrive from xdist workers)
+    and writes summary.json at the end of the session."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.started = time.time()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if META not in props:
+            return
+        entry = self.entries.setdefault(report.nodeid, {
+            "id": report.nodeid, **json.loads(props[META]), "outcome": "passed", "violations": [],
+            "ttft_ms": None, "latency_ms": None})
+        if RESULT in props:
+            entry.update(json.loads(props[RESULT]))
+        if report.skipped:
+            entry["outcome"] = "skipped"
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            entry["skip_reason"] = reason.removeprefix("Skipped: ")
+        elif report.failed:
+            conformance = report.when == "call" and RESULT in props and entry.get("violations")
+            entry["outcome"] = "failed" if conformance else "error"
+            if not conformance:
+                entry.setdefault("error", str(report.longrepr)[-2000:])
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        settings: Settings = self.config.stash[SETTINGS_KEY]
+        entries = list(self.entries.values())
+        if not entries:
+            return
+        redactor = Redactor([settings.gateway.api_key() or ""])
+        summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
+        summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
+        path = write_summary(settings.report_dir / "summary.json", summary)
+        self.config.stash[SUMMARY_PATH] = path
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        path = self.config.stash.get(SUMMARY_PATH, None)
+        if path is not None:
+            terminalreporter.write_line(f"relaycheck: summary written to {path}")
+
+
+SUMMARY_PATH = pytest.StashKey[Path]()

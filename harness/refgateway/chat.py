@@ -1,0 +1,295 @@
+"""POST /v1/chat/completions, as api.openai.com answers it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from harness.refgateway.common import (
+    HEX,
+    Ctx,
+    Event,
+    RequestError,
+    chars,
+    count_input_tokens,
+    dump,
+    frame,
+    json_pieces,
+    json_response,
+    pieces,
+    sse_response,
+    text_of,
+    words,
+)
+from harness.refgateway.tools import Answer, Choice, ToolSpec, plan, strict_problem
+
+ROLES = ("system", "assistant", "user", "function", "tool", "developer")
+REASONING_TOKENS = 8
+
+
+def is_reasoning_model(model: str) -> bool:
+    return (model[:1] == "o" and model[1:2].isdigit()) or model.startswith("gpt-5")
+
+
+def _type_name(v: Any) -> str:
+    return {
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        list: "an array",
+        dict: "an object",
+        type(None): "null",
+    }.get(type(v), "a value")
+
+
+def _invalid_type(param: str, expected: str, value: Any) -> RequestError:
+    return RequestError(
+        400,
+        f"Invalid type for '{param}': expected {expected}, but got {_type_name(value)} instead.",
+        param=param,
+        code="invalid_type",
+    )
+
+
+def validate(body: dict[str, Any]) -> None:
+    if "model" not in body:
+        raise RequestError(400, "you must provide a model parameter")
+    if not isinstance(body["model"], str):
+        raise _invalid_type("model", "a string", body["model"])
+    if "messages" not in body:
+        raise RequestError(
+            400,
+            "Missing required parameter: 'messages'.",
+            param="messages",
+            code="missing_required_parameter",
+        )
+    msgs = body["messages"]
+    if not isinstance(msgs, list):
+        raise _invalid_type("messages", "an array of objects", msgs)
+    if not msgs:
+        raise RequestError(
+            400,
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, "
+            "but got an empty array instead.",
+            param="messages",
+            code="empty_array",
+        )
+    for i, m in enumerate(msgs):
+        if not isinstance(m, dict):
+            raise _invalid_type(f"messages[{i}]", "an object", m)
+        if "role" not in m:
+            raise RequestError(
+                400,
+                f"Missing required parameter: 'messages[{i}].role'.",
+                param=f"messages[{i}].role",
+                code="missing_required_parameter",
+            )
+        if m["role"] not in ROLES:
+            raise RequestError(
+                400,
+                f"Invalid value: '{m['role']}'. Supported values are: 'system', "
+                "'assistant', 'user', 'function', 'tool', and 'developer'.",
+                param=f"messages[{i}].role",
+                code="invalid_value",
+            )
+    for key in ("max_tokens", "max_completion_tokens"):
+        if key in body and body[key] is not None and (type(body[key]) is not int):
+            raise _invalid_type(key, "an integer", body[key])
+    if "stream" in body and body["stream"] is not None and not isinstance(body["stream"], bool):
+        raise _invalid_type("stream", "a boolean", body["stream"])
+    if body.get("stream_options") is not None and not body.get("stream"):
+        raise RequestError(
+            400,
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+        )
+    tools = body.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise _invalid_type("tools", "an array", tools)
+    for i, t in enumerate(tools or []):
+        fn = t.get("function") if isinstance(t, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise RequestError(
+                400,
+                f"Missing required parameter: 'tools[{i}].function'.",
+                param=f"tools[{i}].function",
+                code="missing_required_parameter",
+            )
+        if fn.get("strict") is True:
+            if problem := strict_problem(fn.get("parameters") or {}):
+                raise RequestError(
+                    400,
+                    f"Invalid schema for function '{fn['name']}': {problem}",
+                    param=f"tools[{i}].function.parameters",
+                    code="invalid_function_parameters",
+                )
+    if body.get("tool_choice") not in (None, "none") and not tools:
+        raise RequestError(
+            400,
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+            param="tool_choice",
+        )
+
+
+def _choice(body: dict[str, Any], has_tools: bool) -> Choice:
+    tc = body.get("tool_choice")
+    if isinstance(tc, dict):
+        return Choice("named", (tc.get("function") or {}).get("name"))
+    if tc in ("none", "auto", "required"):
+        return Choice(tc)
+    return Choice("auto" if has_tools else "none")
+
+
+def build(ctx: Ctx) -> tuple[Answer, dict[str, Any]]:
+    body = ctx.body
+    msgs = body["messages"]
+    prompt = next((text_of(m.get("content")) for m in reversed(msgs) if m.get("role") == "user"), "")
+    last = msgs[-1]
+    tool_result = text_of(last.get("content")) if last.get("role") == "tool" else None
+    tools = [
+        ToolSpec(
+            t["function"]["name"],
+            t["function"].get("description") or "",
+            t["function"].get("parameters") or {},
+        )
+        for t in body.get("tools") or []
+        if t.get("type", "function") == "function"
+    ]
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    reasoning = REASONING_TOKENS if is_reasoning_model(body["model"]) else 0
+    if limit is not None:
+        limit = max(limit - reasoning, 0)
+    stop = body.get("stop")
+    stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if isinstance(s, str)]
+    answer = plan(
+        ctx,
+        tools,
+        _choice(body, bool(tools)),
+        prompt,
+        parallel=body.get("parallel_tool_calls") is not False,
+        tool_result=tool_result,
+        max_words=limit,
+        stops=stops,
+    )
+    if answer.calls and ctx.has("tool-call-as-text"):
+        calls = [{"name": t.name, "arguments": json.loads(a)} for t, a in answer.calls]
+        answer = Answer(dump(calls if len(calls) > 1 else calls[0]), [], "end")
+    out = len(words(answer.text or "")) + sum(len(a) // 4 + 5 for _, a in answer.calls) + reasoning
+    prompt_tokens = count_input_tokens(msgs, body.get("tools"))
+    total = prompt_tokens + out + (1 if ctx.has("usage-inconsistent") else 0)
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": out,
+        "total_tokens": total,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+    return answer, usage
+
+
+def finish_reason(answer: Answer, ctx: Ctx) -> str:
+    if answer.calls:
+        return "stop" if ctx.has("wrong-finish-reason") else "tool_calls"
+    return "length" if answer.reason == "length" else "stop"
+
+
+def handle(ctx: Ctx) -> Response:
+    answer, usage = build(ctx)
+    cid = ctx.ident("chatcmpl-", 29)
+    fingerprint = "fp_" + chars(ctx.seed, "fp", 10, HEX)
+    call_ids = [ctx.ident("call_", 24) for _ in answer.calls]
+    if ctx.body.get("stream"):
+        return sse_response(
+            frame(_chunks(ctx, answer, usage, cid, fingerprint, call_ids), ctx, named=False), ctx
+        )
+    message: dict[str, Any] = {"role": "assistant", "content": answer.text}
+    if answer.calls:
+        message["tool_calls"] = [
+            {"id": cid_, "type": "function", "function": {"name": t.name, "arguments": args}}
+            for cid_, (t, args) in zip(call_ids, answer.calls, strict=True)
+        ]
+    message |= {"refusal": None, "annotations": []}
+    obj = {
+        "id": cid,
+        "object": "chat.completion",
+        "created": ctx.created,
+        "model": ctx.body["model"],
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(answer, ctx)}
+        ],
+        "usage": usage,
+        "service_tier": "default",
+        "system_fingerprint": fingerprint,
+    }
+    return json_response(dump(ctx.extra(obj), indent=2) + "\n", 200, ctx)
+
+
+def _chunks(
+    ctx: Ctx, answer: Answer, usage: dict[str, Any], cid: str, fp: str, call_ids: list[str]
+) -> list[Event]:
+    include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
+    out: list[Event] = []
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> None:
+        obj: dict[str, Any] = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": ctx.created,
+            "model": ctx.body["model"],
+            "service_tier": "default",
+            "system_fingerprint": fp,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        if include_usage:
+            obj["usage"] = None
+        obj["obfuscation"] = ctx.obfuscation(len(out))
+        out.append((None, dump(ctx.extra(obj))))
+
+    if answer.calls:
+        chunk({"role": "assistant", "content": None})
+        for i, (call_id, (tool, args)) in enumerate(zip(call_ids, answer.calls, strict=True)):
+            index = 0 if ctx.has("parallel-index-zero") else i
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": call_id,
+                            "type": "function",
+                            "function": {"name": tool.name, "arguments": ""},
+                        }
+                    ]
+                }
+            )
+            streamed = "{}" if ctx.has("stream-args-differ") else args
+            for frag in json_pieces(streamed):
+                chunk({"tool_calls": [{"index": index, "function": {"arguments": frag}}]})
+    else:
+        chunk({"role": "assistant", "content": "", "refusal": None})
+        for piece in pieces(answer.text or ""):
+            chunk({"content": piece})
+    chunk({}, finish_reason(answer, ctx))
+    if include_usage:
+        obj = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": ctx.created,
+            "model": ctx.body["model"],
+            "service_tier": "default",
+            "system_fingerprint": fp,
+            "choices": [],
+            "usage": usage,
+            "obfuscation": ctx.obfuscation(len(out)),
+        }
+        out.append((None, dump(ctx.extra(obj))))
+    if not ctx.has("chat-no-done"):
+        out.append((None, "[DONE]"))
+    return out

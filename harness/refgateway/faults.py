@@ -1,0 +1,75 @@
+"""Named misbehaviours the reference gateway can be told to show.
+
+Every fault reproduces a defect a real relay shipped (see RELAY_DEFECTS.md), so that each check
+of the harness can be shown to fail. Faults are off by default; they are switched on for a whole
+app with ``create_app(faults=...)`` or for one request with the header
+``x-relaycheck-fault: name1,name2``. Unknown names are ignored on the header (a test typo must not
+take the gateway down) but rejected by ``create_app`` (a configuration typo should be loud).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+FAULT_HEADER = "x-relaycheck-fault"
+
+FAULTS: dict[str, str] = {
+    # errors and status codes
+    "openai-error-on-messages": "/v1/messages errors (401/400/404) use the OpenAI {'error': {...}} shape",
+    "chat-completion-on-messages": "/v1/messages (non-stream) answers with an OpenAI chat.completion object",
+    "html-error": "every endpoint answers 502 with an nginx HTML page (content-type text/html)",
+    "error-in-200": "HTTP 200 whose body (or only SSE data: line) is an error object",
+    "status-400-for-401": "a missing or wrong API key gets 400 instead of 401",
+    # tool calling
+    "tool-call-as-text": "tool calls are written as JSON text in the message content",
+    "wrong-finish-reason": "finish_reason 'stop' / stop_reason 'end_turn' although tools were called",
+    "parallel-index-zero": "chat stream: every parallel tool call is streamed with index 0",
+    "stream-args-differ": "chat stream: tool arguments differ from the non-stream ones (emptied to {})",
+    "ignore-tool-choice-none": "tool_choice none is ignored: a declared tool is called anyway",
+    # stream framing
+    "chat-no-done": "chat stream ends without 'data: [DONE]'",
+    "responses-done": "a 'data: [DONE]' line is appended to Responses streams",
+    "messages-done": "a 'data: [DONE]' line is appended to Messages streams",
+    "no-event-lines": "messages/responses streams are sent without 'event:' lines",
+    "event-name-mismatch": "one event's 'event:' name differs from its data type",
+    "no-blank-line": "two events are written with no blank line between them",
+    "buffered-stream": "the whole stream is held back (0.3 s) and sent in one write",
+    "truncated-stream": "the stream stops after half of its events, without its terminator",
+    "invalid-utf8": "a body or stream contains invalid UTF-8 bytes inside a text value",
+    "wrong-content-type": "streams are labelled application/json, JSON bodies text/plain",
+    "extra-fields": "a non-standard field is added to every body and event",
+    "bad-id-prefix": "ids lose their official prefixes (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
+    "usage-inconsistent": "usage totals do not add up (total != input + output)",
+    # responses stream grammar
+    "no-sequence-number": "Responses events carry no sequence_number",
+    "item-done-never-added": "Responses: output_item.done for an item whose output_item.added was never sent",
+    "missing-item-done": "Responses: output_item.done events are never sent",
+    "missing-text-done": "Responses: output_text.done events are never sent",
+    "args-done-differ": "Responses: function_call_arguments.done differs from the joined deltas ('{}')",
+    "completed-missing-fields": "Responses: response.completed's response lacks id, object and model",
+    # messages stream grammar
+    "delta-before-start": "Messages: a content_block_delta comes before its content_block_start",
+    "text-delta-on-tool-use": "Messages: a text_delta is sent on an open tool_use block",
+    "lost-first-text-delta": "Messages: the first text_delta after a thinking block is dropped",
+    "signature-dropped": "Messages: thinking blocks carry no signature (and no signature_delta)",
+    # request validation
+    "budget-under-1024-accepted": "Messages: thinking.budget_tokens < 1024 is accepted instead of 400",
+    "budget-not-below-max-accepted": "Messages: thinking.budget_tokens >= max_tokens is accepted (no 400)",
+    "thinking-signature-not-checked": "Messages: history thinking blocks are accepted with any signature",
+    "ignore-max-tokens": "max_tokens / max_completion_tokens / max_output_tokens are not applied",
+}
+
+
+def parse_fault_header(value: str | None) -> frozenset[str]:
+    """Known fault names from a comma-separated header value."""
+    if not value:
+        return frozenset()
+    return frozenset(n.strip() for n in value.split(",") if n.strip() in FAULTS)
+
+
+def check_faults(names: Iterable[str]) -> frozenset[str]:
+    names = frozenset(names)
+    unknown = sorted(names - FAULTS.keys())
+    if unknown:
+        raise ValueError(f"unknown relaycheck fault(s): {', '.join(unknown)}")
+    return names

@@ -1,0 +1,1 @@
+"""Reports: summary.json now; allure labels, JUnit, matrix.html and diffs build on it."""

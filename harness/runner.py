@@ -1,0 +1,211 @@
+"""One pytest item, without pytest: a case variant (case x model x stream x gateway) is run
+step by step against a gateway, each answer evaluated, values saved for later steps."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import dialects, jsonpath
+from harness.cases import Case, RequestSpec, Step
+from harness.dialects.base import Profile
+from harness.engine import Evaluation, evaluate_exchange
+from harness.expect import check_expect, check_streaming
+from harness.failure import ConformanceFailure, curl_command, describe
+from harness.gateways import Gateway
+from harness.model import Exchange, Level, Violation, WireRequest
+from harness.redact import Redactor
+from harness.transport import Transport
+
+WRONG_KEY = "rc-wrong-key-0000000000000000"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
+# Expectation failures a flaky model can cause; only these may be retried away (retry-until).
+_SEMANTIC = ("expect.", "tool.count", "tool.missing", "tool.name")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What one pytest item runs."""
+
+    case: Case
+    gateway: str
+    model: str | None
+    stream: bool
+
+    @property
+    def param_id(self) -> str:
+        return f"{self.gateway}-{self.model or 'request-model'}-{'stream' if self.stream else 'sync'}"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    exchange: Exchange | None
+    evaluation: Evaluation | None
+    violations: tuple[Violation, ...]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    variant: Variant
+    steps: tuple[StepResult, ...]
+    attempts: int = 1
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        return tuple(v for s in self.steps for v in s.violations)
+
+    def failing(self, level: Level) -> list[Violation]:
+        return [v for v in self.violations if v.fails(level)]
+
+    @property
+    def first_exchange(self) -> Exchange | None:
+        return next((s.exchange for s in self.steps if s.exchange is not None), None)
+
+
+@dataclass
+class Context:
+    """What the runner needs from the session: where to send, how, and how strictly to judge."""
+
+    gateway: Gateway
+    base_url: str
+    transport: Transport
+    redactor: Redactor
+    level: Level = "strict"
+    profile: Profile = "official"
+    judge_streaming: bool = True
+    streaming_skip_reason: str = ""
+
+
+def substitute(value: Any, names: dict[str, Any]) -> Any:
+    """Replace ``${name}`` placeholders. A string that is one placeholder takes the saved
+    value's type (an object stays an object); inside a longer string it is inserted as text."""
+    if isinstance(value, dict):
+        return {k: substitute(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, names) for v in value]
+    if isinstance(value, str):
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole:
+            if whole.group(1) not in names:
+                raise KeyError(whole.group(1))
+            return names[whole.group(1)]
+
+        def one(m: re.Match[str]) -> str:
+            if m.group(1) not in names:
+                raise KeyError(m.group(1))
+            v = names[m.group(1)]
+            return v if isinstance(v, str) else json.dumps(v)
+
+        return _PLACEHOLDER.sub(one, value)
+    return value
+
+
+def build_request(spec: RequestSpec, endpoint: str, variant: Variant, ctx: Context,
+                  names: dict[str, Any]) -> WireRequest:
+    dialect = dialects.get(endpoint)
+    gw = ctx.gateway
+    headers: dict[str, str] = {}
+    key = WRONG_KEY if spec.auth == "wrong-key" else gw.api_key()
+    if spec.auth != "none" and key:
+        style = gw.auth if spec.auth in ("gateway", "wrong-key") else spec.auth
+        version = gw.anthropic_version if spec.anthropic_version is True else (
+            spec.anthropic_version or None)
+        headers.update(dialect.auth_headers(key, style, version))  # type: ignore[arg-type]
+    if spec.anthropic_version is False:
+        headers.pop("anthropic-version", None)
+    elif isinstance(spec.anthropic_version, str):
+        headers["anthropic-version"] = spec.anthropic_version
+    body = b""
+    if spec.raw_body is not None:
+        body = spec.raw_body.encode("utf-8")
+        headers["content-type"] = "application/json"
+    elif spec.body_json is not None:
+        payload = substitute(spec.body_template(), names)
+        if isinstance(payload, dict):
+            if variant.model is not None and "model" not in payload:
+                payload = {"model": variant.model, **payload}
+            if variant.stream:
+                payload["stream"] = True
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers["content-type"] = "application/json"
+    for name, value in spec.headers:
+        headers[name.lower()] = substitute(value, names)
+    return WireRequest(spec.method, gw.url(spec.path or dialect.path, ctx.base_url), headers, body)
+
+
+def run_step(step: Step, variant: Variant, ctx: Context, names: dict[str, Any]) -> StepResult:
+    try:
+        request = build_request(step.request, step.endpoint, variant, ctx, names)
+    except KeyError as exc:
+        return StepResult(step, None, None, (Violation(
+            "case.request", step.name, f"saved value {exc.args[0]!r} is not available (an earlier step failed)"),))
+    exchange = ctx.transport.send(request)
+    ev = evaluate_exchange(exchange, step.endpoint, level=ctx.level, profile=ctx.profile,
+                           stream_requested=variant.stream and step.request.raw_body is None)
+    violations = [v for v in ev.violations if step.expect.schema or not v.code.startswith("schema")]
+    if exchange.error is None:
+        dialect = dialects.get(step.endpoint)
+        violations += check_expect(step.expect, exchange, ev.final, dialect, variant.stream)
+        if variant.stream and exchange.is_sse and exchange.status == 200:
+            if ctx.judge_streaming:
+                violations += check_streaming(exchange, len(ev.events))
+            else:
+                violations.append(Violation("stream.buffered", "$", f"not judged: {ctx.streaming_skip_reason}",
+                                            severity="note"))
+        for name, path in step.save:
+            value = jsonpath.resolve(ev.final, path) if ev.final is not None else jsonpath.MISSING
+            if isinstance(value, list) and jsonpath.is_multi(path):
+                value = value[0] if value else jsonpath.MISSING
+            if value is jsonpath.MISSING:
+                violations.append(Violation("expect.save", path, f"nothing at {path} to save as {name!r}"))
+            else:
+                names[name] = value
+    return StepResult(step, exchange, ev, tuple(violations))
+
+
+def run_variant(variant: Variant, ctx: Context) -> ItemResult:
+    """All steps of a case; a case with ``retries`` is re-run while only semantic expectations
+    fail (a model that did not call the tool this time), never past a structural violation."""
+    attempts = 0
+    while True:
+        attempts += 1
+        names: dict[str, Any] = {"model": variant.model}
+        steps = []
+        for step in variant.case.steps:
+            result = run_step(step, variant, ctx, names)
+            steps.append(result)
+            if any(v.fails(ctx.level) for v in result.violations) and any(
+                    n for n, _ in step.save):
+                break  # later steps need values this one did not deliver
+        result_obj = ItemResult(variant, tuple(steps), attempts)
+        failing = result_obj.failing(ctx.level)
+        semantic_only = failing and all(v.code.startswith(_SEMANTIC) for v in failing)
+        if not semantic_only or attempts > variant.case.retries:
+            notes = (f"passed after {attempts} attempts",) if attempts > 1 and not failing else ()
+            return ItemResult(variant, tuple(steps), attempts, notes)
+
+
+def failure_for(result: ItemResult, item_id: str, ctx: Context) -> ConformanceFailure | None:
+    failing = result.failing(ctx.level)
+    if not failing:
+        return None
+    case = result.variant.case
+    lines = [f"{item_id}: {len(failing)} violation(s) at {ctx.level} level",
+             f"case {case.id!r} defined at {case.location}: {case.description.splitlines()[0]}"]
+    if result.attempts > 1:
+        lines.append(f"attempts: {result.attempts}")
+    for s in result.steps:
+        bad = [v for v in s.violations if v.fails(ctx.level)]
+        if not bad:
+            continue
+        lines.append(f"step {s.step.name!r} ({s.step.location}):")
+        lines += describe(bad, ctx.redactor)
+        if s.exchange is not None:
+            lines.append("  reproduce:")
+            lines.append("    " + curl_command(s.exchange.request, ctx.gateway.api_key_env, ctx.redactor))
+    codes = sorted({v.code for v in failing})
+    return ConformanceFailure(f"{case.id}: {', '.join(codes)}", failing, ctx.redactor.text("\n".join(lines)))
