@@ -113,7 +113,9 @@ class _Gen:
     def __init__(self, root: dict[str, Any], prompt: str) -> None:
         self.root, self.prompt = root, prompt
         # Numbers from the prompt, used in order for numeric properties ("the 100th number").
-        self.numbers = [float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?", prompt)]
+        # List markers ("1. ", "2) ") at line starts are numbering, not numbers.
+        text = re.sub(r"(?m)^\s*\d+[.)]\s", " ", prompt)
+        self.numbers = [float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?", text)]
 
     def value(self, schema: Any, prop: str = "", depth: int = 0) -> Any:
         s = _resolve(schema, self.root)
