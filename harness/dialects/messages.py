@@ -130,11 +130,13 @@ def _structured_output(request: dict[str, Any]) -> bool:
     return bool(request.get("output_format")) or (isinstance(cfg, dict) and bool(cfg.get("format")))
 
 
-def _json_tool_call(text: str, tools: dict[str, Any]) -> str | None:
+def _json_tool_call(text: str, tools: dict[str, Any], with_args: bool) -> str | None:
     """The tool name when ``text`` is a tool call written as JSON (#16), else None.
 
     Only an object that names a declared tool (``name``/``tool``/``tool_name``/``function``) or
     says ``type: tool_use`` counts: a JSON answer that merely looks like arguments is not flagged.
+    ``with_args`` (JSON-mode requests, whose answers are JSON by design) also demands an
+    ``arguments``/``input``/``parameters`` member next to the name.
     """
     s = text.strip()
     if s.startswith("```"):
@@ -147,6 +149,8 @@ def _json_tool_call(text: str, tools: dict[str, Any]) -> str | None:
         return None
     for item in obj if isinstance(obj, list) else [obj]:
         if not isinstance(item, dict):
+            continue
+        if with_args and not any(k in item for k in ("arguments", "input", "parameters")):
             continue
         if item.get("type") in ("tool_use", "tool_call", "function"):
             return str(item.get("name") or item.get("type"))
@@ -263,8 +267,8 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
         if kind == "text" and isinstance(block.get("text"), str) and block["text"].strip():
             has_output = True
             name = None
-            if tools and isinstance(request, dict) and not _structured_output(request):
-                name = _json_tool_call(block["text"], tools)
+            if tools and isinstance(request, dict):
+                name = _json_tool_call(block["text"], tools, _structured_output(request))
             if name is not None:
                 out.append(
                     Violation(
