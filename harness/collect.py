@@ -83,15 +83,24 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
         raise failure
 
 
+class CaseItem(pytest.Function):
+    """A real Function (fixtures work) that reports the case's YAML location, not _run's."""
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        variant = self.stash[VARIANT_KEY]
+        return self.path, variant.case.location.line - 1, self.name
+
+
 VARIANT_KEY = pytest.StashKey[Variant]()
 RESULT_KEY = pytest.StashKey[Any]()
 
 
 def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Function:
     case = variant.case
-    item = pytest.Function.from_parent(parent, name=f"{case.id}[{variant.param_id}]", callobj=_run,
-                                       originalname=case.id)
+    item = CaseItem.from_parent(parent, name=f"{case.id}[{variant.param_id}]", callobj=_run)
     item.stash[VARIANT_KEY] = variant
+    for feature in case.features:  # registered first, so --strict-markers accepts them
+        parent.config.addinivalue_line("markers", f"{feature}: relaycheck feature (from case files)")
     for mark in (case.endpoint, "stream" if variant.stream else "sync", *case.features):
         item.add_marker(getattr(pytest.mark, mark))
     if skip:

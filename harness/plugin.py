@@ -65,13 +65,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
-def pytest_itemcollected(item: pytest.Item) -> None:
-    # Feature markers come from the case files; register them so --strict-markers accepts them.
-    for mark in item.iter_markers():
-        if mark.name not in _MARKERS and mark.name not in ("skip", "skipif", "xfail", "parametrize"):
-            item.config.addinivalue_line("markers", f"{mark.name}: relaycheck feature")
-
-
 @pytest.fixture(scope="session")
 def relaycheck_context(pytestconfig: pytest.Config) -> Iterator[Context]:
     """The gateway under test, the transport and the redactor, shared by all items of a

@@ -111,7 +111,9 @@ def build_request(spec: RequestSpec, endpoint: str, variant: Variant, ctx: Conte
     headers: dict[str, str] = {}
     key = WRONG_KEY if spec.auth == "wrong-key" else gw.api_key()
     if spec.auth != "none" and key:
-        style = gw.auth if spec.auth in ("gateway", "wrong-key") else spec.auth
+        # The gateway's auth style is how /v1/messages authenticates; OpenAI endpoints use Bearer.
+        default_style = gw.auth if endpoint == "messages" else "bearer"
+        style = default_style if spec.auth in ("gateway", "wrong-key") else spec.auth
         version = gw.anthropic_version if spec.anthropic_version is True else (
             spec.anthropic_version or None)
         headers.update(dialect.auth_headers(key, style, version))  # type: ignore[arg-type]
