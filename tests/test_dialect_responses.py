@@ -21,14 +21,20 @@ REQUEST: dict[str, Any] = {
         {
             "type": "function",
             "name": "get_weather",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
         }
     ],
 }
 MSG, FC = "msg_1", "fc_1"
 
 
-def response(status: str = "in_progress", output: list[Any] | None = None, usage: Any = None) -> dict[str, Any]:
+def response(
+    status: str = "in_progress", output: list[Any] | None = None, usage: Any = None
+) -> dict[str, Any]:
     return {
         "id": "resp_1", "object": "response", "created_at": 1760000000, "status": status, "error": None,
         "incomplete_details": None, "instructions": None, "max_output_tokens": None, "model": "gpt-4o",
@@ -52,6 +58,7 @@ USAGE = {
     "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 15,
 }  # fmt: skip
 PART = {"item_id": MSG, "output_index": 0, "content_index": 0}
+FCI = {"item_id": FC, "output_index": 1}
 
 
 def clean_events() -> list[dict[str, Any]]:
@@ -69,8 +76,8 @@ def clean_events() -> list[dict[str, Any]]:
         {"type": "response.output_item.done", "output_index": 0, "item": MSG_DONE},
         {"type": "response.output_item.added", "output_index": 1, "item": {**FC_DONE, "status": "in_progress",
                                                                            "arguments": ""}},
-        {"type": "response.function_call_arguments.delta", "item_id": FC, "output_index": 1, "delta": '{"city":'},
-        {"type": "response.function_call_arguments.delta", "item_id": FC, "output_index": 1, "delta": '"Paris"}'},
+        {"type": "response.function_call_arguments.delta", **FCI, "delta": '{"city":'},
+        {"type": "response.function_call_arguments.delta", **FCI, "delta": '"Paris"}'},
         {"type": "response.function_call_arguments.done", "item_id": FC, "output_index": 1,
          "arguments": '{"city":"Paris"}'},
         {"type": "response.output_item.done", "output_index": 1, "item": FC_DONE},
@@ -89,7 +96,9 @@ def sse(events: list[dict[str, Any]], renumber: bool = True, done: bool = False)
     return "".join(out).encode()
 
 
-def failing(events: list[dict[str, Any]] | bytes, profile: str = "official", request: Any = REQUEST) -> set[str]:
+def failing(
+    events: list[dict[str, Any]] | bytes, profile: str = "official", request: Any = REQUEST
+) -> set[str]:
     raw = events if isinstance(events, bytes) else sse(events)
     evs, _ = parse(raw)
     verdict = check_stream(evs, request, "strict", profile)  # type: ignore[arg-type]
@@ -227,7 +236,9 @@ def test_after_end_and_error_event() -> None:
 
 def test_event_name_and_done_profiles() -> None:
     raw = sse(clean_events())
-    assert failing(raw.replace(b"event: response.in_progress", b"event: response.created", 1)) == {"sse.event_name"}
+    assert failing(raw.replace(b"event: response.in_progress", b"event: response.created", 1)) == {
+        "sse.event_name"
+    }
     assert failing(raw.replace(b"event: response.in_progress\n", b"", 1)) == {"sse.event_name"}
     assert failing(sse(clean_events(), done=True)) == {"sse.done"}
     assert failing(sse(clean_events(), done=True), profile="open-responses") == set()
@@ -324,16 +335,30 @@ def test_tool_as_text() -> None:
     body["output"][0]["content"][0]["text"] = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
     assert body_failing(body) == {"tool.as_text"}
     # the same JSON answering a structured-output request is an answer, not a tool call
-    assert body_failing(body, {**REQUEST, "text": {"format": {"type": "json_schema", "name": "x", "schema": {}}}}) == set()
+    assert (
+        body_failing(
+            body, {**REQUEST, "text": {"format": {"type": "json_schema", "name": "x", "schema": {}}}}
+        )
+        == set()
+    )
 
 
 def test_errors() -> None:
-    good = {"error": {"message": "bad key", "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+    good = {
+        "error": {
+            "message": "bad key",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "invalid_api_key",
+        }
+    }
     assert R.check_error(good, 401, "strict") == []
     anthropic = {"type": "error", "error": {"type": "authentication_error", "message": "bad key"}}
     assert {v.code for v in R.check_error(anthropic, 401, "strict")} == {"error.shape"}
     partial = {"error": {"message": "bad key"}}
-    assert {(v.code, v.severity) for v in R.check_error(partial, 401, "strict")} == {("error.shape", "strict")}
+    assert {(v.code, v.severity) for v in R.check_error(partial, 401, "strict")} == {
+        ("error.shape", "strict")
+    }
 
 
 def test_auth_headers() -> None:

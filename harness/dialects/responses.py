@@ -15,27 +15,27 @@ from typing import Any
 from harness import validation
 from harness.dialects.base import AuthStyle, Profile, StreamVerdict
 from harness.dialects.common import check_tool_arguments, schema_violations
-from harness.model import Level, Severity, ToolCall, Violation
+from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
 CODES: dict[str, str] = {
-    "grammar.responses.sequence_number": "sequence_number missing on an event or not the previous one plus one",
-    "grammar.responses.first_event": "the stream does not start with response.created (and is not a background resume)",
+    "grammar.responses.sequence_number": "sequence_number missing, or not the previous one plus one",
+    "grammar.responses.first_event": "the stream does not start with response.created (and is no resume)",
     "grammar.responses.output_index": "output_item.added with an output_index other than the next free one",
     "grammar.responses.item_not_added": "output_item.done for an item that was never added",
-    "grammar.responses.item_not_done": "an added output item never got its output_item.done (the item is dropped)",
+    "grammar.responses.item_not_done": "an added output item never got its output_item.done (item dropped)",
     "grammar.responses.delta_before_added": "a delta/part event for an item or content part not (yet) open",
-    "grammar.responses.after_item_done": "an event for an output item after its output_item.done",
-    "grammar.responses.part_unpaired": "content_part.added without content_part.done, or done without added",
-    "grammar.responses.text_done_missing": "output_text deltas with no response.output_text.done for their part",
-    "grammar.responses.text_mismatch": "joined output_text / refusal deltas differ from the .done text or the part",
-    "grammar.responses.args_mismatch": "joined function_call_arguments deltas differ from .done / the item (or lost)",
-    "grammar.responses.args_done_missing": "function_call_arguments deltas with no function_call_arguments.done",
-    "grammar.responses.item_id": "an event's item_id differs from the id of the item at its output_index",
+    "grammar.responses.after_item_done": "an event for an output item or part after its .done",
+    "grammar.responses.part_unpaired": "content_part.added without content_part.done, or the reverse",
+    "grammar.responses.text_done_missing": "an output_text part with no response.output_text.done",
+    "grammar.responses.text_mismatch": "joined output_text / refusal deltas differ from the .done text",
+    "grammar.responses.args_mismatch": "joined function_call_arguments deltas differ from .done (or lost)",
+    "grammar.responses.args_done_missing": "a function_call item with no function_call_arguments.done",
+    "grammar.responses.item_id": "an event's item_id is not the id of the item at its output_index",
     "grammar.responses.terminal_missing": "the stream ends without response.completed / failed / incomplete",
-    "grammar.responses.terminal_status": "the terminal event's response.status does not match the event type",
+    "grammar.responses.terminal_status": "the terminal event's response.status does not match its type",
     "grammar.responses.terminal_fields": "the terminal response lacks id / object / model",
-    "grammar.responses.status_details": "status and incomplete_details / error disagree (incomplete without reason, ...)",
+    "grammar.responses.status_details": "status and incomplete_details / error disagree",
     "grammar.responses.unknown_event": "an event type the official API is not known to send (note)",
 }
 
@@ -79,7 +79,12 @@ def leveled(kind: str, instance: Any, path: str) -> list[Violation]:
 
 def extras(obj: Mapping[str, Any], known: frozenset[str], path: str, what: str) -> list[Violation]:
     return [
-        Violation("schema.extra", f"{path}.{k}", f"{what} field {k!r} is not one the official API sends", severity="note")
+        Violation(
+            "schema.extra",
+            f"{path}.{k}",
+            f"{what} field {k!r} is not one the official API sends",
+            severity="note",
+        )
         for k in obj
         if k not in known
     ]
@@ -87,7 +92,15 @@ def extras(obj: Mapping[str, Any], known: frozenset[str], path: str, what: str) 
 
 def _prefix(value: Any, prefix: str, path: str, what: str) -> list[Violation]:
     if isinstance(value, str) and not value.startswith(prefix):
-        return [Violation("id.prefix", path, f"{what} id without the official prefix", expected=f"{prefix}…", actual=value)]
+        return [
+            Violation(
+                "id.prefix",
+                path,
+                f"{what} id without the official prefix",
+                expected=f"{prefix}…",
+                actual=value,
+            )
+        ]
     return []
 
 
@@ -121,7 +134,11 @@ def declared_tools(request: Any, body: Any = None) -> tuple[dict[str, Any], bool
     history = request.get("input") if isinstance(request.get("input"), list) else []
     outputs = body.get("output") or [] if isinstance(body, dict) else []
     for item in [*history, *outputs]:
-        if isinstance(item, dict) and isinstance(item.get("tools"), list) and item.get("type") != "mcp_list_tools":
+        if (
+            isinstance(item, dict)
+            and isinstance(item.get("tools"), list)
+            and item.get("type") != "mcp_list_tools"
+        ):
             add(item["tools"])
     return out, complete
 
@@ -138,7 +155,9 @@ def tool_calls(final: Any) -> list[ToolCall]:
     calls: list[ToolCall] = []
     for i, item in enumerate((final or {}).get("output") or () if isinstance(final, dict) else ()):
         if isinstance(item, dict) and item.get("type") == "function_call":
-            calls.append(ToolCall(str(item.get("name")), str(item.get("arguments") or ""), item.get("call_id"), i))
+            calls.append(
+                ToolCall(str(item.get("name")), str(item.get("arguments") or ""), item.get("call_id"), i)
+            )
     return calls
 
 
@@ -156,16 +175,28 @@ def stop_reason(final: Any) -> str | None:
     return final.get("status") if isinstance(final, dict) else None
 
 
-def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: bool = True) -> list[Violation]:
+def check_body(
+    body: Any, request: Any, level: Level, path: str = "$", schema: bool = True
+) -> list[Violation]:
     """``schema=False`` for a folded stream, whose terminal event was already validated."""
     if not isinstance(body, dict):
-        return [Violation("schema", path, "a response body must be a JSON object", actual=type(body).__name__)]
+        return [
+            Violation("schema", path, "a response body must be a JSON object", actual=type(body).__name__)
+        ]
     kind = body.get("object", body.get("type"))
     if kind != "response":
         if "error" in body and kind is None:
             return [Violation("error.in_200", path, "an error object in a 2xx body", actual=_clip(body))]
         if kind is not None:
-            return [Violation("object.kind", f"{path}.object", "not a Responses object", expected="response", actual=kind)]
+            return [
+                Violation(
+                    "object.kind",
+                    f"{path}.object",
+                    "not a Responses object",
+                    expected="response",
+                    actual=kind,
+                )
+            ]
     out = leveled("response", body, path) if schema else []
     if not _KNOWN_RESPONSE:
         _load_known()
@@ -206,13 +237,28 @@ def _status_details(body: Mapping[str, Any], path: str) -> list[Violation]:
     status, details, error = body.get("status"), body.get("incomplete_details"), body.get("error")
     code = "grammar.responses.status_details"
     if status == "incomplete" and not (isinstance(details, dict) and details.get("reason")):
-        return [Violation(code, f"{path}.incomplete_details", "status incomplete without a reason", actual=details)]
+        return [
+            Violation(
+                code, f"{path}.incomplete_details", "status incomplete without a reason", actual=details
+            )
+        ]
     if status != "incomplete" and details is not None and "incomplete_details" in body:
-        return [Violation(code, f"{path}.incomplete_details", f"incomplete_details on a {status} response", actual=details)]
+        return [
+            Violation(
+                code,
+                f"{path}.incomplete_details",
+                f"incomplete_details on a {status} response",
+                actual=details,
+            )
+        ]
     if status == "failed" and not error:
         return [Violation(code, f"{path}.error", "status failed without an error object")]
     if error and status not in ("failed", None):
-        return [Violation("error.in_200", f"{path}.error", f"an error object on a {status} response", actual=error)]
+        return [
+            Violation(
+                "error.in_200", f"{path}.error", f"an error object on a {status} response", actual=error
+            )
+        ]
     return []
 
 
@@ -227,16 +273,37 @@ def _usage(usage: Any, status: Any, path: str) -> list[Violation]:
     inp, outp, total = usage.get("input_tokens"), usage.get("output_tokens"), usage.get("total_tokens")
     out: list[Violation] = []
     if all(isinstance(v, int) for v in (inp, outp, total)) and total != inp + outp:
-        out.append(Violation("usage", f"{where}.total_tokens", "total_tokens != input_tokens + output_tokens",
-                             expected=inp + outp, actual=total))
+        out.append(
+            Violation(
+                "usage",
+                f"{where}.total_tokens",
+                "total_tokens != input_tokens + output_tokens",
+                expected=inp + outp,
+                actual=total,
+            )
+        )
     cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
     if isinstance(cached, int) and isinstance(inp, int) and cached > inp:
-        out.append(Violation("usage", f"{where}.input_tokens_details.cached_tokens", "more cached than input tokens",
-                             expected=f"<= {inp}", actual=cached))
+        out.append(
+            Violation(
+                "usage",
+                f"{where}.input_tokens_details.cached_tokens",
+                "more cached than input tokens",
+                expected=f"<= {inp}",
+                actual=cached,
+            )
+        )
     reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
     if isinstance(reasoning, int) and isinstance(outp, int) and reasoning > outp:
-        out.append(Violation("usage", f"{where}.output_tokens_details.reasoning_tokens",
-                             "more reasoning than output tokens", expected=f"<= {outp}", actual=reasoning))
+        out.append(
+            Violation(
+                "usage",
+                f"{where}.output_tokens_details.reasoning_tokens",
+                "more reasoning than output tokens",
+                expected=f"<= {outp}",
+                actual=reasoning,
+            )
+        )
     return out
 
 
@@ -257,12 +324,23 @@ def _tool_as_text(content: str, declared: Mapping[str, Any], path: str) -> list[
         if not isinstance(c, dict):
             continue
         if isinstance(c.get("tool_calls"), list):
-            return [Violation("tool.as_text", f"{path}.output", "tool_calls written as message text", actual=_clip(s))]
+            return [
+                Violation(
+                    "tool.as_text", f"{path}.output", "tool_calls written as message text", actual=_clip(s)
+                )
+            ]
         fn = c.get("function") if isinstance(c.get("function"), dict) else c
         name = fn.get("name") or c.get("tool") or c.get("tool_name")
         if name in declared and ("arguments" in fn or "parameters" in fn or "args" in fn or "input" in fn):
-            return [Violation("tool.as_text", f"{path}.output", f"a call of {name!r} written as message text",
-                              expected="a function_call output item", actual=_clip(s))]
+            return [
+                Violation(
+                    "tool.as_text",
+                    f"{path}.output",
+                    f"a call of {name!r} written as message text",
+                    expected="a function_call output item",
+                    actual=_clip(s),
+                )
+            ]
     return []
 
 
@@ -275,8 +353,15 @@ def check_error(body: Any, status: int, level: Level) -> list[Violation]:
     """OpenAI's error shape: {"error": {"message", "type", "param", "code"}} (all four sent,
     param/code may be null). An Anthropic-shaped {"type": "error", ...} is not it."""
     if isinstance(body, dict) and body.get("type") == "error":
-        return [Violation("error.shape", "$", "an Anthropic-shaped error body on /v1/responses",
-                          expected='{"error": {"message", "type", "param", "code"}}', actual=_clip(body))]
+        return [
+            Violation(
+                "error.shape",
+                "$",
+                "an Anthropic-shaped error body on /v1/responses",
+                expected='{"error": {"message", "type", "param", "code"}}',
+                actual=_clip(body),
+            )
+        ]
     out = leveled("error", body, "$")
     return [Violation("error.shape", v.path, v.message, severity=v.severity) for v in out]
 
@@ -316,4 +401,4 @@ class _Responses:
 
 DIALECT = _Responses()
 
-__all__ = ["CODES", "DIALECT", "Severity", "check_body", "check_error", "leveled", "tool_calls"]
+__all__ = ["CODES", "DIALECT", "check_body", "check_error", "leveled", "tool_calls"]

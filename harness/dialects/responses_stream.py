@@ -24,11 +24,15 @@ from typing import Any
 from harness import validation
 from harness.dialects import responses as R
 from harness.dialects.base import Profile, StreamVerdict
-from harness.dialects.common import decode_event
+from harness.dialects.common import decode_event, schema_violations
 from harness.model import Level, Severity, Violation
 from harness.sse import SSEEvent
 
-TERMINAL = {"response.completed": "completed", "response.failed": "failed", "response.incomplete": "incomplete"}
+TERMINAL = {
+    "response.completed": "completed",
+    "response.failed": "failed",
+    "response.incomplete": "incomplete",
+}
 # The official API added `sequence_number` (and `logprobs` on text events) around May 2025.
 # Streams whose response was created before that are the official format of their day: they
 # are held to the compatible schemas and their missing sequence numbers are a note.
@@ -82,7 +86,6 @@ class _State:
     items: dict[int, _Item] = field(default_factory=dict)
     next_index: int = 0
     expected_seq: int | None = None
-    missing_seq: int = 0
     legacy: bool = False
     resume: bool = False
     first_seen: bool = False
@@ -113,7 +116,9 @@ def _event(st: _State, ev: SSEEvent) -> None:
     path = f"events[{ev.index}]"
     if ev.data == "[DONE]":
         if st.profile == "official":
-            st.v("sse.done", path, "data: [DONE] is not sent by the official Responses API", severity="strict")
+            st.v(
+                "sse.done", path, "data: [DONE] is not sent by the official Responses API", severity="strict"
+            )
         elif st.done_at >= 0:
             st.v("sse.after_end", path, "a second data: [DONE]")
         st.done_at = ev.index
@@ -129,7 +134,13 @@ def _event(st: _State, ev: SSEEvent) -> None:
         return
     t = d.get("type")
     if ev.event is None:
-        st.v("sse.event_name", path, "no event: line (the official API names every event)", expected=t, severity="strict")
+        st.v(
+            "sse.event_name",
+            path,
+            "no event: line (the official API names every event)",
+            expected=t,
+            severity="strict",
+        )
     elif ev.event != t:
         st.v("sse.event_name", path, "event: line differs from the data's type", expected=t, actual=ev.event)
     if st.terminal is not None:
@@ -140,18 +151,26 @@ def _event(st: _State, ev: SSEEvent) -> None:
     if t in _event_types():
         kind = f"events/{t}"
         if st.legacy:
-            from harness.dialects.common import schema_violations
-
             st.out += schema_violations(f"responses/compatible/{kind}", d, f"{path}.data")
         else:
             st.out += R.leveled(kind, d, f"{path}.data")
         known = _known_fields(t)
         for k in d:
             if k not in known:
-                st.v("schema.extra", f"{path}.data.{k}", f"{t} field {k!r} is not one the official API sends",
-                     severity="note")
+                st.v(
+                    "schema.extra",
+                    f"{path}.data.{k}",
+                    f"{t} field {k!r} is not one the official API sends",
+                    severity="note",
+                )
     else:
-        st.v(G + "unknown_event", f"{path}.data.type", f"event type {t!r} is not known", severity="note", actual=t)
+        st.v(
+            G + "unknown_event",
+            f"{path}.data.type",
+            f"event type {t!r} is not known",
+            severity="note",
+            actual=t,
+        )
     if t == "error":
         st.v("error.in_200", f"{path}.data", "an error event inside a 200 stream", actual=R._clip(d))
         return
@@ -170,7 +189,12 @@ def _first(st: _State, d: dict[str, Any], path: str) -> None:
     created = d.get("response", {}).get("created_at") if isinstance(d.get("response"), dict) else None
     if seq is None and isinstance(created, (int, float)) and created < SEQUENCE_NUMBER_SINCE:
         st.legacy = True
-        st.v(G + "sequence_number", path, "stream recorded before the API sent sequence_number", severity="note")
+        st.v(
+            G + "sequence_number",
+            path,
+            "stream recorded before the API sent sequence_number",
+            severity="note",
+        )
     if d.get("type") != "response.created":
         if isinstance(seq, int) and seq > 0:
             st.resume = True  # GET /v1/responses/{id}?stream=true&starting_after=N starts at N+1
@@ -185,11 +209,21 @@ def _sequence(st: _State, d: dict[str, Any], path: str) -> None:
             st.v(G + "sequence_number", f"{path}.data.sequence_number", "sequence_number missing", actual=seq)
         return
     if st.expected_seq is not None and seq != st.expected_seq:
-        st.v(G + "sequence_number", f"{path}.data.sequence_number", "sequence_number not previous + 1",
-             expected=st.expected_seq, actual=seq)
+        st.v(
+            G + "sequence_number",
+            f"{path}.data.sequence_number",
+            "sequence_number not previous + 1",
+            expected=st.expected_seq,
+            actual=seq,
+        )
     elif st.expected_seq is None and not st.resume and seq != 0 and d.get("type") == "response.created":
-        st.v(G + "sequence_number", f"{path}.data.sequence_number", "the first event's sequence_number is not 0",
-             expected=0, actual=seq)
+        st.v(
+            G + "sequence_number",
+            f"{path}.data.sequence_number",
+            "the first event's sequence_number is not 0",
+            expected=0,
+            actual=seq,
+        )
     st.expected_seq = seq + 1
 
 
@@ -209,12 +243,22 @@ def _terminal(st: _State, d: dict[str, Any], path: str, index: int) -> None:
         return
     missing = [k for k in ("id", "object", "model") if k not in resp]
     if missing:
-        st.v(G + "terminal_fields", f"{path}.data.response", f"terminal response lacks {', '.join(missing)}",
-             expected=["id", "object", "model"], actual=sorted(resp))
+        st.v(
+            G + "terminal_fields",
+            f"{path}.data.response",
+            f"terminal response lacks {', '.join(missing)}",
+            expected=["id", "object", "model"],
+            actual=sorted(resp),
+        )
     want = TERMINAL[d["type"]]
     if resp.get("status") != want:
-        st.v(G + "terminal_status", f"{path}.data.response.status", f"{d['type']} with another status",
-             expected=want, actual=resp.get("status"))
+        st.v(
+            G + "terminal_status",
+            f"{path}.data.response.status",
+            f"{d['type']} with another status",
+            expected=want,
+            actual=resp.get("status"),
+        )
 
 
 def _added(st: _State, d: dict[str, Any], path: str, index: int) -> None:
@@ -224,8 +268,13 @@ def _added(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     if oi in st.items:
         st.v(G + "output_index", f"{path}.data.output_index", "output_index already used", actual=oi)
     elif oi != st.next_index and not st.resume:
-        st.v(G + "output_index", f"{path}.data.output_index", "output_index is not the next free index",
-             expected=st.next_index, actual=oi)
+        st.v(
+            G + "output_index",
+            f"{path}.data.output_index",
+            "output_index is not the next free index",
+            expected=st.next_index,
+            actual=oi,
+        )
     st.items[oi] = _Item(item, index)
     st.next_index = max(st.next_index, oi + 1)
 
@@ -238,15 +287,25 @@ def _open_item(st: _State, d: dict[str, Any], path: str, t: Any) -> _Item | None
         if st.resume and isinstance(oi, int):  # the item was added before starting_after
             it = st.items[oi] = _Item({"id": d.get("item_id")}, -1)
             return it
-        st.v(G + "delta_before_added", f"{path}.data.output_index", f"{t} for an item that was never added", actual=oi)
+        st.v(
+            G + "delta_before_added",
+            f"{path}.data.output_index",
+            f"{t} for an item that was never added",
+            actual=oi,
+        )
         return None
     if it.done is not None:
         st.v(G + "after_item_done", f"{path}.data", f"{t} after the item's output_item.done", actual=oi)
         return None
     item_id = d.get("item_id")
     if item_id is not None and it.id is not None and item_id != it.id:
-        st.v(G + "item_id", f"{path}.data.item_id", "item_id is not the id of the item at output_index",
-             expected=it.id, actual=item_id)
+        st.v(
+            G + "item_id",
+            f"{path}.data.item_id",
+            "item_id is not the id of the item at output_index",
+            expected=it.id,
+            actual=item_id,
+        )
     return it
 
 
@@ -254,7 +313,12 @@ def _item_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     oi, item = d.get("output_index"), d.get("item")
     it = st.items.get(oi) if isinstance(oi, int) else None
     if it is None and not st.resume:
-        st.v(G + "item_not_added", f"{path}.data", "output_item.done for an item that was never added", actual=oi)
+        st.v(
+            G + "item_not_added",
+            f"{path}.data",
+            "output_item.done for an item that was never added",
+            actual=oi,
+        )
         return
     if it is None:
         it = st.items[oi] = _Item(item if isinstance(item, dict) else {}, -1)
@@ -264,14 +328,26 @@ def _item_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     if not isinstance(item, dict):
         return
     it.done = item
-    if (it.id is not None and item.get("id") != it.id) or (it.type is not None and item.get("type") != it.type):
-        st.v(G + "item_id", f"{path}.data.item", "output_item.done is not the item that was added",
-             expected=[it.id, it.type], actual=[item.get("id"), item.get("type")])
+    if (it.id is not None and item.get("id") != it.id) or (
+        it.type is not None and item.get("type") != it.type
+    ):
+        st.v(
+            G + "item_id",
+            f"{path}.data.item",
+            "output_item.done is not the item that was added",
+            expected=[it.id, it.type],
+            actual=[item.get("id"), item.get("type")],
+        )
     if item.get("type") == "function_call":
         streamed = it.args_done if it.args_done is not None else ("".join(it.args) if it.args else None)
         if streamed is not None and item.get("arguments") != streamed:
-            st.v(G + "args_mismatch", f"{path}.data.item.arguments", "item arguments differ from the streamed ones",
-                 expected=streamed, actual=item.get("arguments"))
+            st.v(
+                G + "args_mismatch",
+                f"{path}.data.item.arguments",
+                "item arguments differ from the streamed ones",
+                expected=streamed,
+                actual=item.get("arguments"),
+            )
     elif item.get("type") == "message" and isinstance(item.get("content"), list):
         for ci, part in enumerate(item["content"]):
             p = it.parts.get(ci)
@@ -280,8 +356,13 @@ def _item_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
             streamed = p.done_text if p.done_text is not None else "".join(p.deltas)
             got = part.get("refusal") if part.get("type") == "refusal" else part.get("text")
             if got != streamed:
-                st.v(G + "text_mismatch", f"{path}.data.item.content[{ci}]", "item text differs from the streamed text",
-                     expected=R._clip(streamed), actual=R._clip(str(got)))
+                st.v(
+                    G + "text_mismatch",
+                    f"{path}.data.item.content[{ci}]",
+                    "item text differs from the streamed text",
+                    expected=R._clip(streamed),
+                    actual=R._clip(str(got)),
+                )
 
 
 def _part_added(st: _State, d: dict[str, Any], path: str, index: int) -> None:
@@ -303,10 +384,19 @@ def _part(st: _State, d: dict[str, Any], path: str) -> _Part | None:
     if p is None and st.resume:
         p = it.parts[ci] = _Part("?")
     if p is None:
-        st.v(G + "delta_before_added", f"{path}.data.content_index", f"{d['type']} before its content_part.added",
-             actual=ci)
+        st.v(
+            G + "delta_before_added",
+            f"{path}.data.content_index",
+            f"{d['type']} before its content_part.added",
+            actual=ci,
+        )
     elif p.closed:
-        st.v(G + "after_item_done", f"{path}.data.content_index", f"{d['type']} after content_part.done", actual=ci)
+        st.v(
+            G + "after_item_done",
+            f"{path}.data.content_index",
+            f"{d['type']} after content_part.done",
+            actual=ci,
+        )
         return None
     return p
 
@@ -319,7 +409,9 @@ def _part_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     p = it.parts.get(ci) if isinstance(ci, int) else None
     if p is None:
         if not st.resume:
-            st.v(G + "part_unpaired", f"{path}.data", "content_part.done without content_part.added", actual=ci)
+            st.v(
+                G + "part_unpaired", f"{path}.data", "content_part.done without content_part.added", actual=ci
+            )
         return
     if p.closed:
         st.v(G + "part_unpaired", f"{path}.data", "content_part.done twice", actual=ci)
@@ -328,8 +420,13 @@ def _part_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
         got = part.get("refusal") if part.get("type") == "refusal" else part.get("text")
         streamed = p.done_text if p.done_text is not None else "".join(p.deltas)
         if got != streamed and (p.deltas or p.done_text is not None):
-            st.v(G + "text_mismatch", f"{path}.data.part", "part text differs from the streamed text",
-                 expected=R._clip(streamed), actual=R._clip(str(got)))
+            st.v(
+                G + "text_mismatch",
+                f"{path}.data.part",
+                "part text differs from the streamed text",
+                expected=R._clip(streamed),
+                actual=R._clip(str(got)),
+            )
 
 
 def _text_delta(st: _State, d: dict[str, Any], path: str, index: int) -> None:
@@ -351,15 +448,22 @@ def _text_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     # Unlike function arguments, the official API streams every text it sends as deltas: a
     # non-empty .done with none before it means the deltas were lost on the way.
     if "".join(p.deltas) != p.done_text:
-        st.v(G + "text_mismatch", f"{path}.data.{key}", f"joined deltas differ from {d['type']}",
-             expected=R._clip("".join(p.deltas)), actual=R._clip(p.done_text))
+        st.v(
+            G + "text_mismatch",
+            f"{path}.data.{key}",
+            f"joined deltas differ from {d['type']}",
+            expected=R._clip("".join(p.deltas)),
+            actual=R._clip(p.done_text),
+        )
 
 
 def _args_delta(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     it = _open_item(st, d, path, d["type"])
     if it is not None and isinstance(d.get("delta"), str):
         if it.args_done is not None:
-            st.v(G + "after_item_done", f"{path}.data", "an arguments delta after function_call_arguments.done")
+            st.v(
+                G + "after_item_done", f"{path}.data", "an arguments delta after function_call_arguments.done"
+            )
         it.args.append(d["delta"])
 
 
@@ -373,9 +477,15 @@ def _args_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     # No deltas before the done is legal (the done carries the whole arguments): judge those.
     if it.args and joined != args:
         lost = args.strip() in ("", "{}") and joined.strip() not in ("", "{}")
-        st.v(G + "args_mismatch", f"{path}.data.arguments",
-             "arguments lost: done carries {} after non-empty deltas" if lost else "joined deltas differ from done",
-             expected=R._clip(joined), actual=R._clip(args))
+        st.v(
+            G + "args_mismatch",
+            f"{path}.data.arguments",
+            "arguments lost: done carries {} after non-empty deltas"
+            if lost
+            else "joined deltas differ from done",
+            expected=R._clip(joined),
+            actual=R._clip(args),
+        )
 
 
 _HANDLERS = {
@@ -409,18 +519,28 @@ def _finish(st: _State, events: Sequence[SSEEvent]) -> None:
         st.v("sse.done", end, "the Open Responses profile requires a final data: [DONE]")
     if st.terminal is None:
         st.v(G + "terminal_missing", end, "stream ended without response.completed / failed / incomplete")
-    if st.missing_seq:
-        pass
     listed = {i.get("id") for i in (st.terminal or {}).get("output") or () if isinstance(i, dict)}
     for oi, it in sorted(st.items.items()):
         where = f"events[{it.index}]" if it.index >= 0 else end
         if it.done is None:
             if it.type in UNCLOSED_OK and it.id in listed:
-                st.v(G + "item_not_done", where, f"{it.type} item closed only by the terminal response", severity="note")
+                st.v(
+                    G + "item_not_done",
+                    where,
+                    f"{it.type} item closed only by the terminal response",
+                    severity="note",
+                )
             else:
-                st.v(G + "item_not_done", where, f"{it.type} item {oi} was added but never done", actual=it.id)
+                st.v(
+                    G + "item_not_done", where, f"{it.type} item {oi} was added but never done", actual=it.id
+                )
         if it.type == "function_call" and it.args_done is None and (it.args or not st.resume):
-            st.v(G + "args_done_missing", where, "function_call without function_call_arguments.done", actual=it.id)
+            st.v(
+                G + "args_done_missing",
+                where,
+                "function_call without function_call_arguments.done",
+                actual=it.id,
+            )
         for ci, p in sorted(it.parts.items()):
             if not p.closed and it.done is None and st.terminal is None:
                 continue  # already named by item_not_done / terminal_missing
@@ -467,8 +587,15 @@ def _compare(st: _State, final: dict[str, Any]) -> list[Violation]:
     if st.resume:
         return []  # items before starting_after were not streamed to us
     if len(theirs) != len(ours):
-        return [Violation("stream.accumulate", where, "terminal output has another number of items than streamed",
-                          expected=len(ours), actual=len(theirs))]
+        return [
+            Violation(
+                "stream.accumulate",
+                where,
+                "terminal output has another number of items than streamed",
+                expected=len(ours),
+                actual=len(theirs),
+            )
+        ]
     out = []
     for i, (a, b) in enumerate(zip(theirs, ours, strict=True)):
         if not isinstance(a, dict) or not isinstance(b, dict):
@@ -477,10 +604,19 @@ def _compare(st: _State, final: dict[str, Any]) -> list[Violation]:
         if a.get("type") == "message" and R.text({"output": [a]}) != R.text({"output": [b]}):
             diff.append("content")
         if diff:
-            out.append(Violation("stream.accumulate", f"{where}[{i}]", f"terminal item differs from the streamed one in"
-                                 f" {', '.join(diff)}", expected=_brief(b, diff), actual=_brief(a, diff)))
+            out.append(
+                Violation(
+                    "stream.accumulate",
+                    f"{where}[{i}]",
+                    f"terminal item differs from the streamed one in {', '.join(diff)}",
+                    expected=_brief(b, diff),
+                    actual=_brief(a, diff),
+                )
+            )
     return out
 
 
 def _brief(item: dict[str, Any], keys: list[str]) -> str:
-    return R._clip(json.dumps({k: item.get(k) if k != "content" else R.text({"output": [item]}) for k in keys}))
+    return R._clip(
+        json.dumps({k: item.get(k) if k != "content" else R.text({"output": [item]}) for k in keys})
+    )

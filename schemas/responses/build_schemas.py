@@ -27,10 +27,10 @@ HERE = Path(__file__).resolve().parent
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 S: dict[str, Any] = {"type": "string"}
-I: dict[str, Any] = {"type": "integer", "minimum": 0}
+INT: dict[str, Any] = {"type": "integer", "minimum": 0}
 N: dict[str, Any] = {"type": "number"}
 B: dict[str, Any] = {"type": "boolean"}
-O: dict[str, Any] = {"type": "object"}
+OBJ: dict[str, Any] = {"type": "object"}
 A: dict[str, Any] = {"type": "array"}
 
 
@@ -53,58 +53,68 @@ RESPONSE_FIELDS: dict[str, dict[str, Any]] = {
     "error": nul({"type": "object", "required": ["message"], "properties": {"code": nul(S), "message": S}}),
     "incomplete_details": nul({"type": "object", "properties": {"reason": S}}),
     "instructions": nul({"type": ["string", "array"]}),
-    "max_output_tokens": nul(I),
+    "max_output_tokens": nul(INT),
     "model": S,
     "output": {"type": "array", "items": ref("OutputItem")},
     "parallel_tool_calls": B,
     "previous_response_id": nul(S),
-    "reasoning": nul(O),
+    "reasoning": nul(OBJ),
     "store": B,
     "temperature": nul(N),
-    "text": O,
+    "text": OBJ,
     "tool_choice": {"type": ["string", "object"]},
     "tools": {"type": "array", "items": {"type": "object", "required": ["type"], "properties": {"type": S}}},
     "top_p": nul(N),
     "truncation": nul(S),
     "usage": nul(ref("Usage")),
     "user": nul(S),
-    "metadata": nul(O),
+    "metadata": nul(OBJ),
 }
 # Sent by the official API on some models/dates only: known, typed, never required.
 RESPONSE_OPTIONAL: dict[str, dict[str, Any]] = {
     "background": nul(B),
     "service_tier": nul(S),
-    "max_tool_calls": nul(I),
+    "max_tool_calls": nul(INT),
     "prompt_cache_key": nul(S),
     "safety_identifier": nul(S),
-    "top_logprobs": nul(I),
-    "billing": nul(O),
+    "top_logprobs": nul(INT),
+    "billing": nul(OBJ),
     "prompt_cache_retention": nul(S),
     "completed_at": nul(N),
     "frequency_penalty": nul(N),
     "presence_penalty": nul(N),
     "moderation": nul({"type": ["object", "string"]}),
-    "tool_usage": nul(O),
-    "conversation": nul(O),
+    "tool_usage": nul(OBJ),
+    "conversation": nul(OBJ),
     "context_management": nul({"type": ["object", "array"]}),
-    "prompt": nul(O),
+    "prompt": nul(OBJ),
 }
 RESPONSE_COMPAT_REQUIRED = ["id", "object", "created_at", "model", "output"]
 
 USAGE_FIELDS = {
-    "input_tokens": I,
-    "input_tokens_details": {"type": "object", "properties": {"cached_tokens": I}},
-    "output_tokens": I,
-    "output_tokens_details": {"type": "object", "properties": {"reasoning_tokens": I}},
-    "total_tokens": I,
+    "input_tokens": INT,
+    "input_tokens_details": {"type": "object", "properties": {"cached_tokens": INT}},
+    "output_tokens": INT,
+    "output_tokens_details": {"type": "object", "properties": {"reasoning_tokens": INT}},
+    "total_tokens": INT,
 }
 
 # ---- output items: type -> (strict required, compatible required, known optional) -------------
 ITEM_FIELDS: dict[str, dict[str, Any]] = {
     "id": S,
     "type": S,
-    "status": {"enum": ["in_progress", "completed", "incomplete", "failed", "searching", "calling",
-                        "interpreting", "generating"]},
+    "status": {
+        "enum": [
+            "in_progress",
+            "completed",
+            "incomplete",
+            "failed",
+            "searching",
+            "calling",
+            "interpreting",
+            "generating",
+        ]
+    },
     "role": {"const": "assistant"},
     "content": {"type": "array", "items": ref("ContentPart")},
     "call_id": S,
@@ -114,14 +124,20 @@ ITEM_FIELDS: dict[str, dict[str, Any]] = {
 }
 ITEMS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "message": (["id", "type", "status", "role", "content"], ["type", "content"], ["phase"]),
-    "function_call": (["id", "type", "status", "call_id", "name", "arguments"],
-                      ["type", "call_id", "name", "arguments"], ["namespace"]),
+    "function_call": (
+        ["id", "type", "status", "call_id", "name", "arguments"],
+        ["type", "call_id", "name", "arguments"],
+        ["namespace"],
+    ),
     "reasoning": (["id", "type", "summary"], ["type"], ["content", "encrypted_content", "status"]),
     "web_search_call": (["id", "type", "status"], ["type"], ["action"]),
     "file_search_call": (["id", "type", "status"], ["type"], ["queries", "results"]),
     "code_interpreter_call": (["id", "type", "status"], ["type"], ["code", "container_id", "outputs"]),
-    "mcp_call": (["id", "type", "name", "arguments", "server_label"], ["type"],
-                 ["status", "approval_request_id", "error", "output"]),
+    "mcp_call": (
+        ["id", "type", "name", "arguments", "server_label"],
+        ["type"],
+        ["status", "approval_request_id", "error", "output"],
+    ),
     "mcp_list_tools": (["id", "type", "server_label", "tools"], ["type"], ["error"]),
     "tool_search_call": (["id", "type", "status"], ["type"], ["arguments", "call_id", "execution"]),
     "tool_search_output": (["id", "type", "status"], ["type"], ["call_id", "execution", "tools"]),
@@ -144,15 +160,15 @@ PART_FIELDS = {"type": S, "text": S, "annotations": A, "logprobs": A, "refusal":
 # ---- stream events: type -> (strict required, compatible required, known optional) -----------
 EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "type": S,
-    "sequence_number": I,
+    "sequence_number": INT,
     "response": ref("Response"),
     "item": ref("OutputItem"),
     "part": ref("ContentPart"),
     "item_id": S,
-    "output_index": I,
-    "content_index": I,
-    "summary_index": I,
-    "annotation_index": I,
+    "output_index": INT,
+    "content_index": INT,
+    "summary_index": INT,
+    "annotation_index": INT,
     "delta": S,
     "text": S,
     "arguments": S,
@@ -162,10 +178,10 @@ EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "name": S,
     "logprobs": A,
     "obfuscation": S,
-    "annotation": nul(O),
+    "annotation": nul(OBJ),
     "message": S,
     "param": nul(S),
-    "error": O,
+    "error": OBJ,
     "response_id": S,
 }
 _RESP = (["type", "sequence_number", "response"], ["type", "response"], [])
@@ -180,55 +196,128 @@ EVENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "response.incomplete": _RESP,
     "keepalive": (["type", "sequence_number"], ["type"], []),
     "error": (["type", "sequence_number"], ["type"], ["code", "message", "param", "error"]),
-    "response.output_item.added": (["type", "sequence_number", "output_index", "item"], ["type", "output_index", "item"], []),
-    "response.output_item.done": (["type", "sequence_number", "output_index", "item"], ["type", "output_index", "item"], []),
+    "response.output_item.added": (
+        ["type", "sequence_number", "output_index", "item"],
+        ["type", "output_index", "item"],
+        [],
+    ),
+    "response.output_item.done": (
+        ["type", "sequence_number", "output_index", "item"],
+        ["type", "output_index", "item"],
+        [],
+    ),
     "response.content_part.added": (["type", "sequence_number", *_IDX, "part"], ["type", *_IDX, "part"], []),
     "response.content_part.done": (["type", "sequence_number", *_IDX, "part"], ["type", *_IDX, "part"], []),
-    "response.output_text.delta": (["type", "sequence_number", *_IDX, "delta", "logprobs"], ["type", *_IDX, "delta"],
-                                   ["obfuscation"]),
-    "response.output_text.done": (["type", "sequence_number", *_IDX, "text", "logprobs"], ["type", *_IDX, "text"], []),
-    "response.output_text.annotation.added": (["type", "sequence_number", *_IDX, "annotation_index", "annotation"],
-                                              ["type", *_IDX, "annotation"], []),
-    "response.refusal.delta": (["type", "sequence_number", *_IDX, "delta"], ["type", *_IDX, "delta"], ["obfuscation"]),
+    "response.output_text.delta": (
+        ["type", "sequence_number", *_IDX, "delta", "logprobs"],
+        ["type", *_IDX, "delta"],
+        ["obfuscation"],
+    ),
+    "response.output_text.done": (
+        ["type", "sequence_number", *_IDX, "text", "logprobs"],
+        ["type", *_IDX, "text"],
+        [],
+    ),
+    "response.output_text.annotation.added": (
+        ["type", "sequence_number", *_IDX, "annotation_index", "annotation"],
+        ["type", *_IDX, "annotation"],
+        [],
+    ),
+    "response.refusal.delta": (
+        ["type", "sequence_number", *_IDX, "delta"],
+        ["type", *_IDX, "delta"],
+        ["obfuscation"],
+    ),
     "response.refusal.done": (["type", "sequence_number", *_IDX, "refusal"], ["type", *_IDX, "refusal"], []),
-    "response.function_call_arguments.delta": (["type", "sequence_number", "item_id", "output_index", "delta"],
-                                               ["type", "item_id", "output_index", "delta"], ["obfuscation"]),
+    "response.function_call_arguments.delta": (
+        ["type", "sequence_number", "item_id", "output_index", "delta"],
+        ["type", "item_id", "output_index", "delta"],
+        ["obfuscation"],
+    ),
     # The vendor spec requires `name` here; the official API does not send it (corpus): optional.
-    "response.function_call_arguments.done": (["type", "sequence_number", "item_id", "output_index", "arguments"],
-                                              ["type", "item_id", "output_index", "arguments"], ["name"]),
-    "response.custom_tool_call_input.delta": (["type", "sequence_number", "item_id", "output_index", "delta"],
-                                              ["type", "item_id", "output_index", "delta"], ["obfuscation"]),
-    "response.custom_tool_call_input.done": (["type", "sequence_number", "item_id", "output_index", "input"],
-                                             ["type", "item_id", "output_index", "input"], []),
-    "response.reasoning_summary_part.added": (["type", "sequence_number", "item_id", "output_index", "summary_index", "part"],
-                                              ["type", "item_id", "output_index", "summary_index"], []),
-    "response.reasoning_summary_part.done": (["type", "sequence_number", "item_id", "output_index", "summary_index", "part"],
-                                             ["type", "item_id", "output_index", "summary_index"], ["status"]),
-    "response.reasoning_summary_text.delta": (["type", "sequence_number", "item_id", "output_index", "summary_index", "delta"],
-                                              ["type", "item_id", "output_index", "summary_index", "delta"], ["obfuscation"]),
-    "response.reasoning_summary_text.done": (["type", "sequence_number", "item_id", "output_index", "summary_index", "text"],
-                                             ["type", "item_id", "output_index", "summary_index", "text"], []),
-    "response.reasoning_text.delta": (["type", "sequence_number", *_IDX, "delta"], ["type", *_IDX, "delta"], ["obfuscation"]),
+    "response.function_call_arguments.done": (
+        ["type", "sequence_number", "item_id", "output_index", "arguments"],
+        ["type", "item_id", "output_index", "arguments"],
+        ["name"],
+    ),
+    "response.custom_tool_call_input.delta": (
+        ["type", "sequence_number", "item_id", "output_index", "delta"],
+        ["type", "item_id", "output_index", "delta"],
+        ["obfuscation"],
+    ),
+    "response.custom_tool_call_input.done": (
+        ["type", "sequence_number", "item_id", "output_index", "input"],
+        ["type", "item_id", "output_index", "input"],
+        [],
+    ),
+    "response.reasoning_summary_part.added": (
+        ["type", "sequence_number", "item_id", "output_index", "summary_index", "part"],
+        ["type", "item_id", "output_index", "summary_index"],
+        [],
+    ),
+    "response.reasoning_summary_part.done": (
+        ["type", "sequence_number", "item_id", "output_index", "summary_index", "part"],
+        ["type", "item_id", "output_index", "summary_index"],
+        ["status"],
+    ),
+    "response.reasoning_summary_text.delta": (
+        ["type", "sequence_number", "item_id", "output_index", "summary_index", "delta"],
+        ["type", "item_id", "output_index", "summary_index", "delta"],
+        ["obfuscation"],
+    ),
+    "response.reasoning_summary_text.done": (
+        ["type", "sequence_number", "item_id", "output_index", "summary_index", "text"],
+        ["type", "item_id", "output_index", "summary_index", "text"],
+        [],
+    ),
+    "response.reasoning_text.delta": (
+        ["type", "sequence_number", *_IDX, "delta"],
+        ["type", *_IDX, "delta"],
+        ["obfuscation"],
+    ),
     "response.reasoning_text.done": (["type", "sequence_number", *_IDX, "text"], ["type", *_IDX, "text"], []),
-    "response.code_interpreter_call_code.delta": (["type", "sequence_number", "output_index", "item_id", "delta"],
-                                                  ["type", "output_index", "item_id", "delta"], ["obfuscation"]),
-    "response.code_interpreter_call_code.done": (["type", "sequence_number", "output_index", "item_id", "code"],
-                                                 ["type", "output_index", "item_id", "code"], []),
-    "response.mcp_call_arguments.delta": (["type", "sequence_number", "output_index", "item_id", "delta"],
-                                          ["type", "output_index", "item_id", "delta"], ["obfuscation"]),
-    "response.mcp_call_arguments.done": (["type", "sequence_number", "output_index", "item_id", "arguments"],
-                                         ["type", "output_index", "item_id", "arguments"], []),
+    "response.code_interpreter_call_code.delta": (
+        ["type", "sequence_number", "output_index", "item_id", "delta"],
+        ["type", "output_index", "item_id", "delta"],
+        ["obfuscation"],
+    ),
+    "response.code_interpreter_call_code.done": (
+        ["type", "sequence_number", "output_index", "item_id", "code"],
+        ["type", "output_index", "item_id", "code"],
+        [],
+    ),
+    "response.mcp_call_arguments.delta": (
+        ["type", "sequence_number", "output_index", "item_id", "delta"],
+        ["type", "output_index", "item_id", "delta"],
+        ["obfuscation"],
+    ),
+    "response.mcp_call_arguments.done": (
+        ["type", "sequence_number", "output_index", "item_id", "arguments"],
+        ["type", "output_index", "item_id", "arguments"],
+        [],
+    ),
 }
-for _tool in ("web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call", "mcp_call",
-              "mcp_list_tools"):
+for _tool in (
+    "web_search_call",
+    "file_search_call",
+    "code_interpreter_call",
+    "image_generation_call",
+    "mcp_call",
+    "mcp_list_tools",
+):
     for _phase in ("in_progress", "searching", "completed", "interpreting", "generating", "failed"):
         EVENTS.setdefault(f"response.{_tool}.{_phase}", _TOOL)
 EVENTS["response.image_generation_call.partial_image"] = (
-    [*_TOOL[0], "partial_image_index", "partial_image_b64"], _TOOL[1], ["size", "quality", "background", "output_format"])
-EVENT_FIELDS.update({"partial_image_index": I, "partial_image_b64": S})
+    [*_TOOL[0], "partial_image_index", "partial_image_b64"],
+    _TOOL[1],
+    ["size", "quality", "background", "output_format"],
+)
+EVENT_FIELDS.update({"partial_image_index": INT, "partial_image_b64": S})
 
 
-def _object(fields: dict[str, Any], required: list[str], known: list[str], const_type: str | None = None) -> dict:
+def _object(
+    fields: dict[str, Any], required: list[str], known: list[str], const_type: str | None = None
+) -> dict:
     props = {k: fields.get(k, {}) for k in [*required, *known]}
     if const_type is not None:
         props["type"] = {"const": const_type}
@@ -257,8 +346,11 @@ def defs(level: str) -> dict[str, Any]:
     resp_known = [k for k in [*RESPONSE_FIELDS, *RESPONSE_OPTIONAL] if k not in resp_req]
     return {
         "Response": _object({**RESPONSE_FIELDS, **RESPONSE_OPTIONAL}, resp_req, resp_known),
-        "Usage": _object(USAGE_FIELDS, list(USAGE_FIELDS) if strict else ["input_tokens", "output_tokens"],
-                         [] if strict else ["input_tokens_details", "output_tokens_details", "total_tokens"]),
+        "Usage": _object(
+            USAGE_FIELDS,
+            list(USAGE_FIELDS) if strict else ["input_tokens", "output_tokens"],
+            [] if strict else ["input_tokens_details", "output_tokens_details", "total_tokens"],
+        ),
         "OutputItem": _tagged_union(ITEMS, ITEM_FIELDS, level, ITEM_OVERRIDES),
         "ContentPart": _tagged_union(PARTS, PART_FIELDS, level),
     }
@@ -275,7 +367,12 @@ def event_schema(t: str, level: str) -> dict[str, Any]:
     need = {n for n in all_defs if f"#/$defs/{n}" in used}
     if need:
         need |= set(all_defs)  # Response -> OutputItem -> ContentPart, Usage: take the closure
-    return {"$schema": DRAFT, "title": f"{t} ({level})", **body, "$defs": {k: all_defs[k] for k in sorted(need)}}
+    return {
+        "$schema": DRAFT,
+        "title": f"{t} ({level})",
+        **body,
+        "$defs": {k: all_defs[k] for k in sorted(need)},
+    }
 
 
 def top(name: str, level: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -286,15 +383,29 @@ ERROR_BODY = {
     "strict": {
         "type": "object",
         "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["message", "type", "param", "code"],
-                                 "properties": {"message": S, "type": S, "param": nul(S), "code": nul(S)}}},
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message", "type", "param", "code"],
+                "properties": {"message": S, "type": S, "param": nul(S), "code": nul(S)},
+            }
+        },
     },
     "compatible": {
         "type": "object",
         "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["message"],
-                                 "properties": {"message": S, "type": nul(S), "param": nul(S),
-                                                "code": nul({"type": ["string", "integer"]})}}},
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {
+                    "message": S,
+                    "type": nul(S),
+                    "param": nul(S),
+                    "code": nul({"type": ["string", "integer"]}),
+                },
+            }
+        },
     },
 }
 REQUEST = {
@@ -303,10 +414,13 @@ REQUEST = {
         "model": S,
         "input": {"type": ["string", "array"]},
         "stream": nul(B),
-        "tools": {"type": "array", "items": {"type": "object", "required": ["type"], "properties": {"type": S}}},
-        "text": nul(O),
+        "tools": {
+            "type": "array",
+            "items": {"type": "object", "required": ["type"], "properties": {"type": S}},
+        },
+        "text": nul(OBJ),
         "instructions": nul({"type": ["string", "array"]}),
-        "max_output_tokens": nul(I),
+        "max_output_tokens": nul(INT),
         "previous_response_id": nul(S),
     },
 }
@@ -319,8 +433,11 @@ def build() -> None:
         files = {
             "response": top("Response", level, ref("Response")),
             "error": {"$schema": DRAFT, "title": f"Error ({level})", **ERROR_BODY[level]},
-            "request": {"$schema": DRAFT, "title": f"CreateResponse ({level})",
-                        **{**REQUEST, "required": ["model"] if level == "strict" else []}},
+            "request": {
+                "$schema": DRAFT,
+                "title": f"CreateResponse ({level})",
+                **{**REQUEST, "required": ["model"] if level == "strict" else []},
+            },
         }
         for t in EVENTS:
             files[f"events/{t}"] = event_schema(t, level)

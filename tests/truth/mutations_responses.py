@@ -38,11 +38,15 @@ def _write(events: Events, renumber: bool = True) -> str:
         if renumber and "sequence_number" in d:
             seq = d["sequence_number"] if seq is None else seq + 1
             d["sequence_number"] = seq
-        out.append(f"event: {d.get('type')}\ndata: {json.dumps(d, ensure_ascii=False, separators=(',', ':'))}\n\n")
+        out.append(
+            f"event: {d.get('type')}\ndata: {json.dumps(d, ensure_ascii=False, separators=(',', ':'))}\n\n"
+        )
     return "".join(out)
 
 
-def _stream_op(edit: Callable[[Events], Events | str | None]) -> Callable[[RecordedInteraction], Exchange | None]:
+def _stream_op(
+    edit: Callable[[Events], Events | str | None],
+) -> Callable[[RecordedInteraction], Exchange | None]:
     def apply(it: RecordedInteraction) -> Exchange | None:
         events = _events(it)
         if not events:
@@ -75,17 +79,25 @@ def args_lost(events: Events) -> Events | None:  # #2
 
 
 def done_never_added(events: Events) -> Events | None:  # #3
-    i = _first(events, lambda d: d.get("type") == "response.output_item.added" and d["item"].get("type") == "message")
+    i = _first(
+        events, lambda d: d.get("type") == "response.output_item.added" and d["item"].get("type") == "message"
+    )
     if i is None:
         return None
     oi = events[i]["output_index"]
     # Drop the item's whole opening (added + its parts and deltas) but keep its output_item.done.
-    return [d for j, d in enumerate(events) if not (j >= i and d.get("output_index") == oi and
-                                                     d.get("type") != "response.output_item.done")]
+    return [
+        d
+        for j, d in enumerate(events)
+        if not (j >= i and d.get("output_index") == oi and d.get("type") != "response.output_item.done")
+    ]
 
 
 def item_done_dropped(events: Events) -> Events | None:  # #4
-    i = _first(events, lambda d: d.get("type") == "response.output_item.done" and d["item"].get("type") == "function_call")
+    i = _first(
+        events,
+        lambda d: d.get("type") == "response.output_item.done" and d["item"].get("type") == "function_call",
+    )
     return None if i is None else events[:i] + events[i + 1 :]
 
 
@@ -125,7 +137,13 @@ def error_event(events: Events) -> Events | None:  # #14
     i = _first(events, lambda d: d.get("type") in ("response.completed", "response.incomplete"))
     if i is None:
         return None
-    err = {"type": "error", "code": "server_error", "message": "upstream failed", "param": None, "sequence_number": 0}
+    err = {
+        "type": "error",
+        "code": "server_error",
+        "message": "upstream failed",
+        "param": None,
+        "sequence_number": 0,
+    }
     return [*events[:i], err, *events[i:]]
 
 
@@ -180,7 +198,9 @@ def no_blank_line(events: Events) -> str | None:  # #12
 # ---- body operators -------------------------------------------------------------------------------
 
 
-def _body_op(edit: Callable[[dict[str, Any], RecordedInteraction], Any]) -> Callable[[RecordedInteraction], Exchange | None]:
+def _body_op(
+    edit: Callable[[dict[str, Any], RecordedInteraction], Any],
+) -> Callable[[RecordedInteraction], Exchange | None]:
     def apply(it: RecordedInteraction) -> Exchange | None:
         if it.exchange.status != 200:
             return None
@@ -195,8 +215,13 @@ def _body_op(edit: Callable[[dict[str, Any], RecordedInteraction], Any]) -> Call
 
 
 def chat_completion(body: dict[str, Any], it: RecordedInteraction) -> dict[str, Any]:  # #20 on Responses
-    return {"id": "chatcmpl-1", "object": "chat.completion", "created": body.get("created_at"), "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": body.get("created_at"),
+        "model": body["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+    }
 
 
 def id_prefix(body: dict[str, Any], it: RecordedInteraction) -> dict[str, Any]:
@@ -241,8 +266,15 @@ def tool_as_text(body: dict[str, Any], it: RecordedInteraction) -> dict[str, Any
         return None
     call = calls[0]
     text = json.dumps({"name": call["name"], "arguments": json.loads(call["arguments"] or "{}")})
-    body["output"] = [{"id": "msg_" + call["id"][3:], "type": "message", "status": "completed", "role": "assistant",
-                       "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": text}]}]
+    body["output"] = [
+        {
+            "id": "msg_" + call["id"][3:],
+            "type": "message",
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": text}],
+        }
+    ]
     return body
 
 
@@ -263,14 +295,18 @@ def anthropic_error(it: RecordedInteraction) -> Exchange | None:  # #19, the oth
         return None
     body = json.loads(body_text(it))
     err = body.get("error") or {}
-    return with_body(it, json.dumps({"type": "error", "error": {"type": err.get("type"), "message": err.get("message")}}))
+    return with_body(
+        it, json.dumps({"type": "error", "error": {"type": err.get("type"), "message": err.get("message")}})
+    )
 
 
 def _s(name: str, code: str, edit: Callable[[Events], Events | str | None], defect: str) -> Mutation:
     return Mutation(f"responses.{name}", "responses", True, code, _stream_op(edit), defect)
 
 
-def _b(name: str, code: str, edit: Callable[[dict[str, Any], RecordedInteraction], Any], defect: str) -> Mutation:
+def _b(
+    name: str, code: str, edit: Callable[[dict[str, Any], RecordedInteraction], Any], defect: str
+) -> Mutation:
     return Mutation(f"responses.{name}", "responses", False, code, _body_op(edit), defect)
 
 
@@ -288,7 +324,12 @@ MUTATIONS: list[Mutation] = [
     _s("event-name-differs", "sse.event_name", event_name_differs, "grammar: event line equals data.type"),
     _s("terminal-dropped", G + "terminal_missing", terminal_dropped, "grammar: one terminal event"),
     _s("event-after-terminal", "sse.after_end", event_after_terminal, "grammar: nothing after the terminal"),
-    _s("terminal-output-differs", "stream.accumulate", terminal_output_differs, "grammar: fold == terminal copy"),
+    _s(
+        "terminal-output-differs",
+        "stream.accumulate",
+        terminal_output_differs,
+        "grammar: fold == terminal copy",
+    ),
     _s("text-delta-lost", G + "text_mismatch", text_delta_lost, "#1 shape"),
     _s("no-blank-line", "sse.framing", no_blank_line, "#12"),
     _b("chat-completion", "object.kind", chat_completion, "#20 shape"),
@@ -299,6 +340,11 @@ MUTATIONS: list[Mutation] = [
     _b("args-truncated", "tool.args", args_truncated, "#10 shape"),
     _b("tool-as-text", "tool.as_text", tool_as_text, "#16"),
     _b("nullable-dropped", "schema", nullable_dropped, "#15"),
-    _b("incomplete-without-reason", G + "status_details", incomplete_without_reason, "status vs incomplete_details"),
+    _b(
+        "incomplete-without-reason",
+        G + "status_details",
+        incomplete_without_reason,
+        "status vs incomplete_details",
+    ),
     Mutation("responses.anthropic-error", "responses", False, "error.shape", anthropic_error, "#19 reversed"),
 ]
