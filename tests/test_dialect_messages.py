@@ -378,3 +378,21 @@ def test_registered_and_codes_named() -> None:
     assert all(code.startswith("grammar.messages.") for code in CODES)
     assert not set(CODES) & set(CORE_CODES)
     assert DIALECT.text(body()) == "Hello"
+
+
+def test_schema_files_match_their_builder() -> None:
+    """schemas/messages/*/ are written by build.py; a hand edit of one level would drift."""
+    import importlib.util
+
+    from harness.validation import SCHEMA_DIR
+
+    spec = importlib.util.spec_from_file_location("messages_build", SCHEMA_DIR / "messages" / "build.py")
+    assert spec is not None and spec.loader is not None
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    for level in ("compatible", "strict"):
+        for name, schema in builder.build(level).items():
+            on_disk = json.loads(
+                (SCHEMA_DIR / "messages" / level / f"{name}.json").read_text(encoding="utf-8")
+            )
+            assert on_disk == schema, f"{level}/{name}.json is stale: run python schemas/messages/build.py"
