@@ -29,7 +29,8 @@ CODES: dict[str, str] = {
     "grammar.chat.empty": "a chat stream with no chunk before `data: [DONE]`",
     "grammar.chat.consistent": "id, model, created or system_fingerprint differ between chunks of one stream",
     "grammar.chat.role": "a choice's first delta lacks role assistant, or a later delta repeats the role",
-    "grammar.chat.tool_delta": "a tool call's first delta lacks id/type/function.name, or a later one repeats them",
+    "grammar.chat.tool_delta": "a tool call's first delta lacks id/type/function.name,"
+    " or a later delta repeats them",
     "grammar.chat.tool_index": "parallel tool calls share one index (all at 0) or an index skips ahead",
     "grammar.chat.finish": "a choice without a finish_reason, or with more than one",
     "grammar.chat.after_finish": "a delta for a choice after the chunk that carried its finish_reason",

@@ -35,6 +35,8 @@ from harness.sse import SSEEvent
 
 _DONE = "[DONE]"
 _STRICT_CHUNK = "chat/strict/chunk"
+_IDENT = ("id", "model", "created", "system_fingerprint")
+is_valid = validation.is_valid
 
 
 class _Tool:
@@ -46,13 +48,14 @@ class _Tool:
 
 
 class _Choice:
-    __slots__ = ("content", "finish", "logprobs", "refusal", "role", "tools")
+    __slots__ = ("by_index", "content", "finish", "logprobs", "refusal", "role", "tools")
 
     def __init__(self) -> None:
         self.role: Any = None
         self.content: list[str] | None = None
         self.refusal: list[str] | None = None
-        self.tools: dict[int, _Tool] = {}
+        self.tools: list[_Tool] = []  # in order of appearance
+        self.by_index: dict[int, _Tool] = {}  # the call each tool_calls[].index currently feeds
         self.finish: str | None = None
         self.logprobs: list[Any] | None = None
 
@@ -66,6 +69,8 @@ class _Grammar:
         self.n = requested_n(request)
         self.choices: dict[int, _Choice] = {}
         self.head: dict[str, Any] | None = None  # id/model/created/... of the first chunk
+        self.ident: tuple[Any, ...] | None = None
+        self.at = 0  # event index of the chunk being read (for paths)
         self.chunks = 0
         self.usage: Any = None
         self.usage_chunk: int | None = None  # event index of the choices:[] chunk
@@ -77,47 +82,56 @@ class _Grammar:
 
     # -- one chunk ------------------------------------------------------------------------
     def chunk(self, obj: dict[str, Any], i: int) -> None:
-        path = f"events[{i}].data"
-        if not validation.is_valid(_STRICT_CHUNK, obj):
-            self.out.extend(schema_check("chunk", obj, path))
+        if not is_valid(_STRICT_CHUNK, obj):
+            self.out.extend(schema_check("chunk", obj, f"events[{i}].data"))
         self.chunks += 1
-        head = self.head
-        if head is None:
+        self.at = i
+        # One tuple comparison per chunk; the per-key messages are built only on a mismatch.
+        ident = (obj.get("id"), obj.get("model"), obj.get("created"), obj.get("system_fingerprint"))
+        if self.ident is None:
+            self.ident = ident
             self.head = {
-                k: obj.get(k) for k in ("id", "model", "created", "system_fingerprint", "service_tier")
+                "id": ident[0],
+                "model": ident[1],
+                "created": ident[2],
+                "service_tier": obj.get("service_tier"),
             }
-        else:
-            for key in ("id", "model", "created", "system_fingerprint"):
-                if key in obj and obj[key] != head[key]:
+            self.head["system_fingerprint"] = ident[3]
+        elif ident != self.ident:
+            for key, first, now in zip(_IDENT, self.ident, ident, strict=True):
+                if now != first and key in obj:
                     self.flag(
                         "grammar.chat.consistent",
-                        f"{path}.{key}",
+                        f"events[{i}].data.{key}",
                         f"{key} changes within one stream",
                         "strict",
-                        expected=head[key],
-                        actual=obj[key],
+                        expected=first,
+                        actual=now,
                     )
         usage = obj.get("usage")
         choices = obj.get("choices")
         if not isinstance(choices, list):
             return  # the schema said so
         if self.usage_chunk is not None:
-            self.flag("grammar.chat.usage", path, "a chunk after the usage chunk", "strict")
+            self.flag("grammar.chat.usage", f"events[{i}].data", "a chunk after the usage chunk", "strict")
         if not choices:
-            self._usage_chunk(usage, path, i)
+            self._usage_chunk(usage, f"events[{i}].data", i)
             return
         if usage is not None:
             self.usage_anywhere = True
             self.usage = usage
             self.flag(
                 "grammar.chat.usage",
-                f"{path}.usage",
+                f"events[{i}].data.usage",
                 "usage on a chunk with choices (the official API sends it on its own choices: [] chunk)",
                 "strict",
             )
         for ci, choice in enumerate(choices):
             if isinstance(choice, dict):
-                self._choice(choice, f"{path}.choices[{ci}]")
+                self._choice(choice, ci)
+
+    def _path(self, ci: int) -> str:
+        return f"events[{self.at}].data.choices[{ci}]"
 
     def _usage_chunk(self, usage: Any, path: str, i: int) -> None:
         self.usage_chunk = i
@@ -134,14 +148,14 @@ class _Grammar:
                 "strict",
             )
 
-    def _choice(self, choice: dict[str, Any], path: str) -> None:
+    def _choice(self, choice: dict[str, Any], ci: int) -> None:
         index = choice.get("index")
         if not isinstance(index, int):
             return  # schema
         if self.n is not None and not 0 <= index < self.n:
             self.flag(
                 "grammar.chat.choice_index",
-                f"{path}.index",
+                f"{self._path(ci)}.index",
                 f"choice index {index} but the request asked for n={self.n}",
                 expected=f"0..{self.n - 1}",
                 actual=index,
@@ -157,7 +171,7 @@ class _Grammar:
             if acc.role != "assistant":
                 self.flag(
                     "grammar.chat.role",
-                    f"{path}.delta.role",
+                    f"{self._path(ci)}.delta.role",
                     "the first delta of a choice must carry role assistant",
                     expected="assistant",
                     actual=acc.role,
@@ -165,24 +179,32 @@ class _Grammar:
                 )
         elif "role" in delta:
             self.flag(
-                "grammar.chat.role", f"{path}.delta.role", "role repeated after the first delta", "strict"
+                "grammar.chat.role",
+                f"{self._path(ci)}.delta.role",
+                "role repeated after the first delta",
+                "strict",
             )
         if acc.finish is not None:
             if finish is not None:
                 self.flag(
                     "grammar.chat.finish",
-                    f"{path}.finish_reason",
+                    f"{self._path(ci)}.finish_reason",
                     "a second finish_reason for this choice",
                     expected=acc.finish,
                     actual=finish,
                 )
             if any(delta.get(k) for k in ("content", "refusal", "tool_calls", "function_call")):
                 self.flag(
-                    "grammar.chat.after_finish", f"{path}.delta", "content after this choice's finish_reason"
+                    "grammar.chat.after_finish",
+                    f"{self._path(ci)}.delta",
+                    "content after this choice's finish_reason",
                 )
             elif finish is None:
                 self.flag(
-                    "grammar.chat.after_finish", path, "a chunk after this choice's finish_reason", "strict"
+                    "grammar.chat.after_finish",
+                    self._path(ci),
+                    "a chunk after this choice's finish_reason",
+                    "strict",
                 )
         content = delta.get("content")
         if isinstance(content, str):
@@ -198,7 +220,7 @@ class _Grammar:
         if calls:
             for k, call in enumerate(calls):
                 if isinstance(call, dict):
-                    self._tool(acc, call, f"{path}.delta.tool_calls[{k}]")
+                    self._tool(acc, call, ci, k)
         logprobs = choice.get("logprobs")
         if isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
             if acc.logprobs is None:
@@ -207,32 +229,33 @@ class _Grammar:
         if finish is not None and acc.finish is None:
             acc.finish = finish
 
-    def _tool(self, acc: _Choice, call: dict[str, Any], path: str) -> None:
+    def _tool(self, acc: _Choice, call: dict[str, Any], ci: int, k: int) -> None:
         index = call.get("index")
         if not isinstance(index, int):
             return  # schema
         fn = call.get("function")
         fn = fn if isinstance(fn, dict) else {}
-        tool = acc.tools.get(index)
+        tool = acc.by_index.get(index)
         if tool is None:
-            if index != len(acc.tools):
+            if index != len(acc.by_index):
                 self.flag(
                     "grammar.chat.tool_index",
-                    f"{path}.index",
+                    f"{self._path(ci)}.delta.tool_calls[{k}].index",
                     "a new tool call must take the next index",
-                    expected=len(acc.tools),
+                    expected=len(acc.by_index),
                     actual=index,
                 )
-            tool = acc.tools[index] = _Tool(call.get("id"), call.get("type"), fn.get("name"))
+            tool = acc.by_index[index] = _Tool(call.get("id"), call.get("type"), fn.get("name"))
+            acc.tools.append(tool)
             missing = [
-                k
-                for k, v in (("id", tool.id), ("type", tool.type), ("function.name", tool.name))
-                if not isinstance(v, str) or not v
+                key
+                for key, value in (("id", tool.id), ("type", tool.type), ("function.name", tool.name))
+                if not isinstance(value, str) or not value
             ]
             if missing:
                 self.flag(
                     "grammar.chat.tool_delta",
-                    path,
+                    f"{self._path(ci)}.delta.tool_calls[{k}]",
                     f"the first delta of tool call {index} lacks {', '.join(missing)}",
                     expected="id, type and function.name on the first delta",
                     actual=_clip(json.dumps(call)),
@@ -243,21 +266,23 @@ class _Grammar:
                 # RELAY_DEFECTS #7: every parallel call streamed at index 0.
                 self.flag(
                     "grammar.chat.tool_index",
-                    f"{path}.id",
+                    f"{self._path(ci)}.delta.tool_calls[{k}].id",
                     f"a second tool call ({new_id}) streamed at index {index}, already used by {tool.id}",
-                    expected=f"index {len(acc.tools)}",
+                    expected=f"index {len(acc.by_index)}",
                     actual=index,
                 )
-                tool = acc.tools[len(acc.tools)] = _Tool(new_id, call.get("type"), fn.get("name"))
+                tool = acc.by_index[index] = _Tool(new_id, call.get("type"), fn.get("name"))
+                acc.tools.append(tool)
             else:
-                repeated = [k for k in ("id", "type") if k in call] + (
+                repeated = [key for key in ("id", "type") if key in call] + (
                     ["function.name"] if "name" in fn else []
                 )
                 if repeated:
                     self.flag(
                         "grammar.chat.tool_delta",
-                        path,
-                        f"a later delta of tool call {index} repeats {', '.join(repeated)} (clients concatenate them)",
+                        f"{self._path(ci)}.delta.tool_calls[{k}]",
+                        f"a later delta of tool call {index} repeats {', '.join(repeated)}"
+                        " (clients concatenate them)",
                         expected="only function.arguments after the first delta",
                         actual=_clip(json.dumps(call)),
                     )
@@ -308,7 +333,7 @@ class _Grammar:
                         "type": t.type or "function",
                         "function": {"name": t.name, "arguments": "".join(t.args)},
                     }
-                    for _, t in sorted(acc.tools.items())
+                    for t in acc.tools
                 ]
             final["choices"].append(
                 {

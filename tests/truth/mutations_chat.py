@@ -172,7 +172,8 @@ def _no_choices(body: dict[str, Any], it: RecordedInteraction) -> dict[str, Any]
 def _anthropic_error(it: RecordedInteraction) -> Exchange | None:
     if (it.exchange.status or 0) < 400:
         return None
-    return with_body(it, _dump({"error": {"type": "invalid_request_error", "message": "bad"}, "type": "error"}))
+    anthropic = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}
+    return with_body(it, _dump(anthropic))
 
 
 def _error_as_string(it: RecordedInteraction) -> Exchange | None:
@@ -186,7 +187,12 @@ def _error_as_string(it: RecordedInteraction) -> Exchange | None:
 
 
 def _with_tool_deltas(chunks: Chunks) -> list[dict[str, Any]]:
-    return [d for c in chunks if isinstance(c, dict) for ch in c["choices"] for d in ch["delta"].get("tool_calls") or []]
+    out: list[dict[str, Any]] = []
+    for c in chunks:
+        if isinstance(c, dict):
+            for ch in c["choices"]:
+                out.extend(ch["delta"].get("tool_calls") or [])
+    return out
 
 
 def _all_index_0(chunks: Chunks, it: RecordedInteraction) -> Chunks | None:
@@ -239,14 +245,12 @@ def _after_done(chunks: Chunks, it: RecordedInteraction) -> Chunks:
 
 
 def _event_lines(chunks: Chunks, it: RecordedInteraction) -> str:
-    return "".join(
-        f"event: {'done' if isinstance(c, str) else 'chunk'}\ndata: {c if isinstance(c, str) else _dump(c)}\n\n"
-        for c in chunks
-    )
+    # What a relay that copies the Responses/Messages framing writes.
+    return "".join(f"event: chunk\n{_render([c])}" for c in chunks)
 
 
 def _error_line(chunks: Chunks, it: RecordedInteraction) -> Chunks:
-    err = {"error": {"message": "Rate limit reached", "type": "rate_limit_error", "param": None, "code": None}}
+    err = {"error": {"message": "Rate limit reached", "type": "rate_limit_error", "param": None}}
     return [*chunks[:-1], err, chunks[-1]]
 
 
@@ -332,53 +336,53 @@ def _stream_tool_as_text(chunks: Chunks, it: RecordedInteraction) -> Chunks | No
         if isinstance(c, dict) and c["choices"] and c["choices"][0].get("finish_reason"):
             text = copy.deepcopy(c)
             text["choices"][0]["finish_reason"] = None
-            text["choices"][0]["delta"] = {"content": _dump({"name": name, "arguments": json.loads(args or "{}")})}
+            call = {"name": name, "arguments": json.loads(args or "{}")}
+            text["choices"][0]["delta"] = {"content": _dump(call)}
             out.append(text)
             c["choices"][0]["finish_reason"] = "stop"
         out.append(c)
     return out
 
 
+def _b(name: str, code: str, op: Callable, defect: str) -> Mutation:
+    """A body operator (bodies and error bodies)."""
+    return Mutation(f"chat.{name}", "chat", False, code, op, defect)
+
+
+def _s(name: str, code: str, op: Callable, defect: str) -> Mutation:
+    """A stream operator."""
+    return Mutation(f"chat.stream.{name}", "chat", True, code, _stream_op(op), defect)
+
+
 MUTATIONS: list[Mutation] = [
-    # bodies
-    Mutation("chat.body.error-in-200", "chat", False, "error.in_200", _body_op(_error_in_200), "#14"),
-    Mutation("chat.body.anthropic-message", "chat", False, "object.kind", _body_op(_anthropic_message), "#20"),
-    Mutation("chat.body.tool-as-text", "chat", False, "tool.as_text", _body_op(_tool_as_text), "#16"),
-    Mutation("chat.body.finish-not-tool-calls", "chat", False, "tool.stop_reason", _body_op(_finish_stop), "#17"),
-    Mutation("chat.body.tool-args-emptied", "chat", False, "tool.args", _body_op(_args_emptied), "#10"),
-    Mutation("chat.body.tool-args-off-schema", "chat", False, "tool.args", _body_op(_args_off_schema), "#10"),
-    Mutation("chat.body.tool-undeclared", "chat", False, "tool.name", _body_op(_undeclared_tool), "tool.name"),
-    Mutation("chat.body.id-prefix", "chat", False, "id.prefix", _body_op(_id_prefix), "id.prefix"),
-    Mutation("chat.body.usage-total", "chat", False, "usage", _body_op(_usage_total), "usage"),
-    Mutation("chat.body.no-choices", "chat", False, "schema", _body_op(_no_choices), "schema"),
-    Mutation("chat.error.anthropic-shape", "chat", False, "error.shape", _anthropic_error, "#19 (mirrored)"),
-    Mutation("chat.error.string-error", "chat", False, "error.shape", _error_as_string, "error.shape"),
+    # non-streamed bodies and errors
+    _b("body.error-in-200", "error.in_200", _body_op(_error_in_200), "#14"),
+    _b("body.anthropic-message", "object.kind", _body_op(_anthropic_message), "#20 (mirrored)"),
+    _b("body.tool-as-text", "tool.as_text", _body_op(_tool_as_text), "#16"),
+    _b("body.finish-not-tool-calls", "tool.stop_reason", _body_op(_finish_stop), "#17"),
+    _b("body.tool-args-emptied", "tool.args", _body_op(_args_emptied), "#10"),
+    _b("body.tool-args-off-schema", "tool.args", _body_op(_args_off_schema), "#10"),
+    _b("body.tool-undeclared", "tool.name", _body_op(_undeclared_tool), "tool.name"),
+    _b("body.id-prefix", "id.prefix", _body_op(_id_prefix), "id.prefix"),
+    _b("body.usage-total", "usage", _body_op(_usage_total), "usage"),
+    _b("body.no-choices", "schema", _body_op(_no_choices), "schema"),
+    _b("error.anthropic-shape", "error.shape", _anthropic_error, "#19 (mirrored)"),
+    _b("error.string-error", "error.shape", _error_as_string, "error.shape"),
     # streams
-    Mutation("chat.stream.parallel-index-0", "chat", True, "grammar.chat.tool_index", _stream_op(_all_index_0), "#7"),
-    Mutation("chat.stream.tool-args-emptied", "chat", True, "tool.args", _stream_op(_stream_args_emptied), "#10"),
-    Mutation(
-        "chat.stream.tool-args-off-schema", "chat", True, "tool.args", _stream_op(_stream_args_off_schema), "#10"
-    ),
-    Mutation("chat.stream.no-done", "chat", True, "sse.done", _stream_op(_no_done), "sse.done"),
-    Mutation("chat.stream.after-done", "chat", True, "sse.after_end", _stream_op(_after_done), "sse.after_end"),
-    Mutation("chat.stream.event-lines", "chat", True, "sse.event_name", _stream_op(_event_lines), "sse.event_name"),
-    Mutation("chat.stream.error-data-line", "chat", True, "error.in_200", _stream_op(_error_line), "#14"),
-    Mutation("chat.stream.no-blank-line", "chat", True, "sse.framing", _stream_op(_no_blank_line), "#12"),
-    Mutation("chat.stream.id-changes", "chat", True, "grammar.chat.consistent", _stream_op(_id_changes), "grammar"),
-    Mutation("chat.stream.no-role", "chat", True, "grammar.chat.role", _stream_op(_no_role), "grammar"),
-    Mutation("chat.stream.no-tool-name", "chat", True, "grammar.chat.tool_delta", _stream_op(_no_tool_name), "grammar"),
-    Mutation("chat.stream.no-finish", "chat", True, "grammar.chat.finish", _stream_op(_no_finish), "grammar"),
-    Mutation(
-        "chat.stream.content-after-finish",
-        "chat",
-        True,
-        "grammar.chat.after_finish",
-        _stream_op(_content_after_finish),
-        "grammar",
-    ),
-    Mutation("chat.stream.usage-dropped", "chat", True, "grammar.chat.usage", _stream_op(_usage_dropped), "grammar"),
-    Mutation(
-        "chat.stream.finish-not-tool-calls", "chat", True, "tool.stop_reason", _stream_op(_stream_finish_stop), "#17"
-    ),
-    Mutation("chat.stream.tool-as-text", "chat", True, "tool.as_text", _stream_op(_stream_tool_as_text), "#16"),
+    _s("parallel-index-0", "grammar.chat.tool_index", _all_index_0, "#7"),
+    _s("tool-args-emptied", "tool.args", _stream_args_emptied, "#10"),
+    _s("tool-args-off-schema", "tool.args", _stream_args_off_schema, "#10"),
+    _s("no-done", "sse.done", _no_done, "sse.done"),
+    _s("after-done", "sse.after_end", _after_done, "sse.after_end"),
+    _s("event-lines", "sse.event_name", _event_lines, "sse.event_name"),
+    _s("error-data-line", "error.in_200", _error_line, "#14"),
+    _s("no-blank-line", "sse.framing", _no_blank_line, "#12"),
+    _s("id-changes", "grammar.chat.consistent", _id_changes, "grammar"),
+    _s("no-role", "grammar.chat.role", _no_role, "grammar"),
+    _s("no-tool-name", "grammar.chat.tool_delta", _no_tool_name, "grammar"),
+    _s("no-finish", "grammar.chat.finish", _no_finish, "grammar"),
+    _s("content-after-finish", "grammar.chat.after_finish", _content_after_finish, "grammar"),
+    _s("usage-dropped", "grammar.chat.usage", _usage_dropped, "grammar"),
+    _s("finish-not-tool-calls", "tool.stop_reason", _stream_finish_stop, "#17"),
+    _s("tool-as-text", "tool.as_text", _stream_tool_as_text, "#16"),
 ]
