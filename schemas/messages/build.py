@@ -407,10 +407,28 @@ def build(level: str) -> dict[str, dict[str, Any]]:
     }
     for name, schema in events().items():
         extra = schema.pop("$defs_extra", {})
-        out[f"event_{name}"] = document(
-            f"event {name}", schema, {**common, **{f"delta_{k}": v for k, v in extra.items()}}
-        )
+        defs = {**common, **{f"delta_{k}": v for k, v in extra.items()}}
+        # keep only the $defs the event reaches (small files, quick compiles)
+        out[f"event_{name}"] = document(f"event {name}", schema, _reachable(schema, defs))
     return out
+
+
+def _reachable(root: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    keep: dict[str, Any] = {}
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref.split("/")[2]
+                if name not in keep:
+                    keep[name] = defs[name]
+                    todo.append(defs[name])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return {k: defs[k] for k in defs if k in keep}
 
 
 def main() -> None:
