@@ -293,7 +293,8 @@ class _Grammar:
     # -- end of stream ------------------------------------------------------------------------
     def finish(self) -> None:
         if not self.chunks:
-            self.flag("grammar.chat.empty", "$", "no chunk before the end of the stream")
+            if not self.kind_reported:  # another dialect's stream is already named as such
+                self.flag("grammar.chat.empty", "$", "no chunk before the end of the stream")
             return
         for index, acc in sorted(self.choices.items()):
             if acc.finish is None:
