@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import dialects, jsonpath
@@ -78,6 +78,7 @@ class Context:
     profile: Profile = "official"
     judge_streaming: bool = True
     streaming_skip_reason: str = ""
+    extras_fail: bool = False  # --extras fail: undocumented fields fail the strict level
 
 
 def substitute(value: Any, names: dict[str, Any]) -> Any:
@@ -149,6 +150,8 @@ def run_step(step: Step, variant: Variant, ctx: Context, names: dict[str, Any]) 
     ev = evaluate_exchange(exchange, step.endpoint, level=ctx.level, profile=ctx.profile,
                            stream_requested=variant.stream and step.request.raw_body is None)
     violations = [v for v in ev.violations if step.expect.schema or not v.code.startswith("schema")]
+    if ctx.extras_fail:
+        violations = [replace(v, severity="strict") if v.code == "schema.extra" else v for v in violations]
     if exchange.error is None:
         dialect = dialects.get(step.endpoint)
         violations += check_expect(step.expect, exchange, ev.final, dialect, variant.stream)

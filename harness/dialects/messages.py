@@ -29,6 +29,8 @@ CODES: dict[str, str] = {
     "grammar.messages.unclosed_block": "message_delta, message_stop or the end with a block still open",
     "grammar.messages.thinking_signature": "a thinking block without a signature (no signature_delta)",
     "grammar.messages.empty_text_block": "a text block without text beside other blocks (#1)",
+    "grammar.messages.lost_text_delta": "the text after a thinking block starts mid-sentence: its first"
+    " text_delta was lost (#1)",
     "grammar.messages.block_after_delta": "a content block event after message_delta",
     "grammar.messages.no_message_delta": "message_stop without a message_delta carrying the stop_reason",
     "grammar.messages.no_message_stop": "the stream ends without message_stop (and without an error event)",

@@ -180,9 +180,30 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
                     "text block with no text_delta beside other blocks (its first text_delta lost?)",
                 )
             )
+    st.out.extend(_lost_text_after_thinking(st.blocks))
     if st.stopped:
         st.out.extend(check_message(final, request, "final"))
     return StreamVerdict(tuple(st.out), final)
+
+
+def _lost_text_after_thinking(blocks: list[Any]) -> list[Violation]:
+    """RELAY_DEFECTS #1 when the lost first text_delta leaves text behind: the answer that
+    follows a thinking block then starts mid-sentence, on the whitespace that began the second
+    delta. Official text after thinking never starts with whitespace (0 of the corpus's thinking
+    -> text transitions); text after tool results can, so only that transition is judged."""
+    out = []
+    for i in range(1, len(blocks)):
+        prev, block = blocks[i - 1], blocks[i]
+        if not (isinstance(prev, dict) and isinstance(block, dict)):
+            continue
+        if prev.get("type") in ("thinking", "redacted_thinking") and block.get("type") == "text":
+            text = block.get("text")
+            if isinstance(text, str) and text[:1].isspace():
+                out.append(Violation(G + "lost_text_delta", f"$.content[{i}].text",
+                                     "the text after the thinking block starts mid-sentence: its first "
+                                     "text_delta was lost", expected="text starting with its first word",
+                                     actual=_clip(text)))
+    return out
 
 
 def _message_start(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
