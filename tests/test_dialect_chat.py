@@ -459,3 +459,16 @@ def test_request_schema() -> None:
     bad = {**REQ, "messages": [{"role": "user", "content": [{"text": "no type"}]}]}
     assert not validation.is_valid("chat/request", bad)
     assert not validation.is_valid("chat/request", {"model": "gpt-4o", "messages": []})
+
+
+def test_request_schema_accepts_every_recorded_request_the_api_accepted() -> None:
+    from tests.truth import corpus
+
+    if corpus.corpus_path() is None:
+        pytest.skip(corpus.SKIP_REASON)
+    items = [
+        it for it in corpus.by_endpoint("chat") if it.request_recorded and (it.exchange.status or 0) < 400
+    ]
+    assert items
+    rejected = [it.id for it in items if not validation.is_valid("chat/request", it.exchange.request.json)]
+    assert rejected == []
