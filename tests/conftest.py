@@ -8,6 +8,12 @@ from pathlib import Path
 
 import pytest
 
+# Import the engine (and httpx, httpcore) before pytester snapshots sys.modules: in-process runs
+# would otherwise re-import httpx and its exception classes would no longer match httpcore's.
+import harness.plugin  # noqa: F401
+import harness.refgateway  # noqa: F401
+import harness.transport  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parent.parent
