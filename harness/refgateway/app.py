@@ -29,9 +29,11 @@ DEFAULT_MODELS: dict[str, list[str]] = {
     "chat": ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "o4-mini", "gpt-5-mini"],
     "messages": [
         "claude-sonnet-4-5",
+        "claude-sonnet-4-6",
         "claude-sonnet-4-20250514",
         "claude-sonnet-4-0",
         "claude-haiku-4-5",
+        "claude-opus-4-6",
         "claude-opus-4-1",
         "claude-3-5-haiku-latest",
     ],
@@ -65,6 +67,9 @@ def _mask(key: str) -> str:
 def check_auth(request: Request, dialect: str, api_key: str) -> None:
     if dialect == "messages":
         # Official: x-api-key. Relays (and seeds/004) also take Bearer, so both are accepted.
+        # A missing anthropic-version header is accepted too (the official API answers 400): the
+        # vendor pages in seeds/ send only Bearer, and a reference that rejected them would turn
+        # every such case into an auth test instead of a wire-format test.
         given = request.headers.get("x-api-key") or _bearer(request)
         if not given:
             raise RequestError(401, "x-api-key header is required", kind="authentication_error")

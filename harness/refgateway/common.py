@@ -181,7 +181,7 @@ def dump(obj: Any, *, indent: int | None = None, ascii: bool = False) -> str:
 
 def break_utf8(data: bytes) -> bytes:
     """Fault invalid-utf8: put a lone 0xFF byte inside the first non-empty text value."""
-    m = re.search(rb'"(?:text|delta|content|thinking|partial_json)":"(?=[^"])', data)
+    m = re.search(rb'"(?:text|delta|content|thinking|partial_json)":\s*"(?=[^"])', data)
     at = m.end() if m else len(data) // 2
     return data[:at] + b"\xff" + data[at:]
 
