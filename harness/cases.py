@@ -163,7 +163,9 @@ def load_case_file(path: Path, display: str | None = None) -> list[Case]:
     for i, raw in enumerate(doc.value["cases"]):
         line, col = doc.where(("cases", i))
         if raw["id"] in seen:
-            raise CaseFileError(shown, line, col, f"duplicate case id {raw['id']!r} (first at line {seen[raw['id']]})")
+            raise CaseFileError(
+                shown, line, col, f"duplicate case id {raw['id']!r} (first at line {seen[raw['id']]})"
+            )
         seen[raw["id"]] = line
         cases.append(_build_case(raw, defaults, doc, ("cases", i), shown))
     return cases
@@ -174,15 +176,18 @@ def _loc(doc: yamlpos.Located, path: tuple[Any, ...], file: str) -> Location:
     return Location(file, line, col)
 
 
-def _build_case(raw: dict[str, Any], defaults: dict[str, Any], doc: yamlpos.Located,
-                path: tuple[Any, ...], file: str) -> Case:
+def _build_case(
+    raw: dict[str, Any], defaults: dict[str, Any], doc: yamlpos.Located, path: tuple[Any, ...], file: str
+) -> Case:
     def pick(key: str, fallback: Any) -> Any:
         return raw.get(key, defaults.get(key, fallback))
 
     endpoint = pick("endpoint", None)
     if endpoint is None:
         line, col = doc.where(path)
-        raise CaseFileError(file, line, col, f"case {raw['id']!r} names no endpoint (and no defaults.endpoint)")
+        raise CaseFileError(
+            file, line, col, f"case {raw['id']!r} names no endpoint (and no defaults.endpoint)"
+        )
     models_raw = pick("models", "all")
     models: tuple[str, ...] | None
     models = None if models_raw == "all" else () if models_raw == "none" else tuple(models_raw)
@@ -198,18 +203,27 @@ def _build_case(raw: dict[str, Any], defaults: dict[str, Any], doc: yamlpos.Loca
         if step_endpoint != endpoint and endpoint == "models":
             line, col = doc.where(spath)
             raise CaseFileError(file, line, col, "a models case cannot switch endpoints")
-        steps.append(Step(
-            name=spec.get("name", f"step{j + 1}"),
-            endpoint=step_endpoint,
-            request=_build_request(spec["request"]),
-            expect=_build_expect(spec.get("expect", {}), doc, (*spath, "expect"), file),
-            save=tuple(spec.get("save", {}).items()),
-            location=_loc(doc, spath, file),
-        ))
+        steps.append(
+            Step(
+                name=spec.get("name", f"step{j + 1}"),
+                endpoint=step_endpoint,
+                request=_build_request(spec["request"]),
+                expect=_build_expect(spec.get("expect", {}), doc, (*spath, "expect"), file),
+                save=tuple(spec.get("save", {}).items()),
+                location=_loc(doc, spath, file),
+            )
+        )
     return Case(
-        id=raw["id"], description=raw["description"].strip(), endpoint=endpoint, stream=stream,
-        models=models, requires=tuple(pick("requires", ())), features=tuple(pick("features", ())),
-        retries=int(raw.get("retries", 0)), steps=tuple(steps), location=_loc(doc, path, file),
+        id=raw["id"],
+        description=raw["description"].strip(),
+        endpoint=endpoint,
+        stream=stream,
+        models=models,
+        requires=tuple(pick("requires", ())),
+        features=tuple(pick("features", ())),
+        retries=int(raw.get("retries", 0)),
+        steps=tuple(steps),
+        location=_loc(doc, path, file),
     )
 
 
@@ -228,7 +242,9 @@ def _build_request(raw: dict[str, Any]) -> RequestSpec:
 _OPS = ("equals", "contains", "regex", "one_of", "type", "present", "absent")
 
 
-def _matchers(raw: dict[str, Any], path: str, doc: yamlpos.Located, at: tuple[Any, ...], file: str) -> list[Matcher]:
+def _matchers(
+    raw: dict[str, Any], path: str, doc: yamlpos.Located, at: tuple[Any, ...], file: str
+) -> list[Matcher]:
     loc = _loc(doc, at, file)
     return [Matcher(path, op, raw[op], loc) for op in _OPS if op in raw]
 
@@ -245,8 +261,13 @@ def _build_expect(raw: dict[str, Any], doc: yamlpos.Located, at: tuple[Any, ...]
         args: list[Matcher] = []
         for name, ops in t.get("args", {}).items():
             args += _matchers(ops, f"$.{name}", doc, (*at, "tool_calls", "args", name), file)
-        tools = ToolCallsExpectation(count=t.get("count"), min=t.get("min"), names=tuple(t.get("names", ())),
-                                     distinct_ids=t.get("distinct_ids", True), args=tuple(args))
+        tools = ToolCallsExpectation(
+            count=t.get("count"),
+            min=t.get("min"),
+            names=tuple(t.get("names", ())),
+            distinct_ids=t.get("distinct_ids", True),
+            args=tuple(args),
+        )
     stop = raw.get("stop_reason", ())
     return Expect(
         status=tuple(status) if isinstance(status, list) else (status,),

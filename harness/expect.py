@@ -14,8 +14,13 @@ from harness.dialects.base import Dialect
 from harness.model import Exchange, ToolCall, Violation
 
 _TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
-    "object": (dict,), "array": (list,), "null": (type(None),),
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "null": (type(None),),
 }
 
 
@@ -31,55 +36,97 @@ def check_matcher(m: Matcher, doc: Any, prefix: str = "") -> Violation | None:
     where = f"{prefix}{m.path}"
     if m.op == "absent":
         if m.value and not missing:
-            return Violation("expect.absent", where, "must be absent", expected="(absent)", actual=_short(value))
+            return Violation(
+                "expect.absent", where, "must be absent", expected="(absent)", actual=_short(value)
+            )
         return None
     if m.op == "present":
         if m.value and missing:
-            return Violation("expect.present", where, "must be present", expected="(present)", actual="(absent)")
+            return Violation(
+                "expect.present", where, "must be present", expected="(present)", actual="(absent)"
+            )
         if not m.value and not missing:
-            return Violation("expect.absent", where, "must be absent", expected="(absent)", actual=_short(value))
+            return Violation(
+                "expect.absent", where, "must be absent", expected="(absent)", actual=_short(value)
+            )
         return None
     if missing:
         return Violation(f"expect.{m.op}", where, "value is absent", expected=m.value, actual="(absent)")
     ok = True
     if m.op == "equals":
         ok = (value == m.value and type(value) is type(m.value)) or (
-            isinstance(value, int | float) and isinstance(m.value, int | float) and not isinstance(value, bool)
-            and value == m.value)
+            isinstance(value, int | float)
+            and isinstance(m.value, int | float)
+            and not isinstance(value, bool)
+            and value == m.value
+        )
     elif m.op == "contains":
-        ok = (m.value in value) if isinstance(value, str | list) else (
-            isinstance(value, dict) and m.value in value)
+        ok = (
+            (m.value in value)
+            if isinstance(value, str | list)
+            else (isinstance(value, dict) and m.value in value)
+        )
     elif m.op == "regex":
         ok = isinstance(value, str) and re.search(m.value, value) is not None
     elif m.op == "one_of":
         ok = value in m.value
     elif m.op == "type":
-        ok = isinstance(value, _TYPES[m.value]) and not (m.value in ("number", "integer") and isinstance(value, bool))
+        ok = isinstance(value, _TYPES[m.value]) and not (
+            m.value in ("number", "integer") and isinstance(value, bool)
+        )
     if ok:
         return None
-    return Violation(f"expect.{m.op}", where, f"{m.op} {_short(m.value)!s} does not hold",
-                     expected=m.value, actual=_short(value))
+    return Violation(
+        f"expect.{m.op}",
+        where,
+        f"{m.op} {_short(m.value)!s} does not hold",
+        expected=m.value,
+        actual=_short(value),
+    )
 
 
 def check_tool_calls(exp: ToolCallsExpectation, calls: Sequence[ToolCall]) -> list[Violation]:
     out: list[Violation] = []
     if exp.count is not None and len(calls) != exp.count:
         code = "tool.missing" if not calls else "tool.count"
-        out.append(Violation(code, "tool_calls", f"expected {exp.count} tool call(s), got {len(calls)}",
-                             expected=exp.count, actual=len(calls)))
+        out.append(
+            Violation(
+                code,
+                "tool_calls",
+                f"expected {exp.count} tool call(s), got {len(calls)}",
+                expected=exp.count,
+                actual=len(calls),
+            )
+        )
     if exp.min is not None and len(calls) < exp.min:
         code = "tool.missing" if not calls else "tool.count"
-        out.append(Violation(code, "tool_calls", f"expected at least {exp.min} tool call(s), got {len(calls)}",
-                             expected=f">= {exp.min}", actual=len(calls)))
+        out.append(
+            Violation(
+                code,
+                "tool_calls",
+                f"expected at least {exp.min} tool call(s), got {len(calls)}",
+                expected=f">= {exp.min}",
+                actual=len(calls),
+            )
+        )
     names = [c.name for c in calls]
     for want in exp.names:
         if want not in names:
-            out.append(Violation("tool.missing" if not calls else "tool.name", "tool_calls",
-                                 f"no call of tool {want!r}", expected=want, actual=names))
+            out.append(
+                Violation(
+                    "tool.missing" if not calls else "tool.name",
+                    "tool_calls",
+                    f"no call of tool {want!r}",
+                    expected=want,
+                    actual=names,
+                )
+            )
     if exp.distinct_ids:
         ids = [c.id for c in calls if c.id]
         if len(ids) != len(set(ids)):
-            out.append(Violation("tool.count", "tool_calls[*].id", "tool-call ids are not distinct", actual=ids))
+            out.append(
+                Violation("tool.count", "tool_calls[*].id", "tool-call ids are not distinct", actual=ids)
+            )
     for i, call in enumerate(calls):
         try:
             args = call.parsed_arguments()
@@ -92,31 +139,61 @@ def check_tool_calls(exp: ToolCallsExpectation, calls: Sequence[ToolCall]) -> li
     return out
 
 
-def check_expect(exp: Expect, exchange: Exchange, final: Any, dialect: Dialect, stream: bool) -> list[Violation]:
+def check_expect(
+    exp: Expect, exchange: Exchange, final: Any, dialect: Dialect, stream: bool
+) -> list[Violation]:
     """Every expectation of one step. Matchers are skipped when the status is already wrong:
     they would only repeat that failure."""
     out: list[Violation] = []
     if exchange.status not in exp.status:
         want = exp.status[0] if len(exp.status) == 1 else list(exp.status)
-        out.append(Violation("status", "status", f"HTTP {exchange.status}, expected {want}",
-                             expected=want, actual=exchange.status))
+        out.append(
+            Violation(
+                "status",
+                "status",
+                f"HTTP {exchange.status}, expected {want}",
+                expected=want,
+                actual=exchange.status,
+            )
+        )
         return out
     if exp.content_type and not exchange.content_type.lower().startswith(exp.content_type.lower()):
-        out.append(Violation("content_type", "headers.content-type", "unexpected content type",
-                             expected=exp.content_type, actual=exchange.content_type or "(none)"))
+        out.append(
+            Violation(
+                "content_type",
+                "headers.content-type",
+                "unexpected content type",
+                expected=exp.content_type,
+                actual=exchange.content_type or "(none)",
+            )
+        )
     if final is None:
         return out
     if exp.error_type is not None:
         actual = jsonpath.resolve(final, "$.error.type")
         if actual != exp.error_type:
-            out.append(Violation("expect.equals", "$.error.type", "wrong error type", expected=exp.error_type,
-                                 actual=None if actual is jsonpath.MISSING else actual))
+            out.append(
+                Violation(
+                    "expect.equals",
+                    "$.error.type",
+                    "wrong error type",
+                    expected=exp.error_type,
+                    actual=None if actual is jsonpath.MISSING else actual,
+                )
+            )
     if exp.stop_reason:
         reason = dialect.stop_reason(final)
         if reason not in exp.stop_reason:
             want = exp.stop_reason[0] if len(exp.stop_reason) == 1 else list(exp.stop_reason)
-            out.append(Violation("expect.one_of" if len(exp.stop_reason) > 1 else "expect.equals", "stop_reason",
-                                 "unexpected stop reason", expected=want, actual=reason))
+            out.append(
+                Violation(
+                    "expect.one_of" if len(exp.stop_reason) > 1 else "expect.equals",
+                    "stop_reason",
+                    "unexpected stop reason",
+                    expected=want,
+                    actual=reason,
+                )
+            )
     if exp.text:
         text = dialect.text(final)
         out += [v for m in exp.text if (v := check_matcher(m, text, prefix="text")) is not None]
@@ -143,11 +220,24 @@ def check_streaming(exchange: Exchange, events: int) -> list[Violation]:
     last = exchange.chunks[-1].offset * 1000
     total = exchange.latency_ms
     if total < MIN_JUDGEABLE_MS or events < 3:
-        return [Violation("stream.buffered", "$", f"not judged: {events} events in {total:.0f} ms is too short "
-                          f"to tell streaming from buffering", severity="note")]
+        return [
+            Violation(
+                "stream.buffered",
+                "$",
+                f"not judged: {events} events in {total:.0f} ms is too short "
+                f"to tell streaming from buffering",
+                severity="note",
+            )
+        ]
     if last - first <= BUFFERED_SHARE * total:
-        return [Violation("stream.buffered", "$",
-                          f"all {events} events arrived within {last - first:.0f} ms, {first:.0f} ms after the "
-                          f"request (total {total:.0f} ms): the relay buffered the stream",
-                          expected="events spread over the generation time", actual=f"TTFT {first:.0f} ms")]
+        return [
+            Violation(
+                "stream.buffered",
+                "$",
+                f"all {events} events arrived within {last - first:.0f} ms, {first:.0f} ms after the "
+                f"request (total {total:.0f} ms): the relay buffered the stream",
+                expected="events spread over the generation time",
+                actual=f"TTFT {first:.0f} ms",
+            )
+        ]
     return []

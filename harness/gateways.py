@@ -13,7 +13,15 @@ import yaml
 from harness.dialects.base import AuthStyle
 
 ENDPOINTS = ("chat", "messages", "responses")
-CAPABILITIES = ("tools", "parallel_tools", "thinking", "reasoning", "vision", "count_tokens", "stored_responses")
+CAPABILITIES = (
+    "tools",
+    "parallel_tools",
+    "thinking",
+    "reasoning",
+    "vision",
+    "count_tokens",
+    "stored_responses",
+)
 BUILTIN = "builtin"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "gateways.yaml"
 
@@ -96,11 +104,16 @@ def _gateway(name: str, raw: dict[str, Any], file: str) -> Gateway:
         raise ConfigError(f"{where}: auth must be bearer, x-api-key or both, not {auth!r}")
     t = raw.get("timeouts") or {}
     return Gateway(
-        name=name, base_url=str(raw["base_url"]), auth=auth,
+        name=name,
+        base_url=str(raw["base_url"]),
+        auth=auth,
         api_key_env=str(raw.get("api_key_env", "RELAYCHECK_API_KEY")),
         anthropic_version=str(raw.get("anthropic_version", "2023-06-01")),
-        timeouts=Timeouts(float(t.get("connect", 10)), float(t.get("first_byte", 60)), float(t.get("total", 300))),
-        concurrency=int(raw.get("concurrency", 4)), models=models,
+        timeouts=Timeouts(
+            float(t.get("connect", 10)), float(t.get("first_byte", 60)), float(t.get("total", 300))
+        ),
+        concurrency=int(raw.get("concurrency", 4)),
+        models=models,
     )
 
 
@@ -134,12 +147,18 @@ def resolve(overrides: Overrides) -> Gateway:
     gateways, default = load_gateways(overrides.gateways_file)
     if overrides.gateway:
         if overrides.gateway not in gateways:
-            raise ConfigError(f"unknown gateway {overrides.gateway!r} (known: {', '.join(sorted(gateways)) or 'none'})")
+            raise ConfigError(
+                f"unknown gateway {overrides.gateway!r} (known: {', '.join(sorted(gateways)) or 'none'})"
+            )
         gw = gateways[overrides.gateway]
     elif overrides.base_url:
         # A bare --base-url: a relay of unknown make; it gets the default gateway's models.
         base = gateways.get(default)
-        gw = replace(base, name="relay", base_url=overrides.base_url) if base else Gateway("relay", overrides.base_url)
+        gw = (
+            replace(base, name="relay", base_url=overrides.base_url)
+            if base
+            else Gateway("relay", overrides.base_url)
+        )
     else:
         if default not in gateways:
             raise ConfigError("no gateway given and no default gateway configured")
@@ -155,7 +174,9 @@ def resolve(overrides: Overrides) -> Gateway:
     if overrides.anthropic_version:
         gw = replace(gw, anthropic_version=overrides.anthropic_version)
     if overrides.models:
-        gw = replace(gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS})
+        gw = replace(
+            gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS}
+        )
     if not gw.builtin and not gw.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"base URL must start with http:// or https://, got {gw.base_url!r}")
     return gw
@@ -166,5 +187,6 @@ def _override_model(gw: Gateway, endpoint: str, name: str) -> Model:
     capability tags; an unknown one is assumed capable of everything the user asks of it,
     so no case is skipped silently for lack of a tag nobody wrote."""
     known = gw.model(endpoint, name) or next(
-        (m for e in ENDPOINTS for m in gw.models_for(e) if m.name == name), None)
+        (m for e in ENDPOINTS for m in gw.models_for(e) if m.name == name), None
+    )
     return known or Model(name, frozenset(CAPABILITIES))

@@ -35,16 +35,22 @@ def load_any(path: Path) -> Iterator[RecordedInteraction]:
 def lint_one(it: RecordedInteraction, level: Level, profile: Profile) -> dict[str, Any]:
     request = it.exchange.request.json
     entry: dict[str, Any] = {
-        "id": it.id, "case": None, "endpoint": it.endpoint,
+        "id": it.id,
+        "case": None,
+        "endpoint": it.endpoint,
         "model": request.get("model") if isinstance(request, dict) else None,
-        "stream": it.exchange.is_sse, "ttft_ms": None, "latency_ms": None, "violations": [],
+        "stream": it.exchange.is_sse,
+        "ttft_ms": None,
+        "latency_ms": None,
+        "violations": [],
         "checked": "full" if it.request_recorded else "response-only",
     }
     if it.endpoint is None:
         entry.update(outcome="skipped", skip_reason=f"not a checked endpoint: {it.exchange.request.path}")
         return entry
-    ev = evaluate_exchange(it.exchange, it.endpoint, level=level, profile=profile,
-                           stream_requested=it.exchange.is_sse)
+    ev = evaluate_exchange(
+        it.exchange, it.endpoint, level=level, profile=profile, stream_requested=it.exchange.is_sse
+    )
     failing = ev.failing(level)
     entry["violations"] = [v.as_dict() for v in failing]
     entry["notes"] = [v.as_dict() for v in ev.violations if not v.fails(level)]
@@ -69,9 +75,14 @@ def lint_paths(paths: list[Path], *, level: Level, profile: Profile, report_dir:
                     for v in entry["violations"][:5]:
                         print(redactor.text(f"    [{v['code']}] {v['path']}: {v['message']}"))
     summary = build_summary(entries, gateway=None, level=level, started=started, tool="lint-traffic")
-    summary["totals"]["response_only"] = sum(1 for e in entries if e.get("checked") == "response-only")
+    summary["totals"]["response_only"] = sum(
+        1 for e in entries if e.get("checked") == "response-only" and e["outcome"] != "skipped"
+    )
     out = write_summary(report_dir / "summary.json", summary)
     t = summary["totals"]
-    print(f"{t['items']} interactions: {t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped "
-          f"({t['response_only']} checked on the response only); summary: {out}", file=sys.stderr)
+    print(
+        f"{t['items']} interactions: {t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped "
+        f"({t['response_only']} checked on the response only); summary: {out}",
+        file=sys.stderr,
+    )
     return 1 if t["failed"] else 0

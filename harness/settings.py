@@ -28,13 +28,21 @@ def from_options(opts: dict[str, Any]) -> Settings:
     endpoints = _csv(opts.get("endpoints")) or ENDPOINTS
     unknown = [e for e in endpoints if e not in ENDPOINTS]
     if unknown:
-        raise ConfigError(f"--endpoints: unknown endpoint {', '.join(unknown)} (known: {', '.join(ENDPOINTS)})")
+        raise ConfigError(
+            f"--endpoints: unknown endpoint {', '.join(unknown)} (known: {', '.join(ENDPOINTS)})"
+        )
     gateways_file = opts.get("gateways_file")
-    gateway = resolve(Overrides(
-        gateway=opts.get("gateway"), base_url=opts.get("base_url"), api_key=opts.get("api_key"),
-        auth=opts.get("auth"), models=_csv(opts.get("models")), anthropic_version=opts.get("anthropic_version"),
-        gateways_file=Path(gateways_file) if gateways_file else None,
-    ))
+    gateway = resolve(
+        Overrides(
+            gateway=opts.get("gateway"),
+            base_url=opts.get("base_url"),
+            api_key=opts.get("api_key"),
+            auth=opts.get("auth"),
+            models=_csv(opts.get("models")),
+            anthropic_version=opts.get("anthropic_version"),
+            gateways_file=Path(gateways_file) if gateways_file else None,
+        )
+    )
     level = opts.get("level") or "strict"
     profile = opts.get("profile") or "official"
     return Settings(gateway, endpoints, Path(opts.get("report_dir") or "reports"), level, profile)

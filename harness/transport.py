@@ -16,8 +16,12 @@ from harness.model import Chunk, Exchange, WireRequest
 class Transport:
     """Sends WireRequests. Subclasses (cassette replay) override :meth:`send`."""
 
-    def __init__(self, timeouts: Timeouts | None = None, client: httpx.Client | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self,
+        timeouts: Timeouts | None = None,
+        client: httpx.Client | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         timeouts = timeouts or Timeouts()
         self.timeouts = timeouts
         self._clock = clock
@@ -36,8 +40,9 @@ class Transport:
         status: int | None = None
         headers: dict[str, str] = {}
         try:
-            with self._client.stream(request.method, request.url, headers=dict(request.headers),
-                                     content=request.body or None) as resp:
+            with self._client.stream(
+                request.method, request.url, headers=dict(request.headers), content=request.body or None
+            ) as resp:
                 status = resp.status_code
                 headers = {k.lower(): v for k, v in resp.headers.items()}
                 for data in resp.iter_raw():
@@ -45,27 +50,79 @@ class Transport:
                     if data:
                         chunks.append(Chunk(now, data))
                     if now > self.timeouts.total:
-                        return self._failed(request, status, headers, chunks, start, "transport.timeout",
-                                            f"total time exceeded {self.timeouts.total:g} s")
+                        return self._failed(
+                            request,
+                            status,
+                            headers,
+                            chunks,
+                            start,
+                            "transport.timeout",
+                            f"total time exceeded {self.timeouts.total:g} s",
+                        )
         except httpx.TimeoutException as exc:
-            phase = "connecting" if isinstance(exc, httpx.ConnectTimeout) else (
-                "waiting for the first byte" if not chunks else "waiting for the next chunk")
-            return self._failed(request, status, headers, chunks, start, "transport.timeout",
-                                f"timed out {phase} ({type(exc).__name__})")
+            phase = (
+                "connecting"
+                if isinstance(exc, httpx.ConnectTimeout)
+                else ("waiting for the first byte" if not chunks else "waiting for the next chunk")
+            )
+            return self._failed(
+                request,
+                status,
+                headers,
+                chunks,
+                start,
+                "transport.timeout",
+                f"timed out {phase} ({type(exc).__name__})",
+            )
         except httpx.RemoteProtocolError as exc:
             code = "transport.truncated" if status is not None else "transport.connect"
-            return self._failed(request, status, headers, chunks, start, code,
-                                f"connection closed before the answer was complete: {exc}")
+            return self._failed(
+                request,
+                status,
+                headers,
+                chunks,
+                start,
+                code,
+                f"connection closed before the answer was complete: {exc}",
+            )
         except httpx.HTTPError as exc:
-            return self._failed(request, status, headers, chunks, start, "transport.connect",
-                                f"could not reach the gateway at {request.url}: {type(exc).__name__}: {exc}")
+            return self._failed(
+                request,
+                status,
+                headers,
+                chunks,
+                start,
+                "transport.connect",
+                f"could not reach the gateway at {request.url}: {type(exc).__name__}: {exc}",
+            )
         end = self._clock() - start
-        return Exchange(request=request, status=status, headers=headers, chunks=tuple(chunks),
-                        ttft_ms=chunks[0].offset * 1000 if chunks else None, latency_ms=end * 1000)
+        return Exchange(
+            request=request,
+            status=status,
+            headers=headers,
+            chunks=tuple(chunks),
+            ttft_ms=chunks[0].offset * 1000 if chunks else None,
+            latency_ms=end * 1000,
+        )
 
-    def _failed(self, request: WireRequest, status: int | None, headers: dict[str, str],
-                chunks: list[Chunk], start: float, code: str, message: str) -> Exchange:
+    def _failed(
+        self,
+        request: WireRequest,
+        status: int | None,
+        headers: dict[str, str],
+        chunks: list[Chunk],
+        start: float,
+        code: str,
+        message: str,
+    ) -> Exchange:
         end = self._clock() - start
-        return Exchange(request=request, status=status, headers=headers, chunks=tuple(chunks),
-                        ttft_ms=chunks[0].offset * 1000 if chunks else None, latency_ms=end * 1000,
-                        error=message, error_code=code)
+        return Exchange(
+            request=request,
+            status=status,
+            headers=headers,
+            chunks=tuple(chunks),
+            ttft_ms=chunks[0].offset * 1000 if chunks else None,
+            latency_ms=end * 1000,
+            error=message,
+            error_code=code,
+        )

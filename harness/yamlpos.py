@@ -61,19 +61,24 @@ _constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
 yaml.constructor.SafeConstructor.__init__(_constructor)
 
 
-def _build(node: yaml.Node, path: Path, marks: dict[Path, tuple[int, int]],
-           keys: dict[Path, tuple[int, int]]) -> Any:
+def _build(
+    node: yaml.Node, path: Path, marks: dict[Path, tuple[int, int]], keys: dict[Path, tuple[int, int]]
+) -> Any:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlError("YAML merge keys (<<) are not supported in case files",
-                                key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                raise YamlError(
+                    "YAML merge keys (<<) are not supported in case files",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
             key = _constructor.construct_object(key_node, deep=True)
             if key in out:
-                raise YamlError(f"duplicate key {key!r}", key_node.start_mark.line + 1,
-                                key_node.start_mark.column + 1)
+                raise YamlError(
+                    f"duplicate key {key!r}", key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                )
             keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _build(value_node, (*path, key), marks, keys)
         return out

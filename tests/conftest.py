@@ -10,8 +10,8 @@ import pytest
 
 # Import the engine (and httpx, httpcore) before pytester snapshots sys.modules: in-process runs
 # would otherwise re-import httpx and its exception classes would no longer match httpcore's.
-import harness.plugin  # noqa: F401
-import harness.refgateway  # noqa: F401
+import harness.plugin
+import harness.refgateway
 import harness.transport  # noqa: F401
 
 pytest_plugins = ["pytester"]
@@ -47,7 +47,9 @@ def faulty_gateway() -> Iterator[Callable[..., str]]:
 
 
 @pytest.fixture
-def relay_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Callable[..., pytest.Pytester]:
+def relay_project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., pytest.Pytester]:
     """A pytester project with a gateways.yaml for ``base_url`` and the given case files."""
     monkeypatch.setenv("RELAYCHECK_TEST_KEY", TEST_KEY)
 
@@ -58,7 +60,9 @@ def relay_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) ->
             responses: {gpt-4o: [tools, parallel_tools]}
         """)
         indented = textwrap.indent(models, "      ")
-        pytester.makefile(".yaml", gateways=textwrap.dedent(f"""\
+        pytester.makefile(
+            ".yaml",
+            gateways=textwrap.dedent(f"""\
             default: relay
             gateways:
               relay:
@@ -67,7 +71,9 @@ def relay_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) ->
                 api_key_env: RELAYCHECK_TEST_KEY
                 timeouts: {{connect: 2, first_byte: 5, total: 10}}
                 models:
-            """) + indented)
+            """)
+            + indented,
+        )
         for name, text in cases.items():
             path = pytester.path / "cases" / name
             path.parent.mkdir(parents=True, exist_ok=True)

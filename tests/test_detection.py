@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.cases import Case, load_case_file
+from harness.codes import all_codes
 from harness.gateways import Gateway, Model, Timeouts
 from harness.redact import Redactor
 from harness.refgateway import FAULTS
@@ -66,8 +67,13 @@ def context() -> Context:
 
     models = {"chat": ["gpt-4o"], "messages": ["claude-sonnet-4-20250514"], "responses": ["gpt-4o"]}
     gw = start_in_thread(TEST_KEY, models=models)
-    gateway = Gateway("ref", gw.base_url, api_key_value=TEST_KEY, timeouts=Timeouts(2, 5, 10),
-                      models={e: (Model(m[0], frozenset()),) for e, m in models.items()})
+    gateway = Gateway(
+        "ref",
+        gw.base_url,
+        api_key_value=TEST_KEY,
+        timeouts=Timeouts(2, 5, 10),
+        models={e: (Model(m[0], frozenset()),) for e, m in models.items()},
+    )
     transport = Transport(gateway.timeouts)
     yield Context(gateway, gw.base_url, transport, Redactor([TEST_KEY]), extras_fail=True)
     transport.close()
@@ -75,8 +81,10 @@ def context() -> Context:
 
 
 def _with_fault(case: Case, fault: str) -> Case:
-    steps = tuple(replace(s, request=replace(s.request, headers=(*s.request.headers, ("x-relaycheck-fault", fault))))
-                  for s in case.steps)
+    steps = tuple(
+        replace(s, request=replace(s.request, headers=(*s.request.headers, ("x-relaycheck-fault", fault))))
+        for s in case.steps
+    )
     return replace(case, steps=steps)
 
 
@@ -100,3 +108,5 @@ def test_fault_is_caught_with_its_code(context: Context, fault: str) -> None:
     result = run_variant(Variant(case, "ref", case.models[0], stream), context)
     codes = sorted({v.code for v in result.failing("strict")})
     assert code in codes, f"{fault}: expected {code}, got {codes}"
+    unregistered = {v.code for v in result.violations} - set(all_codes())
+    assert not unregistered, f"codes missing from harness/codes.py (and the README table): {unregistered}"

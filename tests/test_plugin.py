@@ -86,41 +86,51 @@ def _summary(p: pytest.Pytester) -> dict:
 
 
 def test_clean_gateway_passes_and_writes_summary(relay_project: Callable, refgateway: str) -> None:
-    p = relay_project(refgateway, {"messages/text.yaml": MESSAGES_TEXT, "chat/tools.yaml": CHAT_TOOL,
-                                   "messages/round.yaml": ROUND_TRIP})
-    result = p.runpytest("cases", "-q")
+    p = relay_project(
+        refgateway,
+        {
+            "messages/text.yaml": MESSAGES_TEXT,
+            "chat/tools.yaml": CHAT_TOOL,
+            "messages/round.yaml": ROUND_TRIP,
+        },
+    )
+    result = p.runpytest_subprocess("cases", "-q")
     result.assert_outcomes(passed=5)
     summary = _summary(p)
     assert summary["totals"] == {"items": 5, "passed": 5, "failed": 0, "skipped": 0, "error": 0}
     ids = sorted(e["id"] for e in summary["items"])
     assert "cases/messages/text.yaml::hello[relay-claude-sonnet-4-20250514-stream]" in ids
-    entry = next(e for e in summary["items"] if e["id"].endswith("hello[relay-claude-sonnet-4-20250514-stream]"))
+    entry = next(
+        e for e in summary["items"] if e["id"].endswith("hello[relay-claude-sonnet-4-20250514-stream]")
+    )
     assert entry["endpoint"] == "messages" and entry["stream"] is True and entry["outcome"] == "passed"
     assert entry["ttft_ms"] is not None and entry["latency_ms"] >= entry["ttft_ms"]
 
 
 def test_markers_and_keywords_select(relay_project: Callable, refgateway: str) -> None:
     p = relay_project(refgateway, {"messages/text.yaml": MESSAGES_TEXT, "chat/tools.yaml": CHAT_TOOL})
-    result = p.runpytest("cases", "-q", "-m", "chat and stream", "--strict-markers")
+    result = p.runpytest_subprocess("cases", "-q", "-m", "chat and stream", "--strict-markers")
     result.assert_outcomes(passed=1)
-    result = p.runpytest("cases", "-q", "-k", "hello and sync")
+    result = p.runpytest_subprocess("cases", "-q", "-k", "hello and sync")
     result.assert_outcomes(passed=1)
-    result = p.runpytest("cases", "-q", "-m", "tools")
+    result = p.runpytest_subprocess("cases", "-q", "-m", "tools")
     result.assert_outcomes(passed=2)
 
 
 def test_missing_capability_is_skipped_with_reason(relay_project: Callable, refgateway: str) -> None:
     p = relay_project(refgateway, {"chat/tools.yaml": CHAT_TOOL}, models="chat: {gpt-4o: []}\n")
-    result = p.runpytest("cases", "-rs")
+    result = p.runpytest_subprocess("cases", "-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*model 'gpt-4o' on gateway 'relay' lacks capability tools*"])
     assert _summary(p)["items"][0]["skip_reason"].startswith("model 'gpt-4o'")
 
 
-def test_malformed_case_file_is_one_line_and_others_still_run(relay_project: Callable, refgateway: str) -> None:
+def test_malformed_case_file_is_one_line_and_others_still_run(
+    relay_project: Callable, refgateway: str
+) -> None:
     bad = "cases:\n  - id: broken\n    description: x\n    endpoint: chat\n    request:\n      bodyy: {}\n"
     p = relay_project(refgateway, {"chat/bad.yaml": bad, "messages/text.yaml": MESSAGES_TEXT})
-    result = p.runpytest("cases", "--continue-on-collection-errors")
+    result = p.runpytest_subprocess("cases", "--continue-on-collection-errors")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["cases/chat/bad.yaml:6:7: cases[0].request: unknown key(s) 'bodyy'"])
     assert "Traceback" not in result.stdout.str()
@@ -128,14 +138,16 @@ def test_malformed_case_file_is_one_line_and_others_still_run(relay_project: Cal
 
 def test_invalid_yaml_names_line_and_column(relay_project: Callable, refgateway: str) -> None:
     p = relay_project(refgateway, {"chat/bad.yaml": "cases:\n  - id: x\n    description: [oops\n"})
-    result = p.runpytest("cases")
+    result = p.runpytest_subprocess("cases")
     result.stdout.fnmatch_lines(["cases/chat/bad.yaml:4:1: invalid YAML: *"])
     assert "Traceback" not in result.stdout.str()
 
 
-def test_chat_completion_on_messages_fails_readably(relay_project: Callable, faulty_gateway: Callable) -> None:
+def test_chat_completion_on_messages_fails_readably(
+    relay_project: Callable, faulty_gateway: Callable
+) -> None:
     p = relay_project(faulty_gateway("chat-completion-on-messages"), {"messages/text.yaml": MESSAGES_TEXT})
-    result = p.runpytest("cases", "-k", "sync")
+    result = p.runpytest_subprocess("cases", "-k", "sync")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "[object.kind] at $" in out
@@ -155,7 +167,7 @@ def _free_port() -> int:
 
 def test_gateway_down_is_a_failed_item_not_a_crash(relay_project: Callable) -> None:
     p = relay_project(f"http://127.0.0.1:{_free_port()}", {"messages/text.yaml": MESSAGES_TEXT})
-    result = p.runpytest("cases")
+    result = p.runpytest_subprocess("cases")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*[[]transport.connect[]]*could not reach the gateway*"])
     assert {i["outcome"] for i in _summary(p)["items"]} == {"failed"}
@@ -163,7 +175,7 @@ def test_gateway_down_is_a_failed_item_not_a_crash(relay_project: Callable) -> N
 
 def test_html_answer_is_a_clear_violation(relay_project: Callable, faulty_gateway: Callable) -> None:
     p = relay_project(faulty_gateway("html-error"), {"messages/text.yaml": MESSAGES_TEXT})
-    result = p.runpytest("cases")
+    result = p.runpytest_subprocess("cases")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*[[]body.json[]]*HTML page*"])
 
@@ -172,23 +184,24 @@ def test_timeout_is_a_failed_item(relay_project: Callable, faulty_gateway: Calla
     slow = faulty_gateway(latency=1.5)
     p = relay_project(slow, {"messages/text.yaml": MESSAGES_TEXT})
     p.path.joinpath("gateways.yaml").write_text(
-        p.path.joinpath("gateways.yaml").read_text().replace("first_byte: 5", "first_byte: 0.3"))
-    result = p.runpytest("cases", "-k", "sync")
+        p.path.joinpath("gateways.yaml").read_text().replace("first_byte: 5", "first_byte: 0.3")
+    )
+    result = p.runpytest_subprocess("cases", "-k", "sync")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*[[]transport.timeout[]]*timed out waiting for the first byte*"])
 
 
 def test_truncated_stream_and_bad_utf8(relay_project: Callable, faulty_gateway: Callable) -> None:
     p = relay_project(faulty_gateway("truncated-stream"), {"messages/text.yaml": MESSAGES_TEXT})
-    p.runpytest("cases", "-k", "stream").assert_outcomes(failed=1)
+    p.runpytest_subprocess("cases", "-k", "stream").assert_outcomes(failed=1)
     assert "grammar.messages.no_message_stop" in _summary(p)["violation_codes"]
     p = relay_project(faulty_gateway("invalid-utf8"), {"messages/text.yaml": MESSAGES_TEXT})
-    p.runpytest("cases").assert_outcomes(failed=2)
+    p.runpytest_subprocess("cases").assert_outcomes(failed=2)
     assert "transport.utf8" in _summary(p)["violation_codes"]
 
 
 def test_unknown_gateway_is_a_usage_error(relay_project: Callable, refgateway: str) -> None:
     p = relay_project(refgateway, {"messages/text.yaml": MESSAGES_TEXT})
-    result = p.runpytest("cases", "--gateway", "nope")
+    result = p.runpytest_subprocess("cases", "--gateway", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*relaycheck: unknown gateway 'nope'*"])

@@ -29,7 +29,7 @@ STREAMS = {
     "multiline": b"data: YHOO\ndata: +2\ndata: 10\n\n",
     "comments": b": keepalive\n\ndata: x\n: note\n\n",
     "bom": "\ufeffdata: bom\n\n".encode(),
-    "utf8": "data: {\"t\": \"数据 ü 🚀\"}\n\n".encode(),
+    "utf8": 'data: {"t": "数据 ü 🚀"}\n\n'.encode(),
     "no-space": b"data:test\n\ndata:  two\n\n",
     "id-retry": b"id: 7\nretry: 1500\ndata: x\n\nid\ndata: y\n\n",
 }
