@@ -99,7 +99,7 @@ def test_openai_chat(refgateway: str) -> None:
 
 
 MESSAGES_BODY = {
-    "model": "claude-sonnet-4-5",
+    "model": "claude-sonnet-4-6",
     "max_tokens": 2048,
     "thinking": {"type": "enabled", "budget_tokens": 1024},
     "tools": [{"name": "get_weather", "description": "weather", "input_schema": WEATHER_PARAMS}],
@@ -127,7 +127,7 @@ def test_anthropic_messages(refgateway: str) -> None:
             assert theirs.get(key) == mine.get(key), key
     assert sdk.stop_reason == ours["stop_reason"] == "tool_use"
     text = client.messages.create(
-        model="claude-sonnet-4-5", max_tokens=64, messages=[{"role": "user", "content": "Say hello."}]
+        model="claude-sonnet-4-6", max_tokens=64, messages=[{"role": "user", "content": "Say hello."}]
     )
     assert text.content[0].type == "text" and text.stop_reason == "end_turn"
 
