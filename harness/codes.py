@@ -52,6 +52,10 @@ CORE_CODES: dict[str, str] = {
     "expect.absent": "a value that must be absent is present",
     "expect.save": "a value to save for a later step is absent",
     "case.request": "the case's request could not be built (a saved value from an earlier step is missing)",
+    # record and replay (cassettes)
+    "replay.unmatched": "replay: no recorded interaction matches the request (the closest one and how it differs)",
+    "replay.unused": "replay: a recorded interaction was not requested in this run (a note)",
+    "replay.stale": "replay: the cassette is older than --max-cassette-age days (a note)",
 }
 
 
