@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from harness import recording
 from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.redact import Redactor
+from harness.report import pytest_hooks as report_hooks
 from harness.report.summary import build_summary, write_summary
 from harness.runner import Context
 from harness.settings import Settings, from_options
@@ -45,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 "compatible (what the official SDKs accept)")
     g.addoption("--profile", choices=("official", "open-responses"), help="Responses stream profile")
     g.addoption("--anthropic-version", help="anthropic-version header value (default from the gateway config)")
+    recording.add_options(g.addoption)  # --record-mode, --replay-pacing, --cassette-dir, ...
+    report_hooks.add_options(g)  # --fault, progress, matrix
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,11 +56,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     opts = {name: config.getoption(name) for name in _OPTIONS}
     try:
-        config.stash[SETTINGS_KEY] = from_options(opts)
+        config.stash[SETTINGS_KEY] = settings = from_options(opts)
+        gateways_file = config.getoption("gateways_file")
+        config.stash[RECORD_KEY] = recording.from_values(
+            config.getoption, config.rootpath, settings.gateway.name, Path(gateways_file) if gateways_file else None
+        )
     except ConfigError as exc:
         raise pytest.UsageError(f"relaycheck: {exc}") from None
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
+    report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -65,13 +74,19 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    return recording.describe(config.stash[RECORD_KEY], config.stash[SETTINGS_KEY].gateway.name)
+
+
 @pytest.fixture(scope="session")
-def relaycheck_context(pytestconfig: pytest.Config) -> Iterator[Context]:
+def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Iterator[Context]:
     """The gateway under test, the transport and the redactor, shared by all items of a
     process (each xdist worker has its own)."""
     settings: Settings = pytestconfig.stash[SETTINGS_KEY]
+    rec: recording.RecordOptions = pytestconfig.stash[RECORD_KEY]
     gateway = settings.gateway
     server = None
+    live = rec.needs_live(gateway.name, [item.nodeid for item in request.session.items])
     if gateway.builtin:
         from dataclasses import replace
 
@@ -79,13 +94,14 @@ def relaycheck_context(pytestconfig: pytest.Config) -> Iterator[Context]:
 
         key = "rc-local-" + secrets.token_hex(16)  # lives only in this process
         models = {e: [m.name for m in gateway.models_for(e)] for e in ("chat", "messages", "responses")}
-        server = start_in_thread(key, models=models)
         gateway = replace(gateway, api_key_value=key)
-        base_url = server.base_url
+        if live:  # a run replayed entirely from cassettes starts no gateway: nothing listens or connects
+            server = start_in_thread(key, models=models, faults=tuple(pytestconfig.getoption("fault") or ()))
+        base_url = server.base_url if server else "http://relaycheck-replay.invalid"
     else:
         base_url = gateway.base_url
-    redactor = Redactor([gateway.api_key() or ""])
-    transport = Transport(gateway.timeouts)
+    redactor = Redactor([gateway.api_key() or ""], rec.redact_patterns)
+    transport = recording.session_transport(Transport(gateway.timeouts), rec, gateway.name, redactor)
     try:
         yield Context(gateway=gateway, base_url=base_url, transport=transport, redactor=redactor,
                       level=settings.level, profile=settings.profile)
@@ -136,7 +152,7 @@ class _SummaryWriter:
         entries = list(self.entries.values())
         if not entries:
             return
-        redactor = Redactor([settings.gateway.api_key() or ""])
+        redactor = Redactor([settings.gateway.api_key() or ""], self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
         summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
         path = write_summary(settings.report_dir / "summary.json", summary)
@@ -149,3 +165,4 @@ class _SummaryWriter:
 
 
 SUMMARY_PATH = pytest.StashKey[Path]()
+RECORD_KEY = pytest.StashKey[recording.RecordOptions]()

@@ -1,0 +1,121 @@
+"""``relaycheck report diff | merge | html``: the CLI side of the reports (argparse only, so
+``harness.cli`` stays a dispatcher)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.report.summary import SummaryError, load_summary, write_summary
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser(
+        "report",
+        help="compare, merge and render summary.json files",
+        description="Work on summary.json files written by `relaycheck run`.",
+    )
+    rsub = report.add_subparsers(dest="report_command", metavar="ACTION")
+    d = rsub.add_parser(
+        "diff",
+        help="what newly fails, what got fixed, latency regressions (exit 1 on any)",
+        description="Compare a new summary with a baseline. Exit 1 when an item newly fails, a "
+        "failing item has a new violation code, or latency regressed; else 0.",
+    )
+    d.add_argument("old", type=Path, help="baseline summary.json (e.g. last night's)")
+    d.add_argument("new", type=Path, help="summary.json of this run")
+    d.add_argument(
+        "--latency-threshold",
+        type=float,
+        default=1.5,
+        metavar="RATIO",
+        help="a regression is slower than RATIO x the old value (default 1.5; 0 turns latency off)",
+    )
+    d.add_argument(
+        "--latency-min-ms",
+        type=float,
+        default=200.0,
+        metavar="MS",
+        help="... and slower by at least MS milliseconds (default 200)",
+    )
+    d.add_argument(
+        "--latency-scope",
+        choices=("item", "group"),
+        default="item",
+        help="compare each item (default) or the median per gateway, model, endpoint and stream "
+        "(steadier against live models' jitter)",
+    )
+    d.add_argument("--json", type=Path, metavar="PATH", help="also write the diff as JSON")
+    m = rsub.add_parser(
+        "merge",
+        help="fold the summaries of sharded runs into one",
+        description="Fold shard summaries into one (an id in two shards: the later file wins).",
+    )
+    m.add_argument("out", type=Path)
+    m.add_argument("inputs", type=Path, nargs="+")
+    h = rsub.add_parser(
+        "html",
+        help="build matrix.html from a summary",
+        description="Build the self-contained matrix page from a summary.json.",
+    )
+    h.add_argument("summary", type=Path)
+    h.add_argument("-o", "--output", type=Path, help="default: matrix.html next to the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.report_command == "diff":
+            return _diff(args)
+        if args.report_command == "merge":
+            return _merge(args)
+        if args.report_command == "html":
+            return _html(args)
+    except SummaryError as exc:
+        print(f"relaycheck: error: {exc}", file=sys.stderr)
+        return 2
+    print("relaycheck report: give an action: diff, merge or html (see relaycheck report -h)", file=sys.stderr)
+    return 2
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from harness.report.diff import as_json, diff, render
+
+    old, new = load_summary(args.old), load_summary(args.new)
+    if old.get("level") != new.get("level"):
+        print(
+            f"relaycheck: warning: the runs were judged at different levels ({old.get('level')} vs "
+            f"{new.get('level')}); outcomes may differ for that reason alone",
+            file=sys.stderr,
+        )
+    d = diff(old, new, ratio=args.latency_threshold, min_ms=args.latency_min_ms, scope=args.latency_scope)
+    print(render(d, str(args.old), str(args.new), args.latency_threshold, args.latency_min_ms))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(as_json(d), indent=2) + "\n", encoding="utf-8")
+    return 1 if d.regressed else 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from harness.report.merge import merge
+
+    summaries = [load_summary(p) for p in args.inputs]
+    merged, warnings = merge(summaries, [str(p) for p in args.inputs])
+    for w in warnings:
+        print(f"relaycheck: warning: {w}", file=sys.stderr)
+    write_summary(args.out, merged)
+    t = merged["totals"]
+    print(
+        f"relaycheck: merged {len(summaries)} summaries, {t['items']} items ({t['failed']} failed, "
+        f"{t['error']} errors) into {args.out}"
+    )
+    return 0
+
+
+def _html(args: argparse.Namespace) -> int:
+    from harness.report.html import write_matrix
+
+    out = write_matrix(load_summary(args.summary), args.output or args.summary.parent / "matrix.html")
+    print(f"relaycheck: matrix written to {out}")
+    return 0

@@ -1,0 +1,180 @@
+"""Report hooks for the pytest plugin: allure labels, attachments and steps per item, the
+transcript kept out of JUnit, matrix.html after summary.json, the live progress display, and
+``--fault`` for the built-in gateway. Registered from ``harness.plugin`` (one call each in
+``pytest_addoption`` and ``pytest_configure``); allure is imported only when it is in use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.collect import META, RESULT, RESULT_KEY, SETTINGS_KEY
+from harness.report.transcript import chunks_text, request_text, response_body, response_head
+
+MATRIX_PATH = pytest.StashKey[Path]()
+
+
+def add_options(group: pytest.OptionGroup) -> None:
+    group.addoption(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="built-in gateway only: switch a named misbehaviour on (repeatable; see `relaycheck faults`)",
+    )
+    group.addoption(
+        "--relaycheck-progress",
+        choices=("off", "auto", "live", "lines"),
+        default="off",
+        help="progress display: live (one redrawn line), lines (a line every N items, for CI "
+        "logs), auto (live on a terminal, lines when CI=true or not a TTY); default off",
+    )
+    group.addoption(
+        "--progress-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="lines mode: at most one progress line every N items (default: a tenth of the run)",
+    )
+    group.addoption("--no-matrix", action="store_true", help="do not write matrix.html next to summary.json")
+
+
+def configure(config: pytest.Config) -> None:
+    faults = config.getoption("fault") or []
+    if faults:
+        from harness.refgateway import FAULTS
+
+        unknown = [f for f in faults if f not in FAULTS]
+        if unknown:
+            raise pytest.UsageError(f"relaycheck: unknown fault {', '.join(unknown)} (see `relaycheck faults`)")
+        if not config.stash[SETTINGS_KEY].gateway.builtin:
+            raise pytest.UsageError("relaycheck: --fault applies to the built-in reference gateway only")
+    config.pluginmanager.register(ReportHooks(config), "relaycheck-reports")
+    mode = config.getoption("relaycheck_progress")
+    if mode != "off" and not hasattr(config, "workerinput"):
+        from harness.progress import Progress, choose_mode
+
+        config.pluginmanager.register(
+            Progress(config, choose_mode(mode), config.getoption("progress_every")), "relaycheck-progress"
+        )
+
+
+class ReportHooks:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.allure = bool(getattr(config.option, "allure_report_dir", None))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        try:
+            return (yield)
+        finally:  # also for items skipped at setup: they belong in the same allure tree
+            if self.allure and META in dict(item.user_properties):
+                _allure_labels(json.loads(dict(item.user_properties)[META]))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        try:
+            return (yield)
+        finally:
+            result = item.stash.get(RESULT_KEY, None)
+            ctx = getattr(item, "funcargs", {}).get("relaycheck_context")
+            if self.allure and result is not None and ctx is not None:
+                _allure_result(result, ctx)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        # The call report already carried the transcript to summary.json; the teardown report is
+        # the one JUnit writes its <properties> from, and a transcript does not belong there.
+        for i, (name, value) in enumerate(item.user_properties):
+            if name == RESULT:
+                entry = json.loads(value)
+                if entry.pop("transcript", None) is not None:
+                    item.user_properties[i] = (RESULT, json.dumps(entry))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from harness.plugin import SUMMARY_PATH
+
+        path = self.config.stash.get(SUMMARY_PATH, None)
+        if path is None or self.config.getoption("no_matrix") or hasattr(self.config, "workerinput"):
+            return
+        from harness.report.html import write_matrix
+        from harness.report.summary import load_summary
+
+        self.config.stash[MATRIX_PATH] = write_matrix(load_summary(path), path.parent / "matrix.html")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        path = self.config.stash.get(MATRIX_PATH, None)
+        if path is not None:
+            terminalreporter.write_line(f"relaycheck: matrix written to {path}")
+
+
+def _allure_labels(meta: dict[str, Any]) -> None:
+    import allure
+
+    stream = "stream" if meta["stream"] else "sync"
+    model = meta.get("model") or "request-model"
+    for name, value in (
+        ("gateway", meta["gateway"]),
+        ("endpoint", meta["endpoint"]),
+        ("model", model),
+        ("stream", stream),
+    ):
+        allure.dynamic.label(name, value)
+        allure.dynamic.parameter(name, value)
+    if meta.get("features"):
+        allure.dynamic.feature(*meta["features"])
+    allure.dynamic.parent_suite(meta["gateway"])
+    allure.dynamic.suite(meta["endpoint"])
+    allure.dynamic.sub_suite(meta["case"])
+    allure.dynamic.description(f"case {meta['case']!r} defined at {meta['file']}:{meta['line']}")
+
+
+def _allure_result(result: Any, ctx: Any) -> None:
+    """Per step: the request (secrets masked), the response, the SSE transcript with arrival
+    offsets; then one allure step per violation, failed when it fails the run's level."""
+    import allure
+
+    text = allure.attachment_type.TEXT
+    several = len(result.steps) > 1
+    for s in result.steps:
+        prefix = f"{s.step.name}: " if several else ""
+        ex = s.exchange
+        if ex is not None:
+            allure.attach(request_text(ex.request, ctx.redactor), f"{prefix}request", text)
+            head = response_head(ex, ctx.redactor)
+            if ex.is_sse:
+                final = s.evaluation.final if s.evaluation is not None else None
+                folded = json.dumps(final, indent=2, ensure_ascii=False) if final is not None else "(nothing)"
+                body = "final object folded from the stream:\n" + ctx.redactor.text(folded)
+            else:
+                body = response_body(ex, ctx.redactor)
+            allure.attach(f"{head}\n\n{body}", f"{prefix}response", text)
+            if ex.is_sse:
+                allure.attach(chunks_text(ex, ctx.redactor), f"{prefix}SSE transcript (arrival offsets)", text)
+        for v in s.violations:
+            _violation_step(prefix, v, v.fails(ctx.level), ctx.redactor)
+
+
+def _violation_step(prefix: str, v: Any, failed: bool, redactor: Any) -> None:
+    import allure
+
+    tag = "" if v.severity == "error" else f" ({v.severity})"
+    message = redactor.text(v.message)
+    step = allure.step(f"{prefix}[{v.code}]{tag} at {v.path}: {message}")
+    step.__enter__()
+    detail = {k: v.as_dict()[k] for k in ("expected", "actual") if k in v.as_dict()}
+    if detail:
+        allure.attach(
+            redactor.text(json.dumps(detail, indent=2, ensure_ascii=False)),
+            "expected / actual",
+            allure.attachment_type.JSON,
+        )
+    # Closing the step with an AssertionError marks it failed (not broken), without a traceback.
+    exc = AssertionError(message) if failed else None
+    step.__exit__(type(exc) if exc else None, exc, None)
