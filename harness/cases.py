@@ -66,6 +66,9 @@ class Expect:
     json: tuple[Matcher, ...] = ()
     tool_calls: ToolCallsExpectation | None = None
     streaming: bool = False
+    # A schema id under schemas/ (e.g. "models/openai-list") that replaces the dialect's body
+    # checks, for answers that are not the dialect's main object (GET /v1/models, count_tokens).
+    body_schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,8 @@ def _build_expect(raw: dict[str, Any], doc: yamlpos.Located, at: tuple[Any, ...]
         args: list[Matcher] = []
         for name, ops in t.get("args", {}).items():
             args += _matchers(ops, f"$.{name}", doc, (*at, "tool_calls", "args", name), file)
+        if "arguments" in t:  # the whole parsed arguments object, e.g. equals a saved one
+            args += _matchers(t["arguments"], "$", doc, (*at, "tool_calls", "arguments"), file)
         tools = ToolCallsExpectation(
             count=t.get("count"),
             min=t.get("min"),
@@ -268,6 +273,9 @@ def _build_expect(raw: dict[str, Any], doc: yamlpos.Located, at: tuple[Any, ...]
             distinct_ids=t.get("distinct_ids", True),
             args=tuple(args),
         )
+    if "body_schema" in raw and not (SCHEMA_DIR / f"{raw['body_schema']}.json").is_file():
+        line, col = doc.where((*at, "body_schema"))
+        raise CaseFileError(file, line, col, f"body_schema: no schema {raw['body_schema']!r} under schemas/")
     stop = raw.get("stop_reason", ())
     return Expect(
         status=tuple(status) if isinstance(status, list) else (status,),
@@ -279,4 +287,5 @@ def _build_expect(raw: dict[str, Any], doc: yamlpos.Located, at: tuple[Any, ...]
         json=tuple(json_matchers),
         tool_calls=tools,
         streaming=raw.get("streaming", False),
+        body_schema=raw.get("body_schema"),
     )

@@ -37,10 +37,14 @@ def evaluate_exchange(
     level: Level = "strict",
     profile: Profile = "official",
     stream_requested: bool | None = None,
+    body_schema: str | None = None,
 ) -> Evaluation:
     """Check one exchange against the wire format of ``endpoint`` (chat | messages | responses).
 
     ``stream_requested`` None means "take it from the request body" (``"stream": true``).
+    ``body_schema`` (a schema id) replaces the dialect's checks of a 2xx JSON body, for paths that
+    answer something else than the dialect's main object (GET /v1/models, count_tokens); error
+    bodies are still judged by the dialect.
     """
     if exchange.error is not None:
         return Evaluation((Violation(exchange.error_code or "transport.connect", "$", exchange.error),))
@@ -109,9 +113,23 @@ def evaluate_exchange(
         )
     if status >= 400:
         out.extend(dialect.check_error(obj, status, level))
+    elif body_schema is not None:
+        out.extend(_check_other_body(obj, body_schema))
     else:
         out.extend(dialect.check_body(obj, request_json, level))
     return Evaluation(tuple(out), obj)
+
+
+def _check_other_body(obj: Any, schema_id: str) -> list[Violation]:
+    """A 2xx body that is not the dialect's main object, against its own schema. An error object
+    here is reported as such (not only as a schema mismatch): that is what a relay got wrong."""
+    from harness import validation
+
+    if isinstance(obj, dict) and (("error" in obj and "data" not in obj) or obj.get("type") == "error"):
+        return [Violation("error.in_200", "$", "an error object inside an HTTP 200 answer",
+                          actual=_snippet(json.dumps(obj).encode()))]
+    return [Violation("schema", e.path, f"{e.message} (schema {schema_id})")
+            for e in validation.validate(schema_id, obj)]
 
 
 def _parse_json(body: bytes, content_type: str) -> tuple[Any, Violation | None]:

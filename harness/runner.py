@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import dialects, jsonpath
-from harness.cases import Case, RequestSpec, Step
+from harness.cases import Case, Expect, Matcher, RequestSpec, Step
 from harness.dialects.base import Profile
 from harness.engine import Evaluation, evaluate_exchange
 from harness.expect import check_expect, check_streaming
@@ -105,6 +105,20 @@ def substitute(value: Any, names: dict[str, Any]) -> Any:
     return value
 
 
+def resolve_expect(exp: Expect, names: dict[str, Any]) -> Expect:
+    """``${name}`` in matcher values and expected tool names, so a later step can compare its
+    answer with a value an earlier step saved (same tool, same arguments on another endpoint).
+    Raises KeyError for a name no step saved."""
+
+    def matchers(ms: tuple[Matcher, ...]) -> tuple[Matcher, ...]:
+        return tuple(replace(m, value=substitute(m.value, names)) for m in ms)
+
+    tools = exp.tool_calls
+    if tools is not None:
+        tools = replace(tools, names=tuple(substitute(list(tools.names), names)), args=matchers(tools.args))
+    return replace(exp, text=matchers(exp.text), json=matchers(exp.json), tool_calls=tools)
+
+
 def build_request(spec: RequestSpec, endpoint: str, variant: Variant, ctx: Context,
                   names: dict[str, Any]) -> WireRequest:
     dialect = dialects.get(endpoint)
@@ -148,13 +162,19 @@ def run_step(step: Step, variant: Variant, ctx: Context, names: dict[str, Any]) 
             "case.request", step.name, f"saved value {exc.args[0]!r} is not available (an earlier step failed)"),))
     exchange = ctx.transport.send(request)
     ev = evaluate_exchange(exchange, step.endpoint, level=ctx.level, profile=ctx.profile,
-                           stream_requested=variant.stream and step.request.raw_body is None)
+                           stream_requested=variant.stream and step.request.raw_body is None,
+                           body_schema=step.expect.body_schema)
     violations = [v for v in ev.violations if step.expect.schema or not v.code.startswith("schema")]
     if ctx.extras_fail:
         violations = [replace(v, severity="strict") if v.code == "schema.extra" else v for v in violations]
     if exchange.error is None:
         dialect = dialects.get(step.endpoint)
-        violations += check_expect(step.expect, exchange, ev.final, dialect, variant.stream)
+        try:
+            violations += check_expect(resolve_expect(step.expect, names), exchange, ev.final, dialect,
+                                       variant.stream)
+        except KeyError as exc:
+            violations.append(Violation("case.request", step.name, f"saved value {exc.args[0]!r} named in "
+                                        "an expectation is not available (an earlier step failed)"))
         if variant.stream and exchange.is_sse and exchange.status == 200:
             if ctx.judge_streaming:
                 violations += check_streaming(exchange, len(ev.events))
