@@ -12,6 +12,7 @@ import pytest
 
 from harness.cases import Case, CaseFileError, load_case_file
 from harness.gateways import Gateway
+from harness.recording import item_scope, with_notes
 from harness.runner import Variant, failure_for, run_variant
 from harness.settings import Settings
 
@@ -48,7 +49,10 @@ class CaseFile(pytest.File):
 
 def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator[tuple[Variant, str | None]]:
     """Variants of one case, each with the reason it is skipped (None: it runs)."""
-    if case.endpoint not in endpoints:
+    # A case whose steps switch endpoints (one question asked in every format) runs only when all
+    # of them are selected, and only for a model the gateway serves on all of them.
+    used = dict.fromkeys(s.endpoint for s in case.steps)
+    if case.endpoint not in endpoints or any(e not in endpoints for e in used):
         return
     streams = {"true": (True,), "false": (False,), "both": (False, True)}[case.stream]
     if case.models is None:
@@ -66,6 +70,10 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
             if missing:
                 skip = (f"model {model!r} on gateway {gateway.name!r} lacks capability "
                         f"{', '.join(missing)} (capability tags in the gateway config)")
+        absent = [e for e in used if e != case.endpoint and model is not None and gateway.model(e, model) is None]
+        if absent and skip is None:
+            skip = (f"model {model!r} is not listed for {', '.join(absent)} on gateway {gateway.name!r} "
+                    f"(the case's steps use that endpoint too)")
         for stream in streams:
             yield Variant(case, gateway.name, model, stream), skip
 
@@ -73,7 +81,10 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
 def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     item = request.node
     variant: Variant = item.stash[VARIANT_KEY]
-    result = run_variant(variant, relaycheck_context)
+    # The item's cassette (record/replay) is open while it runs; a live run has none.
+    with item_scope(relaycheck_context, item.nodeid) as cassette_notes:
+        result = run_variant(variant, relaycheck_context)
+    result = with_notes(result, cassette_notes)
     item.stash[RESULT_KEY] = result
     from harness.report.summary import result_entry
 

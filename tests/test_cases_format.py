@@ -229,3 +229,31 @@ def test_new_keys_are_validated(tmp_path: Path, snippet: str, message: str) -> N
     with pytest.raises(CaseFileError, match=r"c\.yaml:7:") as exc:
         load_case_file(path)
     assert message in str(exc.value)
+
+
+CROSS = """\
+cases:
+  - id: cross
+    description: one question on two endpoints
+    endpoint: messages
+    steps:
+      - request: {body: {max_tokens: 16, messages: [{role: user, content: q}]}}
+      - endpoint: chat
+        request: {body: {messages: [{role: user, content: q}]}}
+"""
+
+
+def test_cross_endpoint_case_needs_the_model_on_every_endpoint(tmp_path: Path) -> None:
+    from harness.collect import expand
+    from harness.gateways import Model
+
+    path = tmp_path / "c.yaml"
+    path.write_text(CROSS, encoding="utf-8")
+    (case,) = load_case_file(path)
+    both, only = Model("claude-both", frozenset()), Model("claude-only", frozenset())
+    gw = Gateway("g", "http://127.0.0.1:9", models={"messages": (both, only), "chat": (both,)})
+    skips = {v.model: skip for v, skip in expand(case, gw, ("chat", "messages", "responses"))}
+    assert skips["claude-both"] is None
+    assert "not listed for chat" in (skips["claude-only"] or "")
+    # Not collected at all when one of its endpoints is deselected (--endpoints messages).
+    assert list(expand(case, gw, ("messages",))) == []
