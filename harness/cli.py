@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.gateways import ConfigError, Overrides, resolve
+from harness.report import commands as report_commands
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CASES = REPO / "cases"
@@ -37,6 +38,7 @@ def _run_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> a
     p.add_argument("--profile", choices=("official", "open-responses"), default="official",
                    help="Responses stream rules: the official API (default) or the Open Responses spec")
     p.add_argument("--anthropic-version", help="anthropic-version header (default from the gateway config)")
+    report_commands.add_run_options(p)  # --fault, --progress, which reports to write
     p.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     return p
 
@@ -65,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", default=[], help="switch a named misbehaviour on (repeatable)")
     serve.add_argument("--api-key", help="key the gateway accepts (default: $RELAYCHECK_API_KEY)")
     sub.add_parser("faults", help="list the reference gateway's named faults")
+    report_commands.add_parser(sub)  # relaycheck report diff | merge | html
     return parser
 
 
@@ -104,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             return _serve(args)
+        if args.command == "report":
+            return report_commands.run(args)
     except ConfigError as exc:
         print(f"relaycheck: error: {exc}", file=sys.stderr)
         return 2
@@ -133,7 +138,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         value = getattr(args, flag)
         if value:
             pytest_args += [f"--{flag.replace('_', '-')}", value]
-    pytest_args += list(args.pytest_args) + extra
+    pytest_args += report_commands.run_pytest_args(args) + list(args.pytest_args) + extra
     code = int(pytest.main(pytest_args))
     # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.
     if code == 5:
