@@ -12,6 +12,7 @@ import pytest
 
 from harness.cases import Case, CaseFileError, load_case_file
 from harness.gateways import Gateway
+from harness.recording import item_scope, with_notes
 from harness.runner import Variant, failure_for, run_variant
 from harness.settings import Settings
 
@@ -80,7 +81,10 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
 def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     item = request.node
     variant: Variant = item.stash[VARIANT_KEY]
-    result = run_variant(variant, relaycheck_context)
+    # The item's cassette (record/replay) is open while it runs; a live run has none.
+    with item_scope(relaycheck_context, item.nodeid) as cassette_notes:
+        result = run_variant(variant, relaycheck_context)
+    result = with_notes(result, cassette_notes)
     item.stash[RESULT_KEY] = result
     from harness.report.summary import result_entry
 

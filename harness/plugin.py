@@ -59,7 +59,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SETTINGS_KEY] = settings = from_options(opts)
         gateways_file = config.getoption("gateways_file")
         config.stash[RECORD_KEY] = recording.from_values(
-            config.getoption, config.rootpath, settings.gateway.name, Path(gateways_file) if gateways_file else None
+            config.getoption,
+            config.rootpath,
+            settings.gateway.name,
+            Path(gateways_file) if gateways_file else None,
+            builtin=settings.gateway.builtin,
         )
     except ConfigError as exc:
         raise pytest.UsageError(f"relaycheck: {exc}") from None
