@@ -38,9 +38,26 @@ def _run_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> a
     p.add_argument("--profile", choices=("official", "open-responses"), default="official",
                    help="Responses stream rules: the official API (default) or the Open Responses spec")
     p.add_argument("--anthropic-version", help="anthropic-version header (default from the gateway config)")
+    _recording_args(p, name)
     report_commands.add_run_options(p)  # --fault, --progress, which reports to write
     p.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     return p
+
+
+_RECORD_DEFAULT = {"run": None, "record": "all", "replay": "none"}
+
+
+def _recording_args(p: argparse.ArgumentParser, name: str) -> None:
+    from harness.recording import PACINGS, RECORD_MODES
+
+    p.add_argument("--record-mode", choices=RECORD_MODES, default=_RECORD_DEFAULT.get(name),
+                   help="cassettes, with vcrpy's modes: auto (run's default: replay items that have a cassette, "
+                   "run the others live), none (replay's: offline), once, new_episodes, all (record's), off")
+    p.add_argument("--replay-pacing", choices=PACINGS, help="fast (default; streaming not judged) or real "
+                   "(chunks re-emitted at their recorded offsets)")
+    p.add_argument("--cassette-dir", help="where cassettes live (default: cassettes/ next to the cases)")
+    p.add_argument("--max-cassette-age", type=float, metavar="DAYS", help="note replayed cassettes older than this")
+    p.add_argument("--redact-pattern", action="append", metavar="REGEX", help="extra text to mask (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
+    _run_parser(sub, "record", "run the suite live and record every item's cassette (--record-mode all)")
+    _run_parser(sub, "replay", "replay the suite from cassettes, offline (--record-mode none)")
     lint = sub.add_parser("lint-traffic", help="check recorded exchanges offline (corpus JSONL, HAR)",
                           description="Check recorded traffic (JSONL in the shared corpus format, HAR files) "
                           "and print a verdict per interaction.")
@@ -83,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if args.command == "run":
+        if args.command in ("run", "record", "replay"):
             return _run(args, extra)
         if args.command == "lint-traffic":
             from harness.lint import lint_paths
@@ -138,6 +157,11 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         value = getattr(args, flag)
         if value:
             pytest_args += [f"--{flag.replace('_', '-')}", value]
+    for flag in ("record_mode", "replay_pacing", "cassette_dir", "max_cassette_age"):
+        if getattr(args, flag) is not None:
+            pytest_args += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    for pattern in args.redact_pattern or ():
+        pytest_args += ["--redact-pattern", pattern]
     pytest_args += report_commands.run_pytest_args(args) + list(args.pytest_args) + extra
     code = int(pytest.main(pytest_args))
     # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.
