@@ -235,15 +235,11 @@ def test_messages_tools_and_stop_sequences(client: httpx.Client) -> None:
     jsonschema.validate(block["input"], WEATHER_SCHEMA)
     stream = [
         json.loads(d)
-        for _, d in sse(
-            msgs(client, messages=user(WEATHER_PROMPT), tools=msg_tools("get_weather"), stream=True).text
-        )
+        for _, d in sse(msgs(client, messages=user(WEATHER_PROMPT), tools=msg_tools("get_weather"), stream=True).text)
     ]
     partial = "".join(e["delta"]["partial_json"] for e in stream if e["type"] == "content_block_delta")
     assert json.loads(partial) == block["input"]
-    anyc = msgs(
-        client, messages=user("Say hello"), tools=msg_tools("get_weather"), tool_choice={"type": "any"}
-    ).json()
+    anyc = msgs(client, messages=user("Say hello"), tools=msg_tools("get_weather"), tool_choice={"type": "any"}).json()
     assert anyc["stop_reason"] == "tool_use"
     stop = msgs(client, messages=user("Hi there"), stop_sequences=["gateway"]).json()
     assert stop["stop_reason"] == "stop_sequence" and stop["stop_sequence"] == "gateway"
@@ -258,23 +254,16 @@ def test_messages_thinking_roundtrip(client: httpx.Client) -> None:
     assert block["type"] == "thinking" and len(block["signature"]) > 300
     assert block["signature"] == signature(block["thinking"]) and body["content"][1]["type"] == "text"
     events = [
-        json.loads(d)
-        for _, d in sse(msgs(client, messages=user("Hi there"), thinking=thinking, stream=True).text)
+        json.loads(d) for _, d in sse(msgs(client, messages=user("Hi there"), thinking=thinking, stream=True).text)
     ]
     kinds = [e["delta"]["type"] for e in events if e["type"] == "content_block_delta" and e["index"] == 0]
-    assert (
-        kinds[-1] == "signature_delta"
-        and kinds.count("signature_delta") == 1
-        and kinds[0] == "thinking_delta"
-    )
+    assert kinds[-1] == "signature_delta" and kinds.count("signature_delta") == 1 and kinds[0] == "thinking_delta"
     history = [*user("Hi there"), {"role": "assistant", "content": body["content"]}, *user("And again?")]
     assert msgs(client, messages=history, thinking=thinking).status_code == 200
     tampered = json.loads(json.dumps(history))
     tampered[1]["content"][0]["thinking"] += " "
     bad = msgs(client, messages=tampered, thinking=thinking)
-    assert (
-        bad.status_code == 400 and "Invalid `signature` in `thinking` block" in bad.json()["error"]["message"]
-    )
+    assert bad.status_code == 400 and "Invalid `signature` in `thinking` block" in bad.json()["error"]["message"]
     del tampered[1]["content"][0]["signature"]
     assert msgs(client, messages=tampered, thinking=thinking).status_code == 400
 
@@ -282,9 +271,7 @@ def test_messages_thinking_roundtrip(client: httpx.Client) -> None:
 def test_messages_thinking_budget_rules(client: httpx.Client) -> None:
     low = msgs(client, messages=user("Hi"), thinking={"type": "enabled", "budget_tokens": 128})
     assert low.status_code == 400 and low.json()["error"]["type"] == "invalid_request_error"
-    high = msgs(
-        client, messages=user("Hi"), max_tokens=2000, thinking={"type": "enabled", "budget_tokens": 2000}
-    )
+    high = msgs(client, messages=user("Hi"), max_tokens=2000, thinking={"type": "enabled", "budget_tokens": 2000})
     assert high.status_code == 400 and "max_tokens" in high.json()["error"]["message"]
 
 
@@ -315,16 +302,11 @@ def test_responses_function_calls_and_result(client: httpx.Client) -> None:
     body = resp(client, input=BOTH_PROMPT, tools=resp_tools("get_weather", "get_time")).json()
     calls = body["output"]
     assert [c["name"] for c in calls] == ["get_weather", "get_time"]
-    assert all(
-        c["type"] == "function_call" and c["status"] == "completed" and c["id"].startswith("fc_")
-        for c in calls
-    )
+    assert all(c["type"] == "function_call" and c["status"] == "completed" and c["id"].startswith("fc_") for c in calls)
     jsonschema.validate(json.loads(calls[0]["arguments"]), WEATHER_SCHEMA)
     data = [
         json.loads(d)
-        for _, d in sse(
-            resp(client, input=BOTH_PROMPT, tools=resp_tools("get_weather", "get_time"), stream=True).text
-        )
+        for _, d in sse(resp(client, input=BOTH_PROMPT, tools=resp_tools("get_weather", "get_time"), stream=True).text)
     ]
     done = [d["arguments"] for d in data if d["type"] == "response.function_call_arguments.done"]
     assert done == [c["arguments"] for c in calls]
@@ -341,9 +323,7 @@ def test_responses_reasoning_and_incomplete(client: httpx.Client) -> None:
     body = resp(client, model="o4-mini", input="Hi", reasoning={"effort": "low"}).json()
     assert body["output"][0]["type"] == "reasoning" and body["output"][1]["type"] == "message"
     assert body["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
-    cut = resp(
-        client, input="Tell me a very long story about " + "dragons " * 30, max_output_tokens=16
-    ).json()
+    cut = resp(client, input="Tell me a very long story about " + "dragons " * 30, max_output_tokens=16).json()
     assert cut["status"] == "incomplete" and cut["incomplete_details"] == {"reason": "max_output_tokens"}
     last = json.loads(sse(resp(client, input="dragons " * 30, max_output_tokens=16, stream=True).text)[-1][1])
     assert last["type"] == "response.incomplete"
@@ -389,12 +369,8 @@ def test_request_errors(client: httpx.Client) -> None:
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
     assert chat(client).status_code == 400
     assert chat(client, model="no-such-model", messages=user("x")).status_code == 404
-    assert (
-        msgs(client, messages=user("x"), model="no-such-model").json()["error"]["type"] == "not_found_error"
-    )
-    r = client.post(
-        "/v1/messages", json={"model": "claude-sonnet-4-5", "messages": user("x")}, headers=ANTHROPIC
-    )
+    assert msgs(client, messages=user("x"), model="no-such-model").json()["error"]["type"] == "not_found_error"
+    r = client.post("/v1/messages", json={"model": "claude-sonnet-4-5", "messages": user("x")}, headers=ANTHROPIC)
     assert r.status_code == 400 and r.json()["error"]["message"] == "max_tokens: Field required"
     assert resp(client, model="no-such-model", input="x").json()["error"]["code"] == "model_not_found"
     assert client.post("/v1/responses", json={"input": "x"}, headers=OPENAI).status_code == 400
@@ -417,6 +393,148 @@ def test_deterministic_bytes(client: httpx.Client) -> None:
         lambda: resp(client, input="Hi", stream=True),
     ):
         assert call().content == call().content
+
+
+def test_count_tokens_agrees_with_messages_usage(client: httpx.Client) -> None:
+    body = {
+        "model": "claude-sonnet-4-6",
+        "system": "Be terse.",
+        "messages": user(WEATHER_PROMPT),
+        "tools": msg_tools("get_weather"),
+    }
+    counted = client.post("/v1/messages/count_tokens", json=body, headers=ANTHROPIC)
+    assert counted.status_code == 200 and set(counted.json()) == {"input_tokens"}
+    billed = msgs(client, **{**body, "max_tokens": 256}).json()["usage"]["input_tokens"]
+    assert counted.json()["input_tokens"] == billed
+    bare = client.post(
+        "/v1/messages/count_tokens", json={"model": "claude-sonnet-4-6", "messages": user("x")}, headers=ANTHROPIC
+    ).json()["input_tokens"]
+    assert bare < billed  # the system prompt and the tools count too
+    no_key = client.post("/v1/messages/count_tokens", json=body, headers={"anthropic-version": "2023-06-01"})
+    assert no_key.status_code == 401 and no_key.json()["error"]["type"] == "authentication_error"
+    missing = client.post("/v1/messages/count_tokens", json={"model": "claude-sonnet-4-6"}, headers=ANTHROPIC)
+    assert missing.status_code == 400 and missing.json()["error"]["message"] == "messages: Field required"
+    unknown = client.post("/v1/messages/count_tokens", json={**body, "model": "nope"}, headers=ANTHROPIC)
+    assert unknown.status_code == 404 and unknown.json()["error"]["type"] == "not_found_error"
+
+
+def test_responses_previous_response_id_continues_a_stored_conversation(client: httpx.Client) -> None:
+    tools = resp_tools("get_weather")
+    first = resp(client, input=WEATHER_PROMPT, tools=tools, tool_choice="required").json()
+    [call] = first["output"]
+    output = {"type": "function_call_output", "call_id": call["call_id"], "output": "Hail, 3 degrees"}
+    after = resp(client, previous_response_id=first["id"], input=[output], tools=tools)
+    assert after.status_code == 200, after.text
+    body = after.json()
+    assert body["previous_response_id"] == first["id"] and "Hail, 3 degrees" in body["output"][0]["content"][0]["text"]
+    # The stored conversation counts as input, as the official usage does.
+    alone = resp(client, input=[{"role": "user", "content": WEATHER_PROMPT}, call, output], tools=tools).json()
+    assert body["usage"]["input_tokens"] == alone["usage"]["input_tokens"]
+    # Streamed answers are stored too.
+    streamed = sse(resp(client, input=WEATHER_PROMPT + " ", tools=tools, tool_choice="required", stream=True).text)
+    rid = json.loads(streamed[-1][1])["response"]["id"]
+    call_id = json.loads(streamed[-1][1])["response"]["output"][0]["call_id"]
+    again = resp(client, previous_response_id=rid, input=[{**output, "call_id": call_id}], tools=tools)
+    assert again.status_code == 200, again.text
+
+
+def test_responses_unknown_previous_id_unstored_and_unmatched_call_ids(client: httpx.Client) -> None:
+    missing = resp(client, previous_response_id="resp_" + "0" * 50, input="Hi")
+    err = missing.json()["error"]
+    assert missing.status_code == 400 and err["code"] == "previous_response_not_found"
+    assert err["param"] == "previous_response_id" and err["type"] == "invalid_request_error"
+    unstored = resp(client, input="Remember nothing", store=False).json()
+    assert unstored["store"] is False
+    assert resp(client, previous_response_id=unstored["id"], input="Hi").status_code == 400
+    stray = {"type": "function_call_output", "call_id": "call_notmade", "output": "x"}
+    r = resp(client, input=[{"role": "user", "content": "Hi"}, stray])
+    assert r.status_code == 400 and "call_notmade" in r.json()["error"]["message"]
+
+
+def test_chat_tool_messages_must_answer_the_calls_just_made(client: httpx.Client) -> None:
+    tools = chat_tools("get_weather")
+    call = chat(client, messages=user(WEATHER_PROMPT), tools=tools).json()["choices"][0]["message"]["tool_calls"][0]
+    made = {"role": "assistant", "content": None, "tool_calls": [call]}
+    answer = {"role": "tool", "tool_call_id": call["id"], "content": "Sunny"}
+    assert chat(client, messages=[*user(WEATHER_PROMPT), made, answer], tools=tools).status_code == 200
+    stray = chat(client, messages=[*user(WEATHER_PROMPT), {**answer, "tool_call_id": "call_other"}], tools=tools)
+    assert stray.status_code == 400 and stray.json()["error"]["param"] == "messages.[1].role"
+    renamed = chat(client, messages=[*user(WEATHER_PROMPT), made, {**answer, "tool_call_id": "call_x"}], tools=tools)
+    assert renamed.status_code == 400
+    unanswered = chat(client, messages=[*user(WEATHER_PROMPT), made, *user("And?")], tools=tools)
+    assert unanswered.status_code == 400 and call["id"] in unanswered.json()["error"]["message"]
+
+
+def test_messages_tool_results_must_answer_the_uses_just_made(client: httpx.Client) -> None:
+    tools = msg_tools("get_weather")
+    content = msgs(client, messages=user(WEATHER_PROMPT), tools=tools).json()["content"]
+    tid = content[0]["id"]
+
+    def result(tool_use_id: str) -> dict[str, Any]:
+        return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_use_id, "content": "Sunny"}]}
+
+    made = {"role": "assistant", "content": content}
+    assert msgs(client, messages=[*user(WEATHER_PROMPT), made, result(tid)], tools=tools).status_code == 200
+    wrong = msgs(client, messages=[*user(WEATHER_PROMPT), made, result("toolu_01other")], tools=tools)
+    assert wrong.status_code == 400 and tid in wrong.json()["error"]["message"]
+    said = {"role": "assistant", "content": [{"type": "text", "text": "Let me check."}]}
+    stray = msgs(client, messages=[*user(WEATHER_PROMPT), said, result(tid)], tools=tools)
+    assert stray.status_code == 400 and "unexpected `tool_use_id`" in stray.json()["error"]["message"]
+    unanswered = msgs(client, messages=[*user(WEATHER_PROMPT), made, *user("And?")], tools=tools)
+    assert unanswered.status_code == 400 and tid in unanswered.json()["error"]["message"]
+
+
+def test_seed_prompts_get_the_arguments_a_model_would_give(client: httpx.Client) -> None:
+    weather = {
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["location"],
+        },
+    }
+    seed_001 = chat(
+        client, model="gpt-4o", messages=user("北京今天天气怎么样"), tools=[{"type": "function", "function": weather}]
+    ).json()["choices"][0]
+    assert seed_001["finish_reason"] == "tool_calls"
+    assert json.loads(seed_001["message"]["tool_calls"][0]["function"]["arguments"]) == {"location": "北京"}
+    time_tool = {"name": "get_time", "description": "Get the current time for a timezone", "input_schema": TIME_SCHEMA}
+    seed_004 = msgs(
+        client,
+        model="claude-sonnet-4-6",
+        tools=[time_tool],
+        tool_choice={"type": "any"},
+        messages=user("Use the get_time tool for Asia/Shanghai. Do not answer directly."),
+    ).json()
+    assert seed_004["content"][0]["input"] == {"timezone": "Asia/Shanghai"}
+    calc = {
+        "type": "function",
+        "name": "math_calculator",
+        "description": "执行基本数学运算",
+        "parameters": {
+            "type": "object",
+            "required": ["operation", "a", "b"],
+            "properties": {
+                "a": {"type": "number"},
+                "b": {"type": "number"},
+                "operation": {"type": "string", "description": "运算类型: add, subtract, multiply"},
+            },
+        },
+    }
+    seed_003 = resp(client, input="帮我计算 123.5 + 456.7 的结果", tools=[calc], tool_choice="required").json()
+    assert json.loads(seed_003["output"][0]["arguments"]) == {"operation": "add", "a": 123.5, "b": 456.7}
+
+
+def test_default_models_cover_the_local_gateway() -> None:
+    from harness.gateways import DEFAULT_FILE, load_gateways
+
+    gateways, _ = load_gateways(DEFAULT_FILE)
+    for endpoint, models in gateways["local"].models.items():
+        assert {m.name for m in models} <= set(DEFAULT_MODELS[endpoint]), endpoint
 
 
 def test_loopback_only_and_fault_names() -> None:
@@ -640,9 +758,7 @@ def test_fault_changes_output(client: httpx.Client, fault: str) -> None:
 def test_fault_specifics(client: httpx.Client) -> None:
     r = _send(client, "chat_tools_stream", "parallel-index-zero")
     indexes = {
-        tc["index"]
-        for _, d in sse(r.text)[:-1]
-        for tc in json.loads(d)["choices"][0]["delta"].get("tool_calls", [])
+        tc["index"] for _, d in sse(r.text)[:-1] for tc in json.loads(d)["choices"][0]["delta"].get("tool_calls", [])
     }
     assert indexes == {0}
     r = _send(client, "chat_text", "html-error")

@@ -25,8 +25,11 @@ from harness.refgateway.faults import FAULT_HEADER, FAULTS, check_faults, parse_
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "create_app"]
 
+# What the gateway serves when no model map is given (``relaycheck serve``, tests). A superset of
+# the built-in ``local`` gateway in gateways.yaml (a test keeps the two in step); like many relays,
+# it serves a Claude model on the OpenAI endpoints too.
 DEFAULT_MODELS: dict[str, list[str]] = {
-    "chat": ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "o4-mini", "gpt-5-mini"],
+    "chat": ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "o4-mini", "gpt-5-mini", "claude-sonnet-4-20250514"],
     "messages": [
         "claude-sonnet-4-5",
         "claude-sonnet-4-6",
@@ -34,10 +37,20 @@ DEFAULT_MODELS: dict[str, list[str]] = {
         "claude-sonnet-4-0",
         "claude-haiku-4-5",
         "claude-opus-4-6",
+        "claude-opus-4-6-thinking",
         "claude-opus-4-1",
         "claude-3-5-haiku-latest",
     ],
-    "responses": ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "o4-mini", "gpt-5-mini", "gpt-5"],
+    "responses": [
+        "gpt-4o-mini",
+        "gpt-4o",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "o4-mini",
+        "gpt-5-mini",
+        "gpt-5",
+        "claude-sonnet-4-20250514",
+    ],
 }
 
 OPENAI_NO_KEY = (
@@ -95,9 +108,7 @@ def parse_body(raw: bytes, dialect: str) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError:
         if dialect == "messages":
-            raise RequestError(
-                400, "There was an error parsing the body of your request: invalid JSON"
-            ) from None
+            raise RequestError(400, "There was an error parsing the body of your request: invalid JSON") from None
         raise RequestError(400, OPENAI_BAD_JSON) from None
     if not isinstance(body, dict):
         if dialect == "messages":
@@ -116,9 +127,7 @@ def unknown_model(dialect: str, model: str) -> RequestError:
     if dialect == "messages":
         return RequestError(404, f"model: {model}", kind="not_found_error")
     # The Responses API answers an unknown model with 400, not 404 (corpus).
-    return RequestError(
-        400, f"The requested model '{model}' does not exist.", param="model", code="model_not_found"
-    )
+    return RequestError(400, f"The requested model '{model}' does not exist.", param="model", code="model_not_found")
 
 
 def error_in_200(dialect: str, ctx: Ctx) -> Response:
@@ -158,10 +167,7 @@ def models_body(request: Request, model_map: Mapping[str, Sequence[str]]) -> Res
     anthropic = "anthropic-version" in request.headers or "x-api-key" in request.headers
     if anthropic:
         ids = list(dict.fromkeys(model_map.get("messages", [])))
-        data = [
-            {"type": "model", "id": m, "display_name": _display_name(m), "created_at": _created_at(m)}
-            for m in ids
-        ]
+        data = [{"type": "model", "id": m, "display_name": _display_name(m), "created_at": _created_at(m)} for m in ids]
         obj = {
             "data": data,
             "has_more": False,
@@ -193,6 +199,7 @@ def create_app(
     """The reference gateway as a Starlette app. ``faults`` must be names from FAULTS."""
     app_faults = check_faults(faults)
     model_map = {k: list(v) for k, v in (models if models is not None else DEFAULT_MODELS).items()}
+    store = responses.Store()  # stored responses, for previous_response_id
 
     def faults_of(request: Request) -> frozenset[str]:
         return app_faults | parse_fault_header(request.headers.get(FAULT_HEADER))
@@ -216,11 +223,29 @@ def create_app(
                 module.validate(body)
             if body["model"] not in model_map.get(dialect, []):
                 raise unknown_model(dialect, body["model"])
+            items = responses.conversation(body, store) if dialect == "responses" else []
         except RequestError as err:
             return render_error(dialect, err, pre, pre.seed)
         if "error-in-200" in faults_on:
             return error_in_200(dialect, ctx)
+        if dialect == "responses":
+            return responses.handle(ctx, items, store)
         return module.handle(ctx)
+
+    async def count_tokens_ep(request: Request) -> Response:
+        """POST /v1/messages/count_tokens: the input tokens /v1/messages would bill for the body."""
+        faults_on = faults_of(request)
+        raw = await request.body()
+        pre = Ctx({}, raw, faults_on)
+        try:
+            check_auth(request, "messages", api_key)
+            body = parse_body(raw, "messages")
+            messages.validate_count(body)
+            if body["model"] not in model_map.get("messages", []):
+                raise unknown_model("messages", body["model"])
+        except RequestError as err:
+            return render_error("messages", err, pre, pre.seed)
+        return json_response(dump({"input_tokens": messages.input_tokens(body)}), 200, Ctx(body, raw, faults_on))
 
     async def chat_ep(request: Request) -> Response:
         return await dispatch(request, "chat")
@@ -248,10 +273,12 @@ def create_app(
     routes = [
         Route("/v1/chat/completions", chat_ep, methods=["POST"]),
         Route("/v1/messages", messages_ep, methods=["POST"]),
+        Route("/v1/messages/count_tokens", count_tokens_ep, methods=["POST"]),
         Route("/v1/responses", responses_ep, methods=["POST"]),
         Route("/v1/models", models_ep, methods=["GET"]),
     ]
     app = Starlette(routes=routes)
     app.state.faults = app_faults
     app.state.models = model_map
+    app.state.responses = store
     return app

@@ -72,8 +72,7 @@ def validate(body: dict[str, Any]) -> None:
     if not msgs:
         raise RequestError(
             400,
-            "Invalid 'messages': empty array. Expected an array with minimum length 1, "
-            "but got an empty array instead.",
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
             param="messages",
             code="empty_array",
         )
@@ -95,6 +94,7 @@ def validate(body: dict[str, Any]) -> None:
                 param=f"messages[{i}].role",
                 code="invalid_value",
             )
+    _check_tool_messages(msgs)
     for key in ("max_tokens", "max_completion_tokens"):
         if key in body and body[key] is not None and (type(body[key]) is not int):
             raise _invalid_type(key, "an integer", body[key])
@@ -131,6 +131,38 @@ def validate(body: dict[str, Any]) -> None:
             400,
             "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
             param="tool_choice",
+        )
+
+
+def _check_tool_messages(msgs: list[dict[str, Any]]) -> None:
+    """The official pairing rule: every tool message answers a tool call of the assistant message
+    just before it, and every such tool call is answered before the conversation goes on. A relay
+    that rewrites call ids (or drops the assistant's tool_calls) gets the official 400."""
+    pending: dict[str, int] = {}  # tool_call_id -> index of the assistant message that made it
+    open_ids: set[str] = set()
+    for i, m in enumerate(msgs):
+        if m.get("role") == "tool":
+            if m.get("tool_call_id") not in open_ids:
+                raise RequestError(
+                    400,
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                    "message with 'tool_calls'.",
+                    param=f"messages.[{i}].role",
+                )
+            pending.pop(str(m.get("tool_call_id")), None)
+            continue
+        if pending:
+            break
+        calls = m.get("tool_calls") if m.get("role") == "assistant" else None
+        open_ids = {c.get("id") for c in calls or [] if isinstance(c, dict)}
+        pending = dict.fromkeys((str(x) for x in open_ids), i)
+    if pending:
+        at = next(iter(pending.values()))
+        raise RequestError(
+            400,
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(pending)}",
+            param=f"messages.[{at}].role",
         )
 
 
@@ -207,9 +239,7 @@ def handle(ctx: Ctx) -> Response:
     fingerprint = "fp_" + chars(ctx.seed, "fp", 10, HEX)
     call_ids = [ctx.ident("call_", 24) for _ in answer.calls]
     if ctx.body.get("stream"):
-        return sse_response(
-            frame(_chunks(ctx, answer, usage, cid, fingerprint, call_ids), ctx, named=False), ctx
-        )
+        return sse_response(frame(_chunks(ctx, answer, usage, cid, fingerprint, call_ids), ctx, named=False), ctx)
     message: dict[str, Any] = {"role": "assistant", "content": answer.text}
     if answer.calls:
         message["tool_calls"] = [
@@ -222,9 +252,7 @@ def handle(ctx: Ctx) -> Response:
         "object": "chat.completion",
         "created": ctx.created,
         "model": ctx.body["model"],
-        "choices": [
-            {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(answer, ctx)}
-        ],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(answer, ctx)}],
         "usage": usage,
         "service_tier": "default",
         "system_fingerprint": fingerprint,
@@ -232,9 +260,7 @@ def handle(ctx: Ctx) -> Response:
     return json_response(dump(ctx.extra(obj), indent=2) + "\n", 200, ctx)
 
 
-def _chunks(
-    ctx: Ctx, answer: Answer, usage: dict[str, Any], cid: str, fp: str, call_ids: list[str]
-) -> list[Event]:
+def _chunks(ctx: Ctx, answer: Answer, usage: dict[str, Any], cid: str, fp: str, call_ids: list[str]) -> list[Event]:
     include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
     out: list[Event] = []
 

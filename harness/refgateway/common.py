@@ -186,9 +186,7 @@ def break_utf8(data: bytes) -> bytes:
     return data[:at] + b"\xff" + data[at:]
 
 
-def json_response(
-    text: str, status: int, ctx: Ctx | None, content_type: str = "application/json"
-) -> Response:
+def json_response(text: str, status: int, ctx: Ctx | None, content_type: str = "application/json") -> Response:
     data = text.encode()
     if ctx is not None and ctx.has("invalid-utf8") and status == 200:
         data = break_utf8(data)

@@ -52,12 +52,51 @@ def validate(body: dict[str, Any], ctx: Ctx) -> None:
     for key in ("model", "messages", "max_tokens"):
         if key not in body:
             raise _err(f"{key}: Field required")
-    if not isinstance(body["model"], str):
-        raise _err("model: Input should be a valid string")
     if type(body["max_tokens"]) is not int:
         raise _err("max_tokens: Input should be a valid integer")
     if body["max_tokens"] < 1:
         raise _err("max_tokens: Input should be greater than or equal to 1")
+    _check_messages(body)
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise _err("stream: Input should be a valid boolean")
+    stops = body.get("stop_sequences")
+    if stops is not None and (not isinstance(stops, list) or not all(isinstance(s, str) for s in stops)):
+        raise _err("stop_sequences: Input should be a valid list")
+    _check_tools(body)
+    thinking = body.get("thinking")
+    if isinstance(thinking, dict) and thinking.get("type") == "enabled":
+        budget = thinking.get("budget_tokens")
+        if type(budget) is not int:
+            raise _err("thinking.enabled.budget_tokens: Field required")
+        if budget < 1024 and not ctx.has("budget-under-1024-accepted"):
+            raise _err("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+        if budget >= body["max_tokens"] and not ctx.has("budget-not-below-max-accepted"):
+            raise _err(BUDGET_MESSAGE)
+        if (body.get("tool_choice") or {}).get("type") in ("any", "tool"):
+            raise _err("Thinking may not be enabled when tool_choice forces tool use.")
+    _check_tool_pairs(body["messages"])
+    if not ctx.has("thinking-signature-not-checked"):
+        _check_signatures(body["messages"])
+
+
+def validate_count(body: dict[str, Any]) -> None:
+    """POST /v1/messages/count_tokens: the Messages body without max_tokens (and no stream)."""
+    for key in ("model", "messages"):
+        if key not in body:
+            raise _err(f"{key}: Field required")
+    _check_messages(body)
+    _check_tools(body)
+    _check_tool_pairs(body["messages"])
+
+
+def input_tokens(body: dict[str, Any]) -> int:
+    """What usage.input_tokens (and count_tokens) say for this body."""
+    return count_input_tokens(body.get("system"), body["messages"], body.get("tools"))
+
+
+def _check_messages(body: dict[str, Any]) -> None:
+    if not isinstance(body["model"], str):
+        raise _err("model: Input should be a valid string")
     msgs = body["messages"]
     if not isinstance(msgs, list):
         raise _err("messages: Input should be a valid list")
@@ -70,29 +109,48 @@ def validate(body: dict[str, Any], ctx: Ctx) -> None:
             raise _err(f"messages.{i}.role: Input should be 'user' or 'assistant'")
         if "content" not in m:
             raise _err(f"messages.{i}.content: Field required")
-    if "stream" in body and not isinstance(body["stream"], bool):
-        raise _err("stream: Input should be a valid boolean")
-    stops = body.get("stop_sequences")
-    if stops is not None and (not isinstance(stops, list) or not all(isinstance(s, str) for s in stops)):
-        raise _err("stop_sequences: Input should be a valid list")
+
+
+def _check_tools(body: dict[str, Any]) -> None:
     for i, t in enumerate(body.get("tools") or []):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             raise _err(f"tools.{i}.name: Field required")
         if t.get("type") in (None, "custom") and not isinstance(t.get("input_schema"), dict):
             raise _err(f"tools.{i}.custom.input_schema: Field required")
-    thinking = body.get("thinking")
-    if isinstance(thinking, dict) and thinking.get("type") == "enabled":
-        budget = thinking.get("budget_tokens")
-        if type(budget) is not int:
-            raise _err("thinking.enabled.budget_tokens: Field required")
-        if budget < 1024 and not ctx.has("budget-under-1024-accepted"):
-            raise _err("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
-        if budget >= body["max_tokens"] and not ctx.has("budget-not-below-max-accepted"):
-            raise _err(BUDGET_MESSAGE)
-        if (body.get("tool_choice") or {}).get("type") in ("any", "tool"):
-            raise _err("Thinking may not be enabled when tool_choice forces tool use.")
-    if not ctx.has("thinking-signature-not-checked"):
-        _check_signatures(msgs)
+
+
+def _blocks_of(m: dict[str, Any], kind: str) -> list[tuple[int, dict[str, Any]]]:
+    content = m.get("content")
+    if not isinstance(content, list):
+        return []
+    return [(j, b) for j, b in enumerate(content) if isinstance(b, dict) and b.get("type") == kind]
+
+
+def _check_tool_pairs(msgs: list[dict[str, Any]]) -> None:
+    """The official pairing rule: each tool_result answers a tool_use of the message just before,
+    and each tool_use is answered in the next message. A relay that rewrites tool_use ids while
+    translating the history gets the official 400."""
+    for i, m in enumerate(msgs):
+        used = [b.get("id") for _, b in _blocks_of(m, "tool_use")] if m.get("role") == "assistant" else []
+        if m.get("role") == "user":
+            before = msgs[i - 1] if i and msgs[i - 1].get("role") == "assistant" else {}
+            known = {b.get("id") for _, b in _blocks_of(before, "tool_use")}
+            for j, block in _blocks_of(m, "tool_result"):
+                if block.get("tool_use_id") not in known:
+                    raise _err(
+                        f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: "
+                        f"{block.get('tool_use_id')}. Each `tool_result` block must have a corresponding "
+                        "`tool_use` block in the previous message."
+                    )
+        if used and i + 1 < len(msgs):
+            answered = {b.get("tool_use_id") for _, b in _blocks_of(msgs[i + 1], "tool_result")}
+            missing = [str(u) for u in used if u not in answered]
+            if missing:
+                raise _err(
+                    f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                    f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` "
+                    "block in the next message."
+                )
 
 
 def _check_signatures(msgs: list[dict[str, Any]]) -> None:
@@ -115,9 +173,7 @@ def _prompt_and_result(msgs: list[dict[str, Any]]) -> tuple[str, str | None]:
         results = [b for b in last["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
         if results:
             result = "\n".join(text_of(b.get("content")) for b in results)
-    prompt = next(
-        (t for m in reversed(msgs) if m.get("role") == "user" and (t := text_of(m.get("content")))), ""
-    )
+    prompt = next((t for m in reversed(msgs) if m.get("role") == "user" and (t := text_of(m.get("content")))), "")
     return prompt, result
 
 
@@ -181,7 +237,7 @@ def build(ctx: Ctx) -> tuple[list[dict[str, Any]], Answer, dict[str, Any]]:
         )
     out = len(words(thought)) + len(words(answer.text or "")) + sum(len(a) // 4 + 5 for _, a in answer.calls)
     usage = {
-        "input_tokens": count_input_tokens(body.get("system"), body["messages"], body.get("tools")),
+        "input_tokens": input_tokens(body),
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
         "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
@@ -246,9 +302,7 @@ def _as_chat_completion(
     return json_response(dump(obj, indent=2), 200, ctx)
 
 
-def _events(
-    ctx: Ctx, mid: str, blocks: list[dict[str, Any]], answer: Answer, usage: dict[str, Any]
-) -> list[Event]:
+def _events(ctx: Ctx, mid: str, blocks: list[dict[str, Any]], answer: Answer, usage: dict[str, Any]) -> list[Event]:
     events: list[Event] = []
 
     def ev(obj: dict[str, Any]) -> None:
@@ -296,10 +350,7 @@ def _events(
             if after_thinking and ctx.has("lost-first-text-delta") and deltas:
                 deltas = deltas[1:]
         else:
-            deltas = [
-                {"type": "input_json_delta", "partial_json": p}
-                for p in ["", *json_pieces(dump(block["input"]))]
-            ]
+            deltas = [{"type": "input_json_delta", "partial_json": p} for p in ["", *json_pieces(dump(block["input"]))]]
             if ctx.has("text-delta-on-tool-use"):
                 deltas.insert(1, {"type": "text_delta", "text": "Calling the tool."})
         after_thinking = kind == "thinking"
@@ -313,8 +364,7 @@ def _events(
                 events.append(("ping", '{"type": "ping"}'))
         ev({"type": "content_block_stop", "index": index})
     delta_usage = {
-        k: usage[k]
-        for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")
+        k: usage[k] for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")
     }
     if ctx.has("usage-inconsistent"):
         delta_usage["input_tokens"] += 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any
 
 from starlette.responses import Response
@@ -27,6 +28,56 @@ from harness.refgateway.tools import Answer, Choice, ToolSpec, plan, strict_prob
 
 MIN_OUTPUT_TOKENS = 16
 SUMMARY_MODES = ("auto", "concise", "detailed")
+STORE_LIMIT = 4096  # stored responses kept for previous_response_id; the oldest go first
+
+
+class Store:
+    """Responses kept in memory (``store`` defaults to true), each as the whole conversation up to
+    and including its output, so ``previous_response_id`` continues it as the official API does."""
+
+    def __init__(self, limit: int = STORE_LIMIT) -> None:
+        self.limit = limit
+        self._items: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+
+    def get(self, rid: str) -> list[dict[str, Any]] | None:
+        return self._items.get(rid)
+
+    def put(self, rid: str, items: list[dict[str, Any]]) -> None:
+        self._items[rid] = items
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+
+
+def input_items(inp: Any) -> list[dict[str, Any]]:
+    if isinstance(inp, str):
+        return [{"role": "user", "content": inp}]
+    return [i for i in inp or [] if isinstance(i, dict)]
+
+
+def conversation(body: dict[str, Any], store: Store) -> list[dict[str, Any]]:
+    """The items the model sees: the stored conversation of ``previous_response_id``, then this
+    request's input. Raises the official 400s for an unknown previous response and for a
+    function_call_output whose call_id no function_call in the conversation carries."""
+    prior: list[dict[str, Any]] = []
+    prev = body.get("previous_response_id")
+    if prev is not None:
+        found = store.get(prev) if isinstance(prev, str) else None
+        if found is None:
+            raise RequestError(
+                400,
+                f"Previous response with id '{prev}' not found.",
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
+        prior = found
+    items = [*prior, *input_items(body.get("input"))]
+    calls = {i.get("call_id") for i in items if i.get("type") == "function_call"}
+    for i in items:
+        if i.get("type") == "function_call_output" and i.get("call_id") not in calls:
+            raise RequestError(
+                400, f"No tool call found for function call output with call_id {i.get('call_id')}.", param="input"
+            )
+    return items
 
 
 def _type_name(v: Any) -> str:
@@ -66,8 +117,7 @@ def validate(body: dict[str, Any]) -> None:
         if type(limit) is not int:
             raise RequestError(
                 400,
-                f"Invalid type for 'max_output_tokens': expected an integer, but got "
-                f"{_type_name(limit)} instead.",
+                f"Invalid type for 'max_output_tokens': expected an integer, but got {_type_name(limit)} instead.",
                 param="max_output_tokens",
                 code="invalid_type",
             )
@@ -112,10 +162,7 @@ def validate(body: dict[str, Any]) -> None:
         )
 
 
-def _prompt_and_result(inp: Any) -> tuple[str, str | None]:
-    if isinstance(inp, str):
-        return inp, None
-    items = [i for i in inp or [] if isinstance(i, dict)]
+def _prompt_and_result(items: list[dict[str, Any]]) -> tuple[str, str | None]:
     result = None
     if items and items[-1].get("type") == "function_call_output":
         out = items[-1].get("output")
@@ -156,10 +203,11 @@ def _echo_tools(tools: list[Any]) -> list[Any]:
 class Built:
     """Everything a response needs, in non-stream and stream form alike."""
 
-    def __init__(self, ctx: Ctx) -> None:
+    def __init__(self, ctx: Ctx, items: list[dict[str, Any]]) -> None:
         body = ctx.body
         self.ctx = ctx
-        prompt, result = _prompt_and_result(body.get("input"))
+        self.items = items
+        prompt, result = _prompt_and_result(items)
         tools = [
             ToolSpec(t["name"], t.get("description") or "", t.get("parameters") or {})
             for t in body.get("tools") or []
@@ -189,9 +237,7 @@ class Built:
             summary = []
             if self.summary_mode:
                 echo = " ".join(words(prompt)[:8])
-                summary = [
-                    {"type": "summary_text", "text": f'**Answering briefly**\n\nThe user wrote "{echo}".'}
-                ]
+                summary = [{"type": "summary_text", "text": f'**Answering briefly**\n\nThe user wrote "{echo}".'}]
             self.output.append({"id": ctx.ident("rs_", 50, HEX), "type": "reasoning", "summary": summary})
         self.incomplete = self.answer.reason == "length"
         if self.answer.text is not None:
@@ -200,9 +246,7 @@ class Built:
                     "id": ctx.ident("msg_", 50, HEX),
                     "type": "message",
                     "status": "incomplete" if self.incomplete else "completed",
-                    "content": [
-                        {"type": "output_text", "annotations": [], "logprobs": [], "text": self.answer.text}
-                    ],
+                    "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": self.answer.text}],
                     "role": "assistant",
                 }
             )
@@ -217,10 +261,8 @@ class Built:
                     "name": tool.name,
                 }
             )
-        out_tokens = (
-            r_tokens + len(words(self.answer.text or "")) + sum(len(a) // 4 + 5 for _, a in self.answer.calls)
-        )
-        inp = count_input_tokens(body.get("instructions"), body.get("input"), body.get("tools"))
+        out_tokens = r_tokens + len(words(self.answer.text or "")) + sum(len(a) // 4 + 5 for _, a in self.answer.calls)
+        inp = count_input_tokens(body.get("instructions"), items, body.get("tools"))
         self.usage = {
             "input_tokens": inp,
             "input_tokens_details": {"cached_tokens": 0},
@@ -229,9 +271,7 @@ class Built:
             "total_tokens": inp + out_tokens + (1 if ctx.has("usage-inconsistent") else 0),
         }
 
-    def response(
-        self, *, final: bool, billing: bool, output: list[dict[str, Any]] | None = None
-    ) -> dict[str, Any]:
+    def response(self, *, final: bool, billing: bool, output: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         body, ctx = self.ctx.body, self.ctx
         status = ("incomplete" if self.incomplete else "completed") if final else "in_progress"
         obj: dict[str, Any] = {
@@ -276,8 +316,11 @@ class Built:
         return obj
 
 
-def handle(ctx: Ctx) -> Response:
-    built = Built(ctx)
+def handle(ctx: Ctx, items: list[dict[str, Any]], store: Store) -> Response:
+    """``items``: the conversation from :func:`conversation` (checked before any byte is sent)."""
+    built = Built(ctx, items)
+    if ctx.body.get("store", True) is not False:
+        store.put(built.rid, [*items, *built.output])
     if ctx.body.get("stream"):
         return sse_response(frame(_events(built), ctx, named=True), ctx)
     obj = built.response(final=True, billing=True)
@@ -383,9 +426,7 @@ def _events(b: Built) -> list[Event]:
         if ctx.has("item-done-never-added") and n == len(b.output) - 1:
             # Drop this item's output_item.added: its output_item.done then names an unknown item.
             added = next(
-                i
-                for i, e in enumerate(raw)
-                if e["type"] == "response.output_item.added" and e["item"]["id"] == iid
+                i for i, e in enumerate(raw) if e["type"] == "response.output_item.added" and e["item"]["id"] == iid
             )
             del raw[added]
         if not ctx.has("missing-item-done"):

@@ -13,8 +13,14 @@ A tool is *mentioned* when the last user message contains its name (``get_weathe
 its description that is not a stop word (``temperature`` in "Get the current temperature"). A prompt
 that asks for parallel work (``parallel``, ``all tools``, ``each tool``, ``simultaneously``,
 ``at the same time``, ``并行``, ``同时``) mentions every declared tool (seed 003's four-tool prompt).
+A few Chinese words count as their English keyword (``天气`` is ``weather``, as in seed 001's
+"北京今天天气怎么样"; see ``CJK_WORDS``).
 Several mentioned tools give one call each, in declaration order, unless parallel calls are
 disabled (``parallel_tool_calls: false`` / ``disable_parallel_tool_use: true``): then only the first.
+
+Arguments follow the declared schema; string values come from the prompt where a real model would
+take them: a place (``in Paris``, ``北京``), an IANA timezone (``Asia/Shanghai``, else ``UTC``), the
+first option a description lists (``operation: add, subtract, ...``).
 """
 
 from __future__ import annotations
@@ -45,6 +51,20 @@ STOP_WORDS = frozenset(
     "each make made just like very".split()
 )
 PLACE_PROPS = ("location", "city", "place", "address", "region", "country", "destination", "town")
+# Chinese words a prompt may use for a tool's English keyword (seeds 001 and 003 are Chinese).
+CJK_WORDS = {
+    "天气": "weather",
+    "气温": "temperature",
+    "温度": "temperature",
+    "时间": "time",
+    "几点": "time",
+    "计算": "calculate",
+    "随机": "random",
+    "系统": "system",
+}
+_CJK_PLACE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:今天|明天|现在|的)?(?:天气|气温)")
+_TIMEZONE = re.compile(r"\b[A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?\b")
+_OPTIONS = re.compile(r"[:：]\s*([a-z_]+)(?:\s*[,，]\s*[a-z_]+)+")
 
 
 @dataclass(frozen=True)
@@ -67,7 +87,7 @@ def keywords(tool: ToolSpec) -> set[str]:
 
 
 def mentions(tool: ToolSpec, prompt: str) -> bool:
-    low = prompt.lower()
+    low = " ".join([prompt.lower(), *(en for zh, en in CJK_WORDS.items() if zh in prompt)])
     if tool.name.lower() in low or tool.name.lower().replace("_", " ") in low:
         return True
     return any(re.search(rf"\b{re.escape(k)}", low) for k in keywords(tool))
@@ -94,7 +114,10 @@ def decide(tools: list[ToolSpec], choice: Choice, prompt: str, parallel: bool) -
 
 def _place(prompt: str) -> str:
     m = re.search(r"\b(?:in|for|at|of)\s+((?:[A-Z][\w'-]*)(?:\s+[A-Z][\w'-]*)*(?:,\s*[A-Z]{2})?)", prompt)
-    return m.group(1) if m else "San Francisco"
+    if m:
+        return m.group(1)
+    cjk = _CJK_PLACE.search(prompt)
+    return cjk.group(1) if cjk else "San Francisco"
 
 
 def _resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
@@ -140,9 +163,7 @@ class _Gen:
         if kind is None:
             kind = "object" if "properties" in s else "array" if "items" in s else "string"
         if depth > 8:  # recursive schemas: stop at a safe leaf
-            return (
-                None if kind == "null" else {} if kind == "object" else [] if kind == "array" else "example"
-            )
+            return None if kind == "null" else {} if kind == "object" else [] if kind == "array" else "example"
         return getattr(self, "_" + kind, self._string)(s, prop, depth)
 
     def _object(self, s: dict[str, Any], prop: str, depth: int) -> dict[str, Any]:
@@ -195,9 +216,12 @@ class _Gen:
         elif any(p in low for p in PLACE_PROPS):
             value = _place(self.prompt)
         elif "timezone" in low or low == "tz":
-            value = "UTC"
+            tz = _TIMEZONE.search(self.prompt)
+            value = tz.group(0) if tz else "UTC"
         elif "unit" in low:
             value = "celsius"
+        elif options := _OPTIONS.search(str(s.get("description") or "")):
+            value = options.group(1)
         else:
             value = "example"
         if "minLength" in s and len(value) < int(s["minLength"]):
@@ -269,9 +293,7 @@ def plan(
     quotes the result; a forcing tool_choice still forces a call, as the official APIs do."""
     if ctx.has("ignore-tool-choice-none") and choice.mode == "none" and tools:
         choice = Choice("required")
-    chosen = (
-        [] if tool_result is not None and choice.mode == "auto" else decide(tools, choice, prompt, parallel)
-    )
+    chosen = [] if tool_result is not None and choice.mode == "auto" else decide(tools, choice, prompt, parallel)
     if chosen:
         return Answer(None, [(t, arguments_json(t, prompt)) for t in chosen], "tool")
     text = tool_result_answer(tool_result) if tool_result is not None else answer_text(prompt)
