@@ -96,7 +96,7 @@ def json_diff(recorded: Any, now: Any, where: str = "$", limit: int = 8) -> list
     out: list[str] = []
 
     def walk(a: Any, b: Any, at: str) -> None:
-        if len(out) >= limit or _canonical(a) == _canonical(b):
+        if len(out) >= limit or (a is not _ABSENT and b is not _ABSENT and _canonical(a) == _canonical(b)):
             return
         if isinstance(a, dict) and isinstance(b, dict):
             for key in sorted(set(a) | set(b)):
@@ -219,12 +219,16 @@ def response_dict(exchange: Exchange) -> dict[str, Any]:
         EXTENSION: {
             # "offset-in-seconds size-in-bytes", one line per chunk as it arrived.
             "chunks": [f"{c.offset:.6f} {len(c.data)}" for c in exchange.chunks],
-            "ttft_ms": exchange.ttft_ms,
-            "latency_ms": exchange.latency_ms,
+            "ttft_ms": _ms(exchange.ttft_ms),
+            "latency_ms": _ms(exchange.latency_ms),
             "error": {"code": exchange.error_code, "message": exchange.error} if exchange.error else None,
             "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
     }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def split_chunks(body: bytes, chunks: list[str] | None) -> list[tuple[float, bytes]]:
