@@ -106,5 +106,8 @@ class Progress:
 
     def _line(self, text: str) -> None:
         tr = self._terminal()
-        if tr is not None:
-            tr.write_line(text)
+        if tr is None:
+            return
+        if self.config.get_terminal_writer().width_of_current_line:
+            tr.write("\n")  # pytest's own progress marker may have left the line open
+        tr.write_line(text)

@@ -22,7 +22,8 @@ h3 { font-size: 15px; margin: 18px 0 8px; }
 table { border-collapse: collapse; background: #fff; }
 table.matrix th, table.matrix td { border: 1px solid #d8dee4; padding: 3px 6px; text-align: center; }
 table.matrix thead th { background: #f3f5f7; font-weight: 600; font-size: 12px; white-space: nowrap; }
-table.matrix th.case { text-align: left; font-weight: 500; white-space: nowrap; }
+table.matrix th.case { text-align: left; font-weight: 600; white-space: nowrap; }
+table.matrix th.case .file { font-weight: 400; font-size: 11px; color: #6a737d; }
 td.cell { min-width: 44px; cursor: pointer; color: #fff; font-weight: 700; }
 td.cell:hover, td.cell.selected { outline: 3px solid #0969da; outline-offset: -3px; }
 td.pass { background: var(--pass); } td.strict { background: var(--strict); } td.fail { background: var(--fail); }
@@ -30,7 +31,7 @@ td.error { background: var(--error); } td.skip { background: var(--skip); }
 td.none { background: #fff; cursor: default; }
 .wrap { overflow-x: auto; }
 table.codes td, table.codes th { border: 1px solid #d8dee4; padding: 2px 8px; text-align: left; }
-#detail { position: fixed; right: 0; top: 0; bottom: 0; width: min(720px, 60vw); background: #fff;
+#detail { position: fixed; right: 0; top: 0; bottom: 0; width: min(680px, 55vw); background: #fff;
           border-left: 1px solid #d0d7de; box-shadow: -4px 0 16px rgba(0,0,0,.08); padding: 16px 20px;
           overflow: auto; display: none; }
 #detail.open { display: block; }

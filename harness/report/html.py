@@ -61,7 +61,8 @@ def _matrix(entries: list[dict[str, Any]]) -> str:
     body = []
     for (file, case), cells in sorted(rows.items(), key=lambda r: (r[0][0], r[0][1])):
         first = next(iter(cells.values()))
-        tds = [f'<th class="case" title="{escape(file)}:{first.get("line", "")}">{escape(case)}</th>']
+        where = f"{file}:{first.get('line', '')}"
+        tds = [f'<th class="case">{escape(case)}<div class="file">{escape(where)}</div></th>']
         for col in columns:
             e = cells.get(col)
             if e is None:
