@@ -25,7 +25,7 @@ from harness.report.merge import merge
 from harness.report.metrics import generation_ms, tokens_per_second, usage
 from harness.report.summary import SummaryError, load_summary, passes
 from harness.report.transcript import chunks_text, item_transcript, request_text
-from tests.conftest import TEST_KEY
+from tests.conftest import REPO, TEST_KEY
 
 FAULT = "usage-inconsistent"
 MINI_CASES = """\
@@ -467,3 +467,32 @@ def test_fault_is_checked(tmp_path: Path, refgateway: str) -> None:
         env={"RELAYCHECK_API_KEY": TEST_KEY},
     )
     assert res.returncode == 2 and "built-in reference gateway only" in res.stdout + res.stderr
+
+
+def test_nightly_example_runs_real_commands_with_the_key_from_a_secret() -> None:
+    import re
+    import shlex
+
+    import yaml
+
+    from harness.cli import build_parser
+
+    steps = yaml.safe_load((REPO / "examples" / "github-actions" / "nightly.yml").read_text())["jobs"]["conformance"][
+        "steps"
+    ]
+    run = next(s for s in steps if s.get("id") == "run")
+    assert run["env"] == {"RELAYCHECK_API_KEY": "${{ secrets.RELAY_API_KEY }}"}
+    assert [s for s in steps if "secrets." in json.dumps(s)] == [run]  # the key reaches one step only
+    uploads = {s["with"]["name"]: s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact")}
+    assert uploads["relaycheck-baseline"]["with"]["path"] == "reports/summary.json"
+    assert any(u["if"] == "always()" and u["with"]["path"].startswith("reports") for u in uploads.values())
+    commands = []
+    for step in steps:
+        for line in str(step.get("run", "")).replace("\\\n", " ").splitlines():
+            if line.strip().startswith("relaycheck "):
+                words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", line))
+                cut = next((i for i, w in enumerate(words) if w in ("--", "|", ">", "||")), len(words))
+                commands.append(words[1:cut])
+    assert [c[:2] for c in commands] == [["run", "--gateways-file"], ["report", "diff"]]
+    for argv in commands:
+        build_parser().parse_args(argv)  # exits (SystemExit) on an option relaycheck does not have

@@ -1,1 +1,2 @@
-"""Reports: summary.json now; allure labels, JUnit, matrix.html and diffs build on it."""
+"""Reports: summary.json (the contract), matrix.html, diff and merge of summaries, allure and
+JUnit hooks for the pytest plugin. See docs/reports.md."""
