@@ -402,6 +402,31 @@ def test_page_is_self_contained_and_escapes_relay_text() -> None:
         assert needle not in page.replace('xmlns="http://www.w3.org/2000/svg"', ""), needle
 
 
+def test_page_of_a_lint_traffic_summary() -> None:
+    lint = [
+        {
+            "id": "corpus.jsonl#3",
+            "case": None,
+            "endpoint": None,
+            "model": None,
+            "stream": False,
+            "outcome": "skipped",
+            "violations": [],
+        },
+        {
+            "id": "corpus.jsonl#4",
+            "case": None,
+            "endpoint": "chat",
+            "model": "gpt-4o",
+            "stream": True,
+            "outcome": "failed",
+            "violations": [{"code": "sse.done", "path": "$", "message": "m"}],
+        },
+    ]
+    page = render(_summary(*lint, gateway=None))
+    assert 'data-id="corpus.jsonl#4" data-verdict="fail"' in page and 'data-verdict="skip"' in page
+
+
 def test_load_summary_rejects_other_files(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text('{"items": [{"id": "x"}]}')
     (tmp_path / "b.json").write_text(json.dumps(_summary(_entry("x"), schema_version=1)))

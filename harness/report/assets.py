@@ -68,13 +68,14 @@ JS = """
     panel.replaceChildren();
     const close = el('button', {class: 'close', type: 'button'}, 'close');
     close.onclick = () => { panel.classList.remove('open'); history.replaceState(null, '', location.pathname); };
-    const title = [it.case, fmt(it.model), it.endpoint, it.stream ? 'stream' : 'sync'].join(' · ');
+    const title = [it.case || it.id, fmt(it.model), fmt(it.endpoint), it.stream ? 'stream' : 'sync'].join(' · ');
     panel.append(close, el('h3', {}, title));
     panel.append(el('div', {class: 'muted'}, it.id));
     const badge = el('span', {class: 'badge', style: 'background: var(--' + it.css + ')'}, it.verdict);
     panel.append(badge);
     const dl = el('dl');
-    const rows = [['gateway', it.gateway], ['defined at', it.file + ':' + it.line], ['HTTP status', fmt(it.status)],
+    const where = it.file ? it.file + ':' + it.line : '–';
+    const rows = [['gateway', fmt(it.gateway)], ['defined at', where], ['HTTP status', fmt(it.status)],
       ['TTFT', fmt(it.ttft_ms, ' ms')], ['total latency', fmt(it.latency_ms, ' ms')],
       ['tokens in / out', fmt(it.input_tokens) + ' / ' + fmt(it.output_tokens)],
       ['output tokens/s', fmt(it.output_tps)], ['attempts', fmt(it.attempts)]];

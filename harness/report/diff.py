@@ -55,9 +55,8 @@ def _slower(old: float | None, new: float | None, ratio: float, min_ms: float) -
 
 
 def _group_key(e: dict[str, Any]) -> str:
-    return (
-        f"{e.get('gateway')} {e.get('model') or 'request-model'} {e['endpoint']} {'stream' if e['stream'] else 'sync'}"
-    )
+    stream = "stream" if e.get("stream") else "sync"
+    return f"{e.get('gateway')} {e.get('model') or 'request-model'} {e.get('endpoint')} {stream}"
 
 
 def _latency(

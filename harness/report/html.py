@@ -42,14 +42,15 @@ def score(entries: list[dict[str, Any]], level: str) -> tuple[int, int]:
 
 
 def _column(e: dict[str, Any]) -> tuple[str, str, bool]:
-    return e["endpoint"], e.get("model") or "request-model", bool(e["stream"])
+    # lint-traffic summaries have items without an endpoint (skipped paths) or a case: still drawn.
+    return str(e.get("endpoint") or "other"), str(e.get("model") or "request-model"), bool(e.get("stream"))
 
 
 def _matrix(entries: list[dict[str, Any]]) -> str:
     columns = sorted({_column(e) for e in entries}, key=lambda c: (ENDPOINT_ORDER.get(c[0], 9), c[0], c[1], c[2]))
     rows: dict[tuple[str, str], dict[tuple[str, str, bool], dict[str, Any]]] = {}
     for e in entries:
-        rows.setdefault((e.get("file") or "", e["case"]), {})[_column(e)] = e
+        rows.setdefault((str(e.get("file") or ""), str(e.get("case") or e["id"])), {})[_column(e)] = e
     head1, head2, head3 = ['<th rowspan="3">case</th>'], [], []
     for endpoint in dict.fromkeys(c[0] for c in columns):
         span = sum(1 for c in columns if c[0] == endpoint)
