@@ -12,6 +12,7 @@ CORE_CODES: dict[str, str] = {
     "transport.timeout": "no answer (or no next byte) within the configured timeout",
     "transport.truncated": "the connection closed before the body was complete",
     "transport.utf8": "the body is not valid UTF-8",
+    "transport.retry": "a 429 / 5xx / overloaded answer was retried (a note; the final answer is judged)",
     # HTTP level
     "status": "the HTTP status differs from the expected one",
     "content_type": "the Content-Type differs from what the dialect sends for this answer",
