@@ -3,8 +3,8 @@ and the per-gateway rate limit shared across processes."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
-import time
 from pathlib import Path
 
 from harness.model import Chunk, Exchange, WireRequest
@@ -84,19 +84,23 @@ def test_rate_limiter_spaces_requests(tmp_path: Path) -> None:
 
 
 def _acquire_many(directory: str, n: int) -> list[float]:
-    limiter = RateLimiter(per_minute=600, key="shared", directory=Path(directory))
-    stamps = []
-    for _ in range(n):
-        limiter.acquire()
-        stamps.append(time.time())
-    return stamps
+    """The slots this process was given (the moment it may send), without sleeping: slots
+    are assigned under the lock, so their spacing is exact whatever the scheduler does."""
+    clock = FrozenClock()
+    limiter = RateLimiter(per_minute=600, key="shared", directory=Path(directory), clock=clock)
+    return [clock.now + limiter.acquire(sleep=lambda s: None) for _ in range(n)]
+
+
+class FrozenClock:
+    now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_rate_limit_is_shared_across_processes(tmp_path: Path) -> None:
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         results = pool.starmap(_acquire_many, [(str(tmp_path), 5), (str(tmp_path), 5)])
-    stamps = sorted(t for r in results for t in r)
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
-    # 600/min = one every 0.1 s across both processes (a little slack for scheduling).
-    assert min(gaps) > 0.08, gaps
-    assert stamps[-1] - stamps[0] >= 0.85
+    slots = sorted(t for r in results for t in r)
+    # 600/min = one slot every 0.1 s across both processes, none shared.
+    assert [round(b - a, 6) for a, b in itertools.pairwise(slots)] == [0.1] * 9
