@@ -134,6 +134,9 @@ def test_unmatched_request_names_the_closest_and_the_difference(tmp_path: Path) 
     with t.item("cases/other.yaml::never[x]"):
         missing = t.send(_request())
     assert "no cassette at" in missing.error
+    with t.item(ITEM):
+        other = t.send(WireRequest("GET", "http://relay.test/v1/models?limit=1", {}))  # shares no matcher
+    assert "differs in method, path, query, json_body, sent_headers" in other.error and "GET != POST" in other.error
 
 
 def test_record_modes_follow_vcrpy(tmp_path: Path) -> None:

@@ -18,9 +18,17 @@ from typing import Any
 
 import httpx
 from vcr.cassette import Cassette
+from vcr.matchers import get_matchers_results
 
 from harness.model import Exchange, Violation, WireRequest
-from harness.recording.cassette import EXTENSION, exchange_from, open_cassette, response_dict, vcr_request
+from harness.recording.cassette import (
+    EXTENSION,
+    MATCH_ON,
+    exchange_from,
+    open_cassette,
+    response_dict,
+    vcr_request,
+)
 from harness.recording.offline import offline
 from harness.recording.options import RecordOptions
 from harness.redact import Redactor
@@ -113,14 +121,14 @@ class CassetteTransport(Transport):
         saved = (ctx.judge_streaming, ctx.streaming_skip_reason) if ctx else None
         if ctx is not None and replaying and self.options.pacing == "fast":
             ctx.judge_streaming, ctx.streaming_skip_reason = False, FAST_REASON
-        self._item = _Item(cassette, path, mode, len(cassette))
+        state = self._item = _Item(cassette, path, mode, len(cassette))
         # Only replay-only cassettes go offline: new_episodes may still need the relay.
         guard = offline(f"cassette {_display(path)}") if cassette.write_protected else nullcontext()
         try:
             with guard:
                 yield notes
         finally:
-            state, self._item = self._item, None
+            self._item = None
             if ctx is not None and saved is not None:
                 ctx.judge_streaming, ctx.streaming_skip_reason = saved
             cassette._save()  # what vcrpy's own use_cassette does on exit; writes only if dirty
@@ -165,6 +173,9 @@ class CassetteTransport(Transport):
             )
         else:
             best = state.cassette.find_requests_with_most_matches(vreq)
+            if not best:  # nothing shares even one matcher: show how the first recording differs
+                first = state.cassette.data[0][0]
+                best = [(first, *get_matchers_results(state.cassette.filter_request(vreq), first, MATCH_ON))]
             stored, _, fails = best[0]
             index = next(i for i, (r, _) in enumerate(state.cassette.data) if r is stored)
             if not fails:
