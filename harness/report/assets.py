@@ -29,7 +29,7 @@ td.cell:hover, td.cell.selected { outline: 3px solid #0969da; outline-offset: -3
 td.pass { background: var(--pass); } td.strict { background: var(--strict); } td.fail { background: var(--fail); }
 td.error { background: var(--error); } td.skip { background: var(--skip); }
 td.none { background: #fff; cursor: default; }
-.wrap { overflow-x: auto; }
+.wrap { overflow-x: auto; margin-bottom: 14px; }
 table.codes td, table.codes th { border: 1px solid #d8dee4; padding: 2px 8px; text-align: left; }
 #detail { position: fixed; right: 0; top: 0; bottom: 0; width: min(680px, 55vw); background: #fff;
           border-left: 1px solid #d0d7de; box-shadow: -4px 0 16px rgba(0,0,0,.08); padding: 16px 20px;

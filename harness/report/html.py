@@ -83,6 +83,15 @@ def _matrix(entries: list[dict[str, Any]]) -> str:
     )
 
 
+def _matrices(entries: list[dict[str, Any]]) -> str:
+    """One table per endpoint: a case speaks one endpoint, so a single wide table would be
+    mostly empty cells."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        groups.setdefault(_column(e)[0], []).append(e)
+    return "".join(_matrix(groups[k]) for k in sorted(groups, key=lambda k: (ENDPOINT_ORDER.get(k, 9), k)))
+
+
 def _score_card(gateway: str, entries: list[dict[str, Any]]) -> str:
     parts = [f'<div class="score" data-gateway="{escape(gateway)}"><div class="gw">{escape(gateway)}</div>']
     for level in ("strict", "compatible"):
@@ -131,7 +140,7 @@ def render(summary: dict[str, Any]) -> str:
         f'<span style="--c: var(--{k})">{escape(sym)} {escape(words)}</span>' for k, (sym, words) in VERDICTS.items()
     )
     sections = "".join(
-        f'<section class="gateway" data-gateway="{escape(g)}"><h2>Gateway {escape(g)}</h2>{_matrix(by_gw[g])}'
+        f'<section class="gateway" data-gateway="{escape(g)}"><h2>Gateway {escape(g)}</h2>{_matrices(by_gw[g])}'
         f"<h3>Violation codes</h3>{_codes_table(by_gw[g])}</section>"
         for g in gateways
     )
