@@ -33,7 +33,7 @@ def check_matcher(m: Matcher, doc: Any, prefix: str = "") -> Violation | None:
     """One matcher against ``doc``; None when it holds."""
     value = jsonpath.resolve(doc, m.path)
     missing = value is jsonpath.MISSING or (jsonpath.is_multi(m.path) and value == [])
-    where = f"{prefix}{m.path}"
+    where = f"{prefix}{m.path[1:]}" if prefix else m.path  # text.x, not text$.x
     if m.op == "absent":
         if m.value and not missing:
             return Violation(
