@@ -305,3 +305,43 @@ def test_relays_breaking_official_promises_fail_the_suite(name: str, builtin: tu
 
     assert run(transport) == [], "the case must pass on the untouched gateway"
     assert run(Tampering(transport, **hooks)) != [], f"{name} went unnoticed"
+
+
+class Faulting(Transport):
+    """Asks the reference gateway to show one named fault on every request."""
+
+    def __init__(self, inner: Transport, fault: str) -> None:
+        self.inner, self.fault = inner, fault
+
+    def send(self, request: WireRequest) -> Exchange:
+        headers = {**request.headers, "x-relaycheck-fault": self.fault}
+        return self.inner.send(replace(request, headers=headers))
+
+
+def _faults() -> list[str]:
+    from harness.refgateway import FAULTS
+
+    return sorted(FAULTS)
+
+
+@pytest.mark.parametrize("fault", _faults())
+def test_every_reference_gateway_fault_fails_a_bundled_case(
+    fault: str, builtin: tuple[Gateway, str, Transport]
+) -> None:
+    """The suite is only worth running if each defect a real relay shipped makes it fail. Items
+    are tried in suite order (first model of each case, sync then stream) until one fails."""
+    from harness.collect import expand
+
+    gateway, base_url, transport = builtin
+    # Undocumented fields are notes by default; they fail under --extras fail.
+    ctx = Context(
+        gateway, base_url, Faulting(transport, fault), Redactor([TEST_KEY]), extras_fail=fault == "extra-fields"
+    )
+    for _, case in bundled_cases():
+        seen: set[bool] = set()
+        for variant, skip in expand(replace(case, retries=0), gateway, ("chat", "messages", "responses")):
+            if skip is None and variant.stream not in seen:
+                seen.add(variant.stream)
+                if run_variant(variant, ctx).failing("strict"):
+                    return
+    pytest.fail(f"no bundled case fails when the gateway shows fault {fault!r}")
