@@ -191,7 +191,8 @@ class CassetteTransport(Transport):
                 ]
                 lines += [f"  {line}" for _, text in fails for line in (text or "").splitlines()]
                 lines.append("re-record with `relaycheck record` (or --record-mode new_episodes to add it)")
-                message = "\n".join(lines)
+                # Continuation lines indented to sit under the violation in a failure report.
+                message = "\n      ".join(lines)
         return Exchange(request=request, status=None, error=self.redactor.text(message), error_code="replay.unmatched")
 
     def _notes(self, state: _Item) -> list[Violation]:
