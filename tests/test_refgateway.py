@@ -194,6 +194,15 @@ def test_chat_tool_choice_modes_and_tool_result(client: httpx.Client) -> None:
     assert after["finish_reason"] == "stop" and "Sunny and 24 degrees" in after["message"]["content"]
 
 
+def test_chat_reasoning_models_refuse_max_tokens(client: httpx.Client) -> None:
+    old = chat(client, model="o4-mini", messages=user("Tell me a joke"), max_tokens=50)
+    assert old.status_code == 400 and old.json()["error"]["code"] == "unsupported_parameter"
+    assert old.json()["error"]["param"] == "max_tokens"
+    new = chat(client, model="o4-mini", messages=user("Tell me a joke"), max_completion_tokens=50).json()
+    assert new["choices"][0]["finish_reason"] == "stop"
+    assert new["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
+
+
 def test_chat_limits(client: httpx.Client) -> None:
     cut = chat(client, messages=user("Tell me a joke"), max_tokens=3).json()["choices"][0]
     assert cut["finish_reason"] == "length" and len(cut["message"]["content"].split()) == 3

@@ -98,6 +98,16 @@ def validate(body: dict[str, Any]) -> None:
     for key in ("max_tokens", "max_completion_tokens"):
         if key in body and body[key] is not None and (type(body[key]) is not int):
             raise _invalid_type(key, "an integer", body[key])
+    if body.get("max_tokens") is not None and is_reasoning_model(body["model"]):
+        # Reasoning models count hidden reasoning against the limit; the official API refuses the
+        # old parameter for them rather than guess.
+        raise RequestError(
+            400,
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            param="max_tokens",
+            code="unsupported_parameter",
+        )
     if "stream" in body and body["stream"] is not None and not isinstance(body["stream"], bool):
         raise _invalid_type("stream", "a boolean", body["stream"])
     if body.get("stream_options") is not None and not body.get("stream"):
