@@ -73,7 +73,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if is_case_file(file_path, parent.config.rootpath):
+    # A YAML file is a case file inside a `cases/` directory, or when named on the command line.
+    config = parent.config
+    named = file_path.suffix in (".yaml", ".yml") and any(
+        Path(arg.split("::")[0]).resolve() == file_path for arg in config.args)
+    if named or is_case_file(file_path, config.rootpath):
         return CaseFile.from_parent(parent, path=file_path)
     return None
 

@@ -57,7 +57,7 @@ class Progress:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
-        if META not in dict(report.user_properties):
+        if META not in dict(getattr(report, "user_properties", ())):  # CollectReports have none
             return None
         # The word stays for -v and the final counts; the per-item letter goes (we draw instead).
         if report.passed and report.when == "call":
