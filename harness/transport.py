@@ -50,7 +50,7 @@ class Transport:
                     if data:
                         chunks.append(Chunk(now, data))
                     if now > self.timeouts.total:
-                        return self._failed(
+                        return self._observed(
                             request,
                             status,
                             headers,
@@ -65,7 +65,7 @@ class Transport:
                 if isinstance(exc, httpx.ConnectTimeout)
                 else ("waiting for the first byte" if not chunks else "waiting for the next chunk")
             )
-            return self._failed(
+            return self._observed(
                 request,
                 status,
                 headers,
@@ -76,7 +76,7 @@ class Transport:
             )
         except httpx.RemoteProtocolError as exc:
             code = "transport.truncated" if status is not None else "transport.connect"
-            return self._failed(
+            return self._observed(
                 request,
                 status,
                 headers,
@@ -86,7 +86,7 @@ class Transport:
                 f"connection closed before the answer was complete: {exc}",
             )
         except httpx.HTTPError as exc:
-            return self._failed(
+            return self._observed(
                 request,
                 status,
                 headers,
@@ -95,26 +95,19 @@ class Transport:
                 "transport.connect",
                 f"could not reach the gateway at {request.url}: {type(exc).__name__}: {exc}",
             )
-        end = self._clock() - start
-        return Exchange(
-            request=request,
-            status=status,
-            headers=headers,
-            chunks=tuple(chunks),
-            ttft_ms=chunks[0].offset * 1000 if chunks else None,
-            latency_ms=end * 1000,
-        )
+        return self._observed(request, status, headers, chunks, start, None, None)
 
-    def _failed(
+    def _observed(
         self,
         request: WireRequest,
         status: int | None,
         headers: dict[str, str],
         chunks: list[Chunk],
         start: float,
-        code: str,
-        message: str,
+        code: str | None,
+        message: str | None,
     ) -> Exchange:
+        """The Exchange observed so far; ``code``/``message`` set when the transport failed."""
         end = self._clock() - start
         return Exchange(
             request=request,
