@@ -10,7 +10,8 @@ import pytest
 from harness.cases import CaseFileError, Location, Matcher, load_case_file
 from harness.expect import check_matcher, check_streaming, check_tool_calls
 from harness.gateways import ConfigError, Overrides, resolve
-from harness.jsonpath import MISSING, PathError, resolve as jp
+from harness.jsonpath import MISSING, PathError
+from harness.jsonpath import resolve as jp
 from harness.model import Chunk, Exchange, ToolCall, WireRequest
 from harness.redact import MASK, Redactor
 from harness.runner import substitute
@@ -67,7 +68,10 @@ def test_tool_call_expectations() -> None:
 def test_placeholders_keep_types() -> None:
     names = {"id": "toolu_1", "input": {"n": 2}}
     assert substitute({"a": "${input}", "b": "id=${id}", "c": ["${id}"]}, names) == {
-        "a": {"n": 2}, "b": "id=toolu_1", "c": ["toolu_1"]}
+        "a": {"n": 2},
+        "b": "id=toolu_1",
+        "c": ["toolu_1"],
+    }
     with pytest.raises(KeyError):
         substitute("${missing}", names)
 
@@ -78,12 +82,21 @@ def test_redaction() -> None:
     assert "my-secret" not in text and "org-ABC" not in text and "sk-ant" not in text
     assert "abcdefghijklmnop" not in text and text.count(MASK) == 4
     assert r.headers({"Authorization": "Bearer x", "x-api-key": "k", "Accept": "a"}) == {
-        "Authorization": MASK, "x-api-key": MASK, "Accept": "a"}
+        "Authorization": MASK,
+        "x-api-key": MASK,
+        "Accept": "a",
+    }
 
 
 def _exchange(offsets: list[float], total: float) -> Exchange:
-    return Exchange(WireRequest("POST", "http://127.0.0.1/v1/x", {}), 200, {"content-type": "text/event-stream"},
-                    tuple(Chunk(o, b"data: {}\n\n") for o in offsets), offsets[0] * 1000, total * 1000)
+    return Exchange(
+        WireRequest("POST", "http://127.0.0.1/v1/x", {}),
+        200,
+        {"content-type": "text/event-stream"},
+        tuple(Chunk(o, b"data: {}\n\n") for o in offsets),
+        offsets[0] * 1000,
+        total * 1000,
+    )
 
 
 def test_buffered_stream_detected_and_short_streams_noted() -> None:
@@ -97,11 +110,18 @@ def test_buffered_stream_detected_and_short_streams_noted() -> None:
     ("text", "where", "message"),
     [
         ("cases: []\n", "1:8", "cases: [] should be non-empty"),
-        ("cases:\n  - id: a\n    description: d\n    endpoint: gemini\n    request: {}\n", "4:15",
-         "endpoint: 'gemini' is not one of"),
+        (
+            "cases:\n  - id: a\n    description: d\n    endpoint: gemini\n    request: {}\n",
+            "4:15",
+            "endpoint: 'gemini' is not one of",
+        ),
         ("cases:\n  - id: a\n    description: d\n    endpoint: chat\n", "2:5", "either request"),
-        ("cases:\n  - {id: a, description: d, endpoint: chat, request: {}}\n"
-         "  - {id: a, description: d, endpoint: chat, request: {}}\n", "3:5", "duplicate case id 'a'"),
+        (
+            "cases:\n  - {id: a, description: d, endpoint: chat, request: {}}\n"
+            "  - {id: a, description: d, endpoint: chat, request: {}}\n",
+            "3:5",
+            "duplicate case id 'a'",
+        ),
         ("cases:\n  - id: a\n    id: b\n", "3:5", "duplicate key 'id'"),
         ("- just a list\n", "1:1", "a case file is a mapping"),
         ("cases:\n  - id: a\n    description: d\n    request: {body: {}}\n", "2:5", "names no endpoint"),
