@@ -127,3 +127,29 @@ def test_lint_traffic_on_a_har_file(tmp_path: Path) -> None:
     assert any(line.startswith("FAILED") and "#1" in line and "object.kind" in line for line in lines)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["tool"] == "lint-traffic" and summary["totals"]["failed"] == 1
+
+
+def test_lint_traffic_on_a_cassette_and_corpus_jsonl(tmp_path: Path) -> None:
+    cassette = next((REPO / "cassettes" / "local" / "messages").rglob("*stream].yaml"))
+    res = relaycheck("lint-traffic", str(cassette), "--report-dir", str(tmp_path), cwd=REPO)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.startswith("PASSED")
+    row = {
+        "source": "relay-log",
+        "interaction_index": 3,
+        "api": "chat",
+        "host": "relay.example",
+        "method": "POST",
+        "url_path": "/v1/chat/completions",
+        "request_body": None,
+        "status": 200,
+        "response_headers": {"content-type": "application/json"},
+        "response_body_text": json.dumps({"type": "error", "error": {"message": "upstream failed"}}),
+    }
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps(row) + "\n")
+    res = relaycheck("lint-traffic", str(log), "--report-dir", str(tmp_path), cwd=REPO)
+    assert res.returncode == 1
+    assert "FAILED   relay-log#3" in res.stdout and "response only" in res.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["totals"]["response_only"] == 1
