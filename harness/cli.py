@@ -40,6 +40,9 @@ def _run_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> a
     p.add_argument("--anthropic-version", help="anthropic-version header (default from the gateway config)")
     _recording_args(p, name)
     report_commands.add_run_options(p)  # --fault, --progress, which reports to write
+    p.add_argument("--concurrency", type=int, help="live items in flight at once (default: the gateway's)")
+    p.add_argument("--rate-limit", type=float, metavar="RPM", help="requests per minute to the gateway, all "
+                   "workers together (default: the gateway's rate_limit_rpm)")
     p.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     return p
 
@@ -85,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
     serve.add_argument("--fault", action="append", default=[], help="switch a named misbehaviour on (repeatable)")
     serve.add_argument("--api-key", help="key the gateway accepts (default: $RELAYCHECK_API_KEY)")
+    # Slow mode, for trying a client's (or relaycheck's own) concurrency, rate limits and retries.
+    serve.add_argument("--latency", type=float, default=0.0, metavar="S", help="seconds before each answer")
+    serve.add_argument("--chunk-delay", type=float, default=0.0, metavar="S", help="seconds between stream events")
+    serve.add_argument("--fail-every", type=int, default=0, metavar="N",
+                       help="answer every N-th request with an official 429 and Retry-After")
+    serve.add_argument("--retry-after", type=float, default=1.0, metavar="S", help="the 429's Retry-After")
     sub.add_parser("faults", help="list the reference gateway's named faults")
     report_commands.add_parser(sub)  # relaycheck report diff | merge | html
     return parser
@@ -157,7 +166,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         value = getattr(args, flag)
         if value:
             pytest_args += [f"--{flag.replace('_', '-')}", value]
-    for flag in ("record_mode", "replay_pacing", "cassette_dir", "max_cassette_age"):
+    for flag in ("record_mode", "replay_pacing", "cassette_dir", "max_cassette_age", "concurrency", "rate_limit"):
         if getattr(args, flag) is not None:
             pytest_args += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     for pattern in args.redact_pattern or ():
@@ -192,7 +201,8 @@ def _serve(args: argparse.Namespace) -> int:
     if not key:
         raise ConfigError("give the key the gateway accepts: --api-key or $RELAYCHECK_API_KEY")
     print(f"relaycheck reference gateway on http://{args.host}:{args.port} (faults: {', '.join(args.fault) or 'none'})")
-    serve(key, host=args.host, port=args.port, faults=args.fault)
+    serve(key, host=args.host, port=args.port, faults=args.fault, latency=args.latency,
+          chunk_delay=args.chunk_delay, fail_every=args.fail_every, retry_after=args.retry_after)
     return 0
 
 

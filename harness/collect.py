@@ -12,8 +12,9 @@ import pytest
 
 from harness.cases import Case, CaseFileError, load_case_file
 from harness.gateways import Gateway
-from harness.recording import item_scope, with_notes
-from harness.runner import Variant, failure_for, run_variant
+from harness.pool import LivePool
+from harness.recording import CassetteTransport, RecordOptions, item_scope, with_notes
+from harness.runner import Context, Variant, failure_for, run_variant
 from harness.settings import Settings
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -81,10 +82,14 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
 def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     item = request.node
     variant: Variant = item.stash[VARIANT_KEY]
-    # The item's cassette (record/replay) is open while it runs; a live run has none.
-    with item_scope(relaycheck_context, item.nodeid) as cassette_notes:
-        result = run_variant(variant, relaycheck_context)
-    result = with_notes(result, cassette_notes)
+    pool = item.config.stash.get(POOL_KEY, None)
+    if pool is not None and item.nodeid in pool:
+        result = pool.result(item.nodeid)  # run live ahead of this item (no cassette)
+    else:
+        # The item's cassette (record/replay) is open while it runs; a live run has none.
+        with item_scope(relaycheck_context, item.nodeid) as cassette_notes:
+            result = run_variant(variant, relaycheck_context)
+        result = with_notes(result, cassette_notes)
     item.stash[RESULT_KEY] = result
     from harness.report.summary import result_entry
 
@@ -92,6 +97,31 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     failure = failure_for(result, item.nodeid, relaycheck_context)
     if failure is not None:
         raise failure
+
+
+def start_pool(session: pytest.Session, ctx: Context, rec: RecordOptions, workers: int) -> LivePool | None:
+    """Without xdist and with concurrency > 1: submit every selected, non-skipped item that runs
+    live without a cassette to a thread pool (collection is final once the session fixture is
+    set up). Cassette items, and runs under xdist (one item at a time per worker), are not pooled.
+    Nor is the built-in gateway: it serves from this process, so its answers cost this process's
+    CPU and the GIL, concurrency gains nothing, and a starved reader thread would see a streamed
+    answer arrive all at once (a false stream.buffered); see docs/performance.md."""
+    if workers <= 1 or hasattr(session.config, "workerinput") or ctx.gateway.builtin:
+        return None
+    items = [
+        (item.nodeid, item.stash[VARIANT_KEY])
+        for item in session.items
+        if isinstance(item, CaseItem)
+        and item.get_closest_marker("skip") is None
+        and rec.item_mode(rec.cassette(ctx.gateway.name, item.nodeid)) is None
+    ]
+    if len(items) < 2:
+        return None
+    live = ctx.transport.live if isinstance(ctx.transport, CassetteTransport) else ctx.transport
+    pool = LivePool(ctx, live, workers)
+    pool.submit_all(items)
+    session.config.stash[POOL_KEY] = pool
+    return pool
 
 
 class CaseItem(pytest.Function):
@@ -104,6 +134,7 @@ class CaseItem(pytest.Function):
 
 VARIANT_KEY = pytest.StashKey[Variant]()
 RESULT_KEY = pytest.StashKey[Any]()
+POOL_KEY = pytest.StashKey[LivePool]()
 
 
 def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Function:

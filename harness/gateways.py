@@ -52,7 +52,10 @@ class Gateway:
     api_key_value: str | None = field(default=None, repr=False)  # from --api-key; never written anywhere
     anthropic_version: str = "2023-06-01"
     timeouts: Timeouts = Timeouts()
-    concurrency: int = 4
+    concurrency: int = 4  # live items in flight at once (--concurrency overrides)
+    rate_limit_rpm: float | None = None  # requests per minute across all workers (--rate-limit)
+    retries: int = 2  # as the official SDKs: 429 / 5xx / overloaded retried twice
+    retry_budget_s: float = 60.0  # the most one request waits between its attempts
     models: dict[str, tuple[Model, ...]] = field(default_factory=dict)
 
     @property
@@ -88,6 +91,16 @@ def _capabilities(raw: Any, where: str) -> frozenset[str]:
     return caps
 
 
+def _positive(value: Any, kind: type, where: str) -> Any:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise ConfigError(f"{where} must be a positive number, not {value!r}")
+    return number
+
+
 def _gateway(name: str, raw: dict[str, Any], file: str) -> Gateway:
     where = f"{file}: gateway {name!r}"
     if not isinstance(raw, dict) or "base_url" not in raw:
@@ -103,6 +116,7 @@ def _gateway(name: str, raw: dict[str, Any], file: str) -> Gateway:
     if auth not in ("bearer", "x-api-key", "both"):
         raise ConfigError(f"{where}: auth must be bearer, x-api-key or both, not {auth!r}")
     t = raw.get("timeouts") or {}
+    rpm = raw.get("rate_limit_rpm")
     return Gateway(
         name=name,
         base_url=str(raw["base_url"]),
@@ -112,7 +126,10 @@ def _gateway(name: str, raw: dict[str, Any], file: str) -> Gateway:
         timeouts=Timeouts(
             float(t.get("connect", 10)), float(t.get("first_byte", 60)), float(t.get("total", 300))
         ),
-        concurrency=int(raw.get("concurrency", 4)),
+        concurrency=_positive(raw.get("concurrency", 4), int, f"{where}: concurrency"),
+        rate_limit_rpm=_positive(rpm, float, f"{where}: rate_limit_rpm") if rpm is not None else None,
+        retries=int(raw.get("retries", 2)),
+        retry_budget_s=float(raw.get("retry_budget_s", 60)),
         models=models,
     )
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from harness import recording
-from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file
+from harness import recording, resilience
+from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.redact import Redactor
@@ -47,6 +47,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 "compatible (what the official SDKs accept)")
     g.addoption("--profile", choices=("official", "open-responses"), help="Responses stream profile")
     g.addoption("--anthropic-version", help="anthropic-version header value (default from the gateway config)")
+    g.addoption("--concurrency", type=int, help="live items in flight at once, in one process (default: the "
+                "gateway's concurrency; not used under xdist -n)")
+    g.addoption("--rate-limit", type=float, metavar="RPM", help="requests per minute to the gateway, shared "
+                "by every worker (default: the gateway's rate_limit_rpm; none)")
     recording.add_options(g.addoption)  # --record-mode, --replay-pacing, --cassette-dir, ...
     report_hooks.add_options(g)  # --fault, progress, matrix
 
@@ -110,10 +114,17 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
         base_url = gateway.base_url
     redactor = Redactor([gateway.api_key() or ""], rec.redact_patterns)
     transport = recording.session_transport(Transport(gateway.timeouts), rec, gateway.name, redactor)
+    pool = None
     try:
-        yield Context(gateway=gateway, base_url=base_url, transport=transport, redactor=redactor,
-                      level=settings.level, profile=settings.profile)
+        rpm = pytestconfig.getoption("rate_limit") or gateway.rate_limit_rpm
+        retry, limiter = resilience.for_gateway(gateway.name, base_url, gateway.retries, gateway.retry_budget_s, rpm)
+        ctx = Context(gateway=gateway, base_url=base_url, transport=transport, redactor=redactor,
+                      level=settings.level, profile=settings.profile, retry=retry, limiter=limiter)
+        pool = start_pool(request.session, ctx, rec, pytestconfig.getoption("concurrency") or gateway.concurrency)
+        yield ctx
     finally:
+        if pool is not None:
+            pool.close()
         transport.close()
         if server is not None:
             server.close()

@@ -142,3 +142,14 @@ class RateLimiter:
         if wait > 0:
             sleep(wait)
         return max(0.0, wait)
+
+
+def for_gateway(
+    name: str, base_url: str, retries: int, budget_s: float, rate_limit_rpm: float | None
+) -> tuple[RetryPolicy, RateLimiter | None]:
+    """The retry policy and the shared limiter of one gateway. The limiter's key is the
+    gateway's name and address, so every process of a run (and only those aiming at the
+    same relay) share one budget."""
+    policy = RetryPolicy(max_retries=max(0, retries), budget_s=budget_s)
+    limiter = RateLimiter(rate_limit_rpm, key=f"{name}@{base_url}") if rate_limit_rpm else None
+    return policy, limiter

@@ -17,6 +17,7 @@ from harness.failure import ConformanceFailure, curl_command, describe
 from harness.gateways import Gateway
 from harness.model import Exchange, Level, Violation, WireRequest
 from harness.redact import Redactor
+from harness.resilience import RateLimiter, RetryPolicy, send_with_retries
 from harness.transport import Transport
 
 WRONG_KEY = "rc-wrong-key-0000000000000000"
@@ -79,6 +80,11 @@ class Context:
     judge_streaming: bool = True
     streaming_skip_reason: str = ""
     extras_fail: bool = False  # --extras fail: undocumented fields fail the strict level
+    # Retries on 429/5xx/overloaded (each one a transport.retry note) and the gateway's shared
+    # request-per-minute limit (None: unlimited). No retries unless the session asks (the plugin
+    # takes them from the gateway's config): a direct caller gets each answer as it came.
+    retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_retries=0))
+    limiter: RateLimiter | None = None
 
 
 def substitute(value: Any, names: dict[str, Any]) -> Any:
@@ -160,11 +166,13 @@ def run_step(step: Step, variant: Variant, ctx: Context, names: dict[str, Any]) 
     except KeyError as exc:
         return StepResult(step, None, None, (Violation(
             "case.request", step.name, f"saved value {exc.args[0]!r} is not available (an earlier step failed)"),))
-    exchange = ctx.transport.send(request)
+    # A status the step expects (a case about 429s) is judged, never retried away.
+    exchange, retry_notes = send_with_retries(ctx.transport, request, ctx.retry,
+                                              expected_statuses=step.expect.status, limiter=ctx.limiter)
     ev = evaluate_exchange(exchange, step.endpoint, level=ctx.level, profile=ctx.profile,
                            stream_requested=variant.stream and step.request.raw_body is None,
                            body_schema=step.expect.body_schema)
-    violations = [v for v in ev.violations if step.expect.schema or not v.code.startswith("schema")]
+    violations = retry_notes + [v for v in ev.violations if step.expect.schema or not v.code.startswith("schema")]
     if ctx.extras_fail:
         violations = [replace(v, severity="strict") if v.code == "schema.extra" else v for v in violations]
     if exchange.error is None:

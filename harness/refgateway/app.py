@@ -22,6 +22,7 @@ from harness.refgateway import chat, messages, responses
 from harness.refgateway.common import Ctx, RequestError, dump, json_response, sse_response
 from harness.refgateway.errors import html_error, render_error
 from harness.refgateway.faults import FAULT_HEADER, FAULTS, check_faults, parse_fault_header
+from harness.refgateway.slow import FailEvery
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "create_app"]
 
@@ -195,8 +196,14 @@ def create_app(
     faults: Iterable[str] = (),
     chunk_delay: float = 0.0,
     latency: float = 0.0,
+    fail_every: int = 0,
+    retry_after: float = 1.0,
 ) -> Starlette:
-    """The reference gateway as a Starlette app. ``faults`` must be names from FAULTS."""
+    """The reference gateway as a Starlette app. ``faults`` must be names from FAULTS.
+
+    Slow mode: ``latency`` seconds before each answer, ``chunk_delay`` between stream events,
+    and every ``fail_every``-th request refused with an official 429 and Retry-After."""
+    limiter = FailEvery(fail_every, retry_after)
     app_faults = check_faults(faults)
     model_map = {k: list(v) for k, v in (models if models is not None else DEFAULT_MODELS).items()}
     store = responses.Store()  # stored responses, for previous_response_id
@@ -212,6 +219,8 @@ def create_app(
             return html_error()
         raw = await request.body()
         pre = Ctx({}, raw, faults_on, chunk_delay)  # for error answers, before the body is known
+        if limiter.due():
+            return limiter.answer(dialect, pre)
         module = DIALECTS[dialect]
         try:
             check_auth(request, dialect, api_key)
