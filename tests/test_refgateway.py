@@ -682,6 +682,26 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         },
         ANTHROPIC,
     ),
+    "msg_signed_history": (
+        "/v1/messages",
+        {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 2048,
+            "thinking": THINK,
+            "messages": [
+                *user("Hi"),
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "thinking", "thinking": "Greet back.", "signature": signature("Greet back.")},
+                        {"type": "text", "text": "Hello"},
+                    ],
+                },
+                *user("Again"),
+            ],
+        },
+        ANTHROPIC,
+    ),
     "msg_bad_key": (
         "/v1/messages",
         {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": user("Hi")},
@@ -737,6 +757,28 @@ FAULT_SCENARIO = {
     "budget-not-below-max-accepted": "msg_budget_high",
     "thinking-signature-not-checked": "msg_bad_signature",
     "ignore-max-tokens": "chat_limit",
+    "reserialize-thinking": "msg_signed_history",
+    "multiline-data": "resp_stream",
+    "delta-before-added": "resp_stream",
+    "responses-nulls-omitted": "resp_text",
+    "chat-role-repeated": "chat_stream",
+    "chat-id-changes": "chat_stream",
+    "chat-no-finish-reason": "chat_stream",
+    "chat-delta-after-finish": "chat_stream",
+    "chat-usage-unasked": "chat_tools_stream",
+    "messages-unclosed-block": "msg_stream",
+    "messages-no-message-delta": "msg_stream",
+    "messages-block-index-gap": "msg_stream",
+    "messages-blocks-overlap": "msg_thinking_stream",
+    "messages-delta-after-stop": "msg_stream",
+    "messages-no-message-start": "msg_stream",
+    "responses-no-created": "resp_stream",
+    "responses-no-part-done": "resp_stream",
+    "responses-no-args-done": "resp_tools_stream",
+    "responses-text-done-differs": "resp_stream",
+    "responses-terminal-status": "resp_stream",
+    "responses-output-index-gap": "resp_stream",
+    "responses-wrong-item-id": "resp_stream",
 }
 TIMING_ONLY = {"buffered-stream"}  # same bytes, different pacing: tested with a paced gateway below
 

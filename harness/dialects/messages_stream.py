@@ -132,6 +132,10 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
                     expected="Anthropic stream events",
                     actual=data.get("object"),
                 )
+            elif isinstance(data, dict) and isinstance(data.get("error"), dict):
+                # An OpenAI-shaped {"error": {...}} line: the upstream failure a relay wrapped in
+                # a 200 stream (RELAY_DEFECTS #14), not merely an event without a type.
+                st.v("error.in_200", ev, "an error object in a 200 stream", actual=_clip(ev.data))
             else:
                 st.v("schema", ev, "event data without a string type", actual=_clip(ev.data))
             continue

@@ -132,7 +132,14 @@ def _event(st: _State, ev: SSEEvent) -> None:
     if not isinstance(d, dict):
         st.v("sse.json", f"{path}.data", "an event payload must be a JSON object", actual=type(d).__name__)
         return
+    if ev.data_lines > 1:
+        st.v("sse.framing", path, "one JSON object written over several data: lines (the official API writes one)",
+             severity="strict")
     t = d.get("type")
+    if t is None and isinstance(d.get("error"), dict):
+        # An OpenAI-shaped {"error": {...}} line: an upstream failure a relay wrapped in a 200
+        # stream (RELAY_DEFECTS #14), named so rather than only as a broken event sequence.
+        st.v("error.in_200", f"{path}.data", "an error object inside a 200 stream", actual=R._clip(d))
     if ev.event is None:
         st.v(
             "sse.event_name",

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from harness.refgateway import stream_faults
 from harness.refgateway.common import (
     HEX,
     Ctx,
@@ -328,4 +329,4 @@ def _chunks(ctx: Ctx, answer: Answer, usage: dict[str, Any], cid: str, fp: str, 
         out.append((None, dump(ctx.extra(obj))))
     if not ctx.has("chat-no-done"):
         out.append((None, "[DONE]"))
-    return out
+    return stream_faults.chat(out, ctx, usage)

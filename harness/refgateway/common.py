@@ -212,6 +212,11 @@ def frame(events: list[Event], ctx: Ctx, *, named: bool) -> list[bytes]:
             first = events[0][0]
             name = first if first and first != name else name + ".renamed"
         head = f"event: {name}\n" if name is not None and not ctx.has("no-event-lines") else ""
+        if ctx.has("multiline-data") and data.startswith("{") and "," in data:
+            # RELAY_DEFECTS #13: one payload over two data: lines, cut after its first field (no
+            # string spans the cut, so a client that joins the lines with "\n" gets the JSON back).
+            cut = data.index(",") + 1
+            data = data[:cut] + "\ndata: " + data[cut:]
         out.append(f"{head}data: {data}\n\n".encode())
     if ctx.has("no-blank-line") and len(out) > 2:
         out[1] = out[1][:-1]  # the second event runs straight into the third

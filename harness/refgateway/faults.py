@@ -57,6 +57,34 @@ FAULTS: dict[str, str] = {
     "budget-not-below-max-accepted": "Messages: thinking.budget_tokens >= max_tokens is accepted (no 400)",
     "thinking-signature-not-checked": "Messages: history thinking blocks are accepted with any signature",
     "ignore-max-tokens": "max_tokens / max_completion_tokens / max_output_tokens are not applied",
+    # RELAY_DEFECTS rows the faults above leave out
+    "reserialize-thinking": "Messages: history thinking text is altered on the way upstream, so the signature "
+    "check answers 400 (#11)",
+    "multiline-data": "every JSON event is written over two data: lines (legal SSE, not the official framing; #13)",
+    "delta-before-added": "Responses: the first delta comes before its output_item.added (#6)",
+    "responses-nulls-omitted": "Responses: required-but-null fields (error, incomplete_details, ...) are left out"
+    " (#15)",
+    # chat stream grammar
+    "chat-role-repeated": "chat stream: every delta repeats role assistant",
+    "chat-id-changes": "chat stream: each chunk gets its own id (a relay re-ids upstream chunks)",
+    "chat-no-finish-reason": "chat stream: no chunk carries a finish_reason",
+    "chat-delta-after-finish": "chat stream: a content delta follows the finish_reason chunk",
+    "chat-usage-unasked": "chat stream: a usage chunk is sent without stream_options.include_usage",
+    # messages stream grammar
+    "messages-unclosed-block": "Messages: the last content block gets no content_block_stop",
+    "messages-no-message-delta": "Messages: no message_delta (the stop_reason is never sent)",
+    "messages-block-index-gap": "Messages: content block indices start at 1",
+    "messages-blocks-overlap": "Messages: the second block starts before the first is stopped",
+    "messages-delta-after-stop": "Messages: the first block's last delta comes after its content_block_stop",
+    "messages-no-message-start": "Messages: the stream has no message_start",
+    # responses stream grammar
+    "responses-no-created": "Responses: the stream does not start with response.created",
+    "responses-no-part-done": "Responses: content_part.done events are never sent",
+    "responses-no-args-done": "Responses: function_call_arguments.done events are never sent",
+    "responses-text-done-differs": "Responses: output_text.done carries half of the streamed text",
+    "responses-terminal-status": "Responses: response.completed says status in_progress",
+    "responses-output-index-gap": "Responses: output_index counted from 1",
+    "responses-wrong-item-id": "Responses: the first delta names an item_id no item has",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from harness.refgateway import stream_faults
 from harness.refgateway.common import (
     B58,
     Ctx,
@@ -75,6 +76,8 @@ def validate(body: dict[str, Any], ctx: Ctx) -> None:
         if (body.get("tool_choice") or {}).get("type") in ("any", "tool"):
             raise _err("Thinking may not be enabled when tool_choice forces tool use.")
     _check_tool_pairs(body["messages"])
+    if ctx.has("reserialize-thinking"):
+        _reserialize_thinking(body["messages"])
     if not ctx.has("thinking-signature-not-checked"):
         _check_signatures(body["messages"])
 
@@ -151,6 +154,17 @@ def _check_tool_pairs(msgs: list[dict[str, Any]]) -> None:
                     f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` "
                     "block in the next message."
                 )
+
+
+def _reserialize_thinking(msgs: list[dict[str, Any]]) -> None:
+    """Fault reserialize-thinking (RELAY_DEFECTS #11): the relay rebuilds history thinking
+    blocks on the way upstream and alters their text (here: the first letter's case), so the
+    upstream's signature check fails as the official API's does."""
+    for m in msgs:
+        for block in m.get("content") if isinstance(m.get("content"), list) else ():
+            text = block.get("thinking") if isinstance(block, dict) and block.get("type") == "thinking" else None
+            if isinstance(text, str) and text:
+                block["thinking"] = text[0].swapcase() + text[1:]
 
 
 def _check_signatures(msgs: list[dict[str, Any]]) -> None:
@@ -383,4 +397,4 @@ def _events(ctx: Ctx, mid: str, blocks: list[dict[str, Any]], answer: Answer, us
     ev({"type": "message_stop"})
     if ctx.has("messages-done"):
         events.append((None, "[DONE]"))
-    return events
+    return stream_faults.messages(events, ctx)

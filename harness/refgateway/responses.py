@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from harness.refgateway import stream_faults
 from harness.refgateway.chat import REASONING_TOKENS, is_reasoning_model
 from harness.refgateway.common import (
     HEX,
@@ -323,7 +324,7 @@ def handle(ctx: Ctx, items: list[dict[str, Any]], store: Store) -> Response:
         store.put(built.rid, [*items, *built.output])
     if ctx.body.get("stream"):
         return sse_response(frame(_events(built), ctx, named=True), ctx)
-    obj = built.response(final=True, billing=True)
+    obj = stream_faults.omit_nulls(built.response(final=True, billing=True), ctx)
     # Official Responses JSON is 2-space indented, ASCII-escaped, no trailing newline.
     return json_response(dump(ctx.extra(obj), indent=2, ascii=True), 200, ctx)
 
@@ -435,6 +436,7 @@ def _events(b: Built) -> list[Event]:
     if ctx.has("completed-missing-fields"):
         final = {k: v for k, v in final.items() if k not in ("id", "object", "model")}
     ev("response.incomplete" if b.incomplete else "response.completed", response=final)
+    raw = stream_faults.responses(raw, ctx)
     events: list[Event] = []
     for seq, e in enumerate(raw):
         if not ctx.has("no-sequence-number"):

@@ -1,0 +1,282 @@
+"""The detection matrix: every named fault of the reference gateway must make the bundled suite
+fail, and every item it fails must carry a violation code that names the fault.
+
+Engine side (no pytest): the matrix runs the suite's items (the first model of each case, sync
+and stream) with :func:`harness.runner.run_variant` against one reference gateway, switching a
+fault on per request with the ``x-relaycheck-fault`` header. ``relaycheck detection`` renders
+the result as docs/detection.md; tests/test_detection_matrix.py checks it and that the doc is
+current, so the Markdown holds nothing that varies between runs (no timings, sorted rows).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from harness.cases import Case, load_case_file
+from harness.gateways import DEFAULT_FILE, Gateway, Timeouts, load_gateways
+from harness.model import Exchange, WireRequest
+from harness.redact import Redactor
+from harness.refgateway.faults import FAULT_HEADER, FAULTS
+from harness.runner import Context, Variant, run_variant
+from harness.transport import Transport
+
+ENDPOINTS = ("chat", "messages", "responses")
+# Faults caught only when undocumented fields fail the run (`--extras fail`); by default an
+# extra field is a `schema.extra` note, because relays add harmless fields all the time.
+EXTRAS_FAIL = frozenset({"extra-fields"})
+
+# fault -> the codes that name it. A failing item under the fault must carry at least one.
+EXPECTED_CODES: dict[str, frozenset[str]] = {
+    name: frozenset(codes.split())
+    for name, codes in {
+        "openai-error-on-messages": "error.shape",
+        "chat-completion-on-messages": "object.kind",
+        "html-error": "body.json",
+        "error-in-200": "error.in_200",
+        "status-400-for-401": "status",
+        "tool-call-as-text": "tool.as_text",
+        # With a forced named tool the official chat API itself answers finish_reason "stop", so
+        # the dialect check exempts it; the case's own stop_reason expectation catches the fault.
+        "wrong-finish-reason": "tool.stop_reason expect.equals",
+        "parallel-index-zero": "grammar.chat.tool_index",
+        "stream-args-differ": "tool.args",
+        "ignore-tool-choice-none": "tool.count",
+        "chat-no-done": "sse.done",
+        "responses-done": "sse.done",
+        "messages-done": "sse.done",
+        "no-event-lines": "sse.event_name",
+        "event-name-mismatch": "sse.event_name",
+        "no-blank-line": "sse.framing",
+        "buffered-stream": "stream.buffered",
+        "truncated-stream": "grammar.messages.no_message_stop grammar.responses.terminal_missing sse.done",
+        "invalid-utf8": "transport.utf8",
+        "wrong-content-type": "content_type sse.not_stream",
+        "extra-fields": "schema.extra",
+        "bad-id-prefix": "id.prefix",
+        "usage-inconsistent": "usage",
+        "no-sequence-number": "grammar.responses.sequence_number",
+        "item-done-never-added": "grammar.responses.item_not_added",
+        "missing-item-done": "grammar.responses.item_not_done",
+        "missing-text-done": "grammar.responses.text_done_missing",
+        "args-done-differ": "grammar.responses.args_mismatch",
+        "completed-missing-fields": "grammar.responses.terminal_fields",
+        "delta-before-start": "grammar.messages.delta_without_start",
+        "text-delta-on-tool-use": "grammar.messages.delta_type",
+        "lost-first-text-delta": "grammar.messages.lost_text_delta",
+        "signature-dropped": "grammar.messages.thinking_signature",
+        "budget-under-1024-accepted": "grammar.messages.request_accepted",
+        "budget-not-below-max-accepted": "grammar.messages.request_accepted",
+        "thinking-signature-not-checked": "status",
+        "ignore-max-tokens": "expect.equals",
+        "reserialize-thinking": "status",
+        "multiline-data": "sse.framing",
+        "delta-before-added": "grammar.responses.delta_before_added",
+        "responses-nulls-omitted": "schema",
+        "chat-role-repeated": "grammar.chat.role",
+        "chat-id-changes": "grammar.chat.consistent",
+        "chat-no-finish-reason": "grammar.chat.finish",
+        "chat-delta-after-finish": "grammar.chat.after_finish",
+        "chat-usage-unasked": "grammar.chat.usage",
+        "messages-unclosed-block": "grammar.messages.unclosed_block",
+        "messages-no-message-delta": "grammar.messages.no_message_delta",
+        "messages-block-index-gap": "grammar.messages.block_index",
+        "messages-blocks-overlap": "grammar.messages.block_overlap",
+        "messages-delta-after-stop": "grammar.messages.block_closed",
+        "messages-no-message-start": "grammar.messages.start",
+        "responses-no-created": "grammar.responses.first_event",
+        "responses-no-part-done": "grammar.responses.part_unpaired",
+        "responses-no-args-done": "grammar.responses.args_done_missing",
+        "responses-text-done-differs": "grammar.responses.text_mismatch",
+        "responses-terminal-status": "grammar.responses.terminal_status",
+        "responses-output-index-gap": "grammar.responses.output_index",
+        "responses-wrong-item-id": "grammar.responses.item_id",
+    }.items()
+}
+
+# fault -> its row in ../shared/RELAY_DEFECTS.md (faults without one reproduce a grammar rule).
+DEFECT_ROWS: dict[str, int] = {
+    "lost-first-text-delta": 1,
+    "args-done-differ": 2,
+    "item-done-never-added": 3,
+    "missing-item-done": 4,
+    "missing-text-done": 5,
+    "completed-missing-fields": 6,
+    "parallel-index-zero": 7,
+    "text-delta-on-tool-use": 8,
+    "delta-before-start": 9,
+    "stream-args-differ": 10,
+    "thinking-signature-not-checked": 11,
+    "no-blank-line": 12,
+    "error-in-200": 14,
+    "no-sequence-number": 15,
+    "tool-call-as-text": 16,
+    "wrong-finish-reason": 17,
+    "buffered-stream": 18,
+    "openai-error-on-messages": 19,
+    "chat-completion-on-messages": 20,
+    "budget-under-1024-accepted": 21,
+    "budget-not-below-max-accepted": 21,
+    "reserialize-thinking": 11,
+    "multiline-data": 13,
+    "delta-before-added": 6,
+    "responses-nulls-omitted": 15,
+}
+
+
+@dataclass(frozen=True)
+class Catch:
+    """One item that failed under a fault, with the codes of its failing violations."""
+
+    item: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    fault: str
+    expected: frozenset[str]
+    failed: tuple[Catch, ...]  # every item that failed under the fault, in suite order
+
+    @property
+    def caught_by(self) -> tuple[Catch, ...]:
+        """Failing items whose codes name the fault."""
+        return tuple(c for c in self.failed if self.expected & set(c.codes))
+
+    @property
+    def misnamed(self) -> tuple[Catch, ...]:
+        """Failing items that carry none of the fault's codes (the report would mislead)."""
+        return tuple(c for c in self.failed if not self.expected & set(c.codes))
+
+
+@dataclass(frozen=True)
+class Matrix:
+    clean_failures: tuple[Catch, ...]  # items failing with no fault on: must be empty
+    rows: tuple[Row, ...]
+    items: int  # items run per fault
+
+
+class _Faulting(Transport):
+    """Asks the reference gateway to show a fault on every request of one item."""
+
+    def __init__(self, inner: Transport, fault: str) -> None:
+        self.inner, self.fault = inner, fault
+
+    def send(self, request: WireRequest) -> Exchange:
+        return self.inner.send(replace(request, headers={**request.headers, FAULT_HEADER: self.fault}))
+
+
+def suite_items(cases_dir: Path, gateway: Gateway) -> list[tuple[str, Variant]]:
+    """(item id, variant) for the first runnable model of each case, sync and stream, in suite
+    order; ids are the pytest ids without the ``cases/`` prefix. The same selection as
+    ``harness.collect.expand`` (a test keeps them in step) without importing pytest."""
+    out: list[tuple[str, Variant]] = []
+    for path in sorted(cases_dir.rglob("*.yaml")):
+        rel = path.relative_to(cases_dir).as_posix()
+        for case in load_case_file(path):
+            case = replace(case, retries=0)  # a deterministic gateway answers a retry the same way
+            model = next((m for m in _models(case, gateway) if _runs(case, gateway, m)), False)
+            if model is False:
+                continue
+            streams = {"true": (True,), "false": (False,), "both": (False, True)}[case.stream]
+            for stream in streams:
+                variant = Variant(case, gateway.name, model, stream)
+                out.append((f"{rel}::{case.id}[{variant.param_id}]", variant))
+    return out
+
+
+def _models(case: Case, gateway: Gateway) -> list[str | None]:
+    if case.models is None:
+        return [m.name for m in gateway.models_for(case.endpoint)]
+    return [None] if case.models == () else list(case.models)
+
+
+def _runs(case: Case, gateway: Gateway, model: str | None) -> bool:
+    if model is None:
+        return True
+    info = gateway.model(case.endpoint, model)
+    if case.requires and not set(case.requires) <= (info.capabilities if info else frozenset()):
+        return False
+    return all(gateway.model(s.endpoint, model) is not None for s in case.steps)
+
+
+def builtin_gateway(api_key: str) -> tuple[Gateway, dict[str, list[str]]]:
+    """The built-in 'local' gateway of gateways.yaml and the models it serves per endpoint."""
+    local = load_gateways(DEFAULT_FILE)[0]["local"]
+    models = {e: [m.name for m in local.models_for(e)] for e in ENDPOINTS}
+    return replace(local, api_key_value=api_key, timeouts=Timeouts(2, 10, 20)), models
+
+
+def run_items(items: list[tuple[str, Variant]], ctx: Context, workers: int) -> tuple[Catch, ...]:
+    """The items that fail at the strict level, in item order. Items are independent (each
+    case's steps run in order inside one worker), so a small thread pool only overlaps waiting."""
+
+    def one(entry: tuple[str, Variant]) -> Catch | None:
+        item_id, variant = entry
+        failing = run_variant(variant, ctx).failing("strict")
+        return Catch(item_id, tuple(sorted({v.code for v in failing}))) if failing else None
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return tuple(c for c in pool.map(one, items) if c is not None)
+
+
+def detection_matrix(cases_dir: Path, faults: Iterable[str] | None = None, *, workers: int = 8) -> Matrix:
+    """Run the suite clean and once per fault against a fresh reference gateway on loopback."""
+    from harness.refgateway import start_in_thread
+
+    key = "rc-detect-" + secrets.token_hex(16)  # lives only in this process
+    gateway, models = builtin_gateway(key)
+    with start_in_thread(key, models=models) as server:
+        gateway = replace(gateway, base_url=server.base_url)
+        items = suite_items(cases_dir, gateway)
+        transport = Transport(gateway.timeouts)
+        redactor = Redactor([key])
+        try:
+            clean = run_items(items, Context(gateway, server.base_url, transport, redactor), workers)
+            rows = []
+            for fault in sorted(faults if faults is not None else FAULTS):
+                ctx = Context(
+                    gateway, server.base_url, _Faulting(transport, fault), redactor, extras_fail=fault in EXTRAS_FAIL
+                )
+                rows.append(Row(fault, EXPECTED_CODES.get(fault, frozenset()), run_items(items, ctx, workers)))
+        finally:
+            transport.close()
+    return Matrix(clean, tuple(rows), len(items))
+
+
+def render_markdown(matrix: Matrix, examples: int = 3) -> str:
+    """docs/detection.md: one row per fault. Deterministic (sorted, no timings) so a test can
+    regenerate it and compare."""
+    caught = sum(1 for r in matrix.rows if r.caught_by)
+    lines = [
+        "# Detection matrix",
+        "",
+        "Generated by `relaycheck detection --output docs/detection.md`; tests/test_detection_matrix.py",
+        "fails when it is out of date. Each named fault of the reference gateway (`relaycheck faults`)",
+        f"was switched on for the bundled suite ({matrix.items} items: the first model of each case, sync",
+        "and stream, strict level). A fault counts as caught when an item fails with one of the fault's",
+        "expected codes; every item a fault fails must carry one of them.",
+        "",
+        f"**{caught} of {len(matrix.rows)} faults caught**; with no fault, "
+        f"{matrix.items - len(matrix.clean_failures)} of {matrix.items} items pass.",
+        "",
+        "`defect` is the row of RELAY_DEFECTS.md the fault reproduces (blank: a stream-grammar rule).",
+        "Faults marked *--extras fail* are caught only in that mode: undocumented fields are notes by",
+        "default.",
+        "",
+        "| fault | what the gateway does | defect | expected code | items caught | examples (codes) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in matrix.rows:
+        desc = FAULTS.get(row.fault, "").replace("|", "\\|")
+        if row.fault in EXTRAS_FAIL:
+            desc += " *(--extras fail)*"
+        expected = ", ".join(f"`{c}`" for c in sorted(row.expected))
+        shown = "<br>".join(f"`{c.item}` ({', '.join(c.codes)})" for c in row.caught_by[:examples])
+        count = f"{len(row.caught_by)}" + (f" ({len(row.misnamed)} misnamed)" if row.misnamed else "")
+        defect = DEFECT_ROWS.get(row.fault, "")
+        lines.append(f"| `{row.fault}` | {desc} | {defect} | {expected} | {count} | {shown or 'NOT CAUGHT'} |")
+    return "\n".join(lines) + "\n"
