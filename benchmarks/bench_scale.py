@@ -20,6 +20,7 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -89,6 +90,8 @@ def gateway(**slow: float) -> Iterator[str]:
 
 def recorded_suite(work: Path, copies: int) -> Path:
     root = work / "suite"
+    if len(list((root / "cases").glob("rep*"))) < copies:  # too few items for this size: record anew
+        shutil.rmtree(root, ignore_errors=True)
     if not (root / "cassettes").is_dir():
         sp.replicated_suite(root, copies)
         res = subprocess.run(
@@ -118,7 +121,7 @@ def tavern_python(work: Path, given: str | None) -> str:
 
 def part_offline(work: Path, n: int, tavern: str | None) -> None:
     print(f"\n[1] offline: {n} items")
-    suite = recorded_suite(work, copies=max(2, -(-n // 390)))
+    suite = recorded_suite(work, copies=max(3, -(-n // 390)))
     env = {"BENCH_ITEMS": str(n)}
     rc, rc_out = best_of(3, replay_cmd(lean=False), suite, **env)
     lean, lean_out = best_of(3, replay_cmd(lean=True), suite, **env)
@@ -211,7 +214,7 @@ def part_ttft(delays: tuple[float, ...] = (0.0, 0.05, 0.2, 0.5), repeats: int = 
 
 def part_memory(work: Path, sizes: tuple[int, ...] = (250, 500, 1000)) -> None:
     print("\n[4] memory: peak RSS of a replay (fast pacing, all reports)")
-    suite = recorded_suite(work, copies=max(2, -(-max(sizes) // 390)))
+    suite = recorded_suite(work, copies=max(3, -(-max(sizes) // 390)))
     for n in sizes:
         cmd = [PY, __file__, "_rss", *replay_cmd(lean=False)[3:]]  # without `-m harness.cli`
         _, res = timed(cmd, suite, BENCH_ITEMS=str(n))
