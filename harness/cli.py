@@ -38,6 +38,8 @@ def _run_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> a
     p.add_argument("--profile", choices=("official", "open-responses"), default="official",
                    help="Responses stream rules: the official API (default) or the Open Responses spec")
     p.add_argument("--anthropic-version", help="anthropic-version header (default from the gateway config)")
+    p.add_argument("--extras", choices=("note", "fail"), default="note", help="fields the official API does "
+                   "not send: note (default: schema.extra notes) or fail (they fail the strict level)")
     _recording_args(p, name)
     report_commands.add_run_options(p)  # --fault, --progress, which reports to write
     p.add_argument("--concurrency", type=int, help="live items in flight at once (default: the gateway's)")
@@ -95,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="answer every N-th request with an official 429 and Retry-After")
     serve.add_argument("--retry-after", type=float, default=1.0, metavar="S", help="the 429's Retry-After")
     sub.add_parser("faults", help="list the reference gateway's named faults")
+    det = sub.add_parser("detection", help="run the bundled suite once per fault and write the detection matrix",
+                         description="Switch each named fault of the reference gateway on in turn, run the "
+                         "bundled suite (first model per case, sync and stream) and write which items caught it "
+                         "with which codes. Exit 1 when a fault goes uncaught or misnamed, or the clean run fails.")
+    det.add_argument("--output", "-o", type=Path, help="write the Markdown here (e.g. docs/detection.md); "
+                     "default: print it")
+    det.add_argument("--fault", action="append", help="only these faults (repeatable; default: all)")
     report_commands.add_parser(sub)  # relaycheck report diff | merge | html
     return parser
 
@@ -135,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             return _serve(args)
+        if args.command == "detection":
+            return _detection(args)
         if args.command == "report":
             return report_commands.run(args)
     except ConfigError as exc:
@@ -159,7 +170,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     pytest_args = [str(c) for c in cases] + [
         "--rootdir", str(rootdir), "-p", "no:cacheprovider", "-o", "testpaths=", "-o", "python_files=",
         "--continue-on-collection-errors", "--report-dir", args.report_dir, "--level", args.level,
-        "--profile", args.profile, "-r", "fEs",
+        "--profile", args.profile, "--extras", args.extras, "-r", "fEs",
     ]
     for flag in ("gateway", "base_url", "api_key", "auth", "models", "endpoints", "gateways_file",
                  "anthropic_version"):
@@ -179,6 +190,27 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
               file=sys.stderr)
         return 2
     return {0: 0, 1: 1}.get(code, 2 if code == 4 else 1)
+
+
+def _detection(args: argparse.Namespace) -> int:
+    from harness.detection import detection_matrix, render_markdown
+    from harness.refgateway import FAULTS
+
+    unknown = [f for f in args.fault or () if f not in FAULTS]
+    if unknown:
+        raise ConfigError(f"unknown fault {', '.join(unknown)} (see `relaycheck faults`)")
+    matrix = detection_matrix(DEFAULT_CASES, args.fault)
+    text = render_markdown(matrix)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"relaycheck: detection matrix written to {args.output}")
+    else:
+        print(text, end="")
+    bad = [r.fault for r in matrix.rows if not r.caught_by or r.misnamed]
+    for fault in bad:
+        print(f"relaycheck: fault {fault} is not caught, or fails items without its code", file=sys.stderr)
+    return 1 if bad or matrix.clean_failures else 0
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -47,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 "compatible (what the official SDKs accept)")
     g.addoption("--profile", choices=("official", "open-responses"), help="Responses stream profile")
     g.addoption("--anthropic-version", help="anthropic-version header value (default from the gateway config)")
+    g.addoption("--extras", choices=("note", "fail"), default="note", help="fields the official API does not send: "
+                "note (default: listed as schema.extra notes) or fail (they fail the strict level)")
     g.addoption("--concurrency", type=int, help="live items in flight at once, in one process (default: the "
                 "gateway's concurrency; not used under xdist -n)")
     g.addoption("--rate-limit", type=float, metavar="RPM", help="requests per minute to the gateway, shared "
@@ -71,6 +73,10 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ConfigError as exc:
         raise pytest.UsageError(f"relaycheck: {exc}") from None
+    if config.getoption("fault") and config.stash[RECORD_KEY].mode == "none":
+        # A replay answers from cassettes and never starts the gateway: the fault would be ignored.
+        raise pytest.UsageError("relaycheck: --fault needs the live built-in gateway; a replay "
+                                "(--record-mode none) never starts it")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
@@ -119,7 +125,8 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
         rpm = pytestconfig.getoption("rate_limit") or gateway.rate_limit_rpm
         retry, limiter = resilience.for_gateway(gateway.name, base_url, gateway.retries, gateway.retry_budget_s, rpm)
         ctx = Context(gateway=gateway, base_url=base_url, transport=transport, redactor=redactor,
-                      level=settings.level, profile=settings.profile, retry=retry, limiter=limiter)
+                      level=settings.level, profile=settings.profile, retry=retry, limiter=limiter,
+                      extras_fail=pytestconfig.getoption("extras") == "fail")
         pool = start_pool(request.session, ctx, rec, pytestconfig.getoption("concurrency") or gateway.concurrency)
         yield ctx
     finally:
