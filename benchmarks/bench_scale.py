@@ -104,8 +104,14 @@ def recorded_suite(work: Path, copies: int) -> Path:
     return root
 
 
-def replay_cmd(lean: bool) -> list[str]:
-    return [PY, "-m", "harness.cli", "replay", "--cases", "cases", "--report-dir", "r", *(LEAN if lean else []), *QUIET]
+def case_dirs(n: int) -> list[str]:
+    # Only as many copies as n needs, so the count collected stays close to the count run.
+    return [f"cases/rep{k}" for k in range(-(-n // 390))]
+
+
+def replay_cmd(lean: bool, n: int) -> list[str]:
+    dirs = [a for d in case_dirs(n) for a in ("--cases", d)]
+    return [PY, "-m", "harness.cli", "replay", *dirs, "--report-dir", "r", *(LEAN if lean else []), *QUIET]
 
 
 def tavern_python(work: Path, given: str | None) -> str:
@@ -123,8 +129,8 @@ def part_offline(work: Path, n: int, tavern: str | None) -> None:
     print(f"\n[1] offline: {n} items")
     suite = recorded_suite(work, copies=max(3, -(-n // 390)))
     env = {"BENCH_ITEMS": str(n)}
-    rc, rc_out = best_of(3, replay_cmd(lean=False), suite, **env)
-    lean, lean_out = best_of(3, replay_cmd(lean=True), suite, **env)
+    rc, rc_out = best_of(3, replay_cmd(False, n), suite, **env)
+    lean, lean_out = best_of(3, replay_cmd(True, n), suite, **env)
     floor_dir = sp.floor_project(work / f"floor{n}", n)
     floor, floor_out = best_of(
         3,
@@ -134,7 +140,7 @@ def part_offline(work: Path, n: int, tavern: str | None) -> None:
     )
     # The items relaycheck replayed, in its order: each cassette's requests become a Tavern test.
     listed = subprocess.run(
-        [PY, "-m", "pytest", "cases", "--collect-only", "-q", "-p", "no:randomly"],
+        [PY, "-m", "pytest", *case_dirs(n), "--collect-only", "-q", "-p", "no:randomly"],
         cwd=suite,
         env={**os.environ, **env},
         capture_output=True,
@@ -216,7 +222,7 @@ def part_memory(work: Path, sizes: tuple[int, ...] = (250, 500, 1000)) -> None:
     print("\n[4] memory: peak RSS of a replay (fast pacing, all reports)")
     suite = recorded_suite(work, copies=max(3, -(-max(sizes) // 390)))
     for n in sizes:
-        cmd = [PY, __file__, "_rss", *replay_cmd(lean=False)[3:]]  # without `-m harness.cli`
+        cmd = [PY, __file__, "_rss", *replay_cmd(False, n)[3:]]  # without `-m harness.cli`
         _, res = timed(cmd, suite, BENCH_ITEMS=str(n))
         rss = re.search(r"PEAK_RSS_KB (\d+)", res.stderr)
         mib = int(rss.group(1)) / 1024 if rss else float("nan")
