@@ -223,7 +223,7 @@ def run_items(items: list[tuple[str, Variant]], ctx: Context, workers: int) -> t
         return tuple(c for c in pool.map(one, items) if c is not None)
 
 
-def detection_matrix(cases_dir: Path, faults: Iterable[str] | None = None, *, workers: int = 8) -> Matrix:
+def detection_matrix(cases_dir: Path, faults: Iterable[str] | None = None, *, workers: int = 4) -> Matrix:
     """Run the suite clean and once per fault against a fresh reference gateway on loopback."""
     from harness.refgateway import start_in_thread
 
@@ -235,11 +235,22 @@ def detection_matrix(cases_dir: Path, faults: Iterable[str] | None = None, *, wo
         transport = Transport(gateway.timeouts)
         redactor = Redactor([key])
         try:
-            clean = run_items(items, Context(gateway, server.base_url, transport, redactor), workers)
+            # "Is it really streaming" is judged only under the buffered-stream fault: the local
+            # gateway's streams are too short to judge, and a busy machine (threads here, other
+            # test processes) can deliver one in a single read, which would be blamed on
+            # whichever fault happens to be on.
+            skip = "the detection matrix judges streaming only under the buffered-stream fault"
+            clean_ctx = Context(
+                gateway, server.base_url, transport, redactor, judge_streaming=False, streaming_skip_reason=skip
+            )
+            clean = run_items(items, clean_ctx, workers)
             rows = []
             for fault in sorted(faults if faults is not None else FAULTS):
-                ctx = Context(
-                    gateway, server.base_url, _Faulting(transport, fault), redactor, extras_fail=fault in EXTRAS_FAIL
+                ctx = replace(
+                    clean_ctx,
+                    transport=_Faulting(transport, fault),
+                    extras_fail=fault in EXTRAS_FAIL,
+                    judge_streaming=fault == "buffered-stream",
                 )
                 rows.append(Row(fault, EXPECTED_CODES.get(fault, frozenset()), run_items(items, ctx, workers)))
         finally:
@@ -258,7 +269,9 @@ def render_markdown(matrix: Matrix, examples: int = 3) -> str:
         "fails when it is out of date. Each named fault of the reference gateway (`relaycheck faults`)",
         f"was switched on for the bundled suite ({matrix.items} items: the first model of each case, sync",
         "and stream, strict level). A fault counts as caught when an item fails with one of the fault's",
-        "expected codes; every item a fault fails must carry one of them.",
+        "expected codes; every item a fault fails must carry one of them. Whether a stream really",
+        "streams (`stream.buffered`) is judged only under `buffered-stream`: the local gateway's streams",
+        "are too short to judge otherwise.",
         "",
         f"**{caught} of {len(matrix.rows)} faults caught**; with no fault, "
         f"{matrix.items - len(matrix.clean_failures)} of {matrix.items} items pass.",
