@@ -205,8 +205,10 @@ def check_expect(
 
 # A stream counts as buffered when everything arrived within this share of the total time...
 BUFFERED_SHARE = 0.05
-# ...and the answer took long enough for the difference to be measurable.
-MIN_JUDGEABLE_MS = 200.0
+# ...and the answer took long enough for the difference to be measurable. A loaded machine can
+# hold a fast local stream back a few hundred milliseconds and then deliver it in one read, which
+# looks exactly like buffering; real models take seconds, so one second separates the two.
+MIN_JUDGEABLE_MS = 1000.0
 
 
 def check_streaming(exchange: Exchange, events: int) -> list[Violation]:

@@ -412,9 +412,9 @@ def test_the_key_reaches_no_file(relay_project: Callable, monkeypatch: pytest.Mo
 
 
 def test_real_pacing_reproduces_ttft(relay_project: Callable, faulty_gateway: Callable) -> None:
-    # 120 ms before the first byte, 25 ms between chunks: long enough to judge streaming too.
+    # 120 ms before the first byte, 60 ms between chunks: long enough (over a second) to judge streaming too.
     p = relay_project(
-        faulty_gateway(latency=0.12, chunk_delay=0.025), {"messages/text.yaml": CASES["messages/text.yaml"]}
+        faulty_gateway(latency=0.12, chunk_delay=0.06), {"messages/text.yaml": CASES["messages/text.yaml"]}
     )
     p.runpytest_subprocess("cases", "--record-mode", "all", "-k", "stream").assert_outcomes(passed=1)
     recorded = next(iter(_items(p).values()))

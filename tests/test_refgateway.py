@@ -848,4 +848,4 @@ def test_streams_really_stream_and_buffered_fault() -> None:
         times = _arrivals(paced.base_url, None)
         assert times[0] >= 0.05 and times[-1] - times[0] > 0.1 and len(times) > 5
         buffered = _arrivals(paced.base_url, "buffered-stream")
-        assert len(buffered) == 1 and buffered[0] >= 0.3
+        assert len(buffered) == 1 and buffered[0] >= 1.2

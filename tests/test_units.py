@@ -100,8 +100,9 @@ def _exchange(offsets: list[float], total: float) -> Exchange:
 
 
 def test_buffered_stream_detected_and_short_streams_noted() -> None:
-    assert [v.code for v in check_streaming(_exchange([0.30, 0.301, 0.302], 0.302), 10)] == ["stream.buffered"]
-    assert check_streaming(_exchange([0.05, 0.2, 0.4], 0.4), 10) == []
+    assert [v.code for v in check_streaming(_exchange([1.30, 1.301, 1.302], 1.302), 10)] == ["stream.buffered"]
+    assert check_streaming(_exchange([0.05, 0.6, 1.4], 1.4), 10) == []
+    assert [v.severity for v in check_streaming(_exchange([0.30, 0.301, 0.302], 0.302), 10)] == ["note"]
     notes = check_streaming(_exchange([0.001, 0.002], 0.002), 10)
     assert [v.severity for v in notes] == ["note"]
 

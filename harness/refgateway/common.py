@@ -23,7 +23,7 @@ HEX = "0123456789abcdef"
 # 2026-01-01T00:00:00Z; created timestamps are this plus a hash-derived offset.
 EPOCH = 1767225600
 SSE_TYPE = "text/event-stream; charset=utf-8"
-BUFFER_DELAY = 0.3  # seconds the buffered-stream fault holds the stream back
+BUFFER_DELAY = 1.2  # seconds the buffered-stream fault holds the stream back (above MIN_JUDGEABLE_MS)
 # Fault bad-id-prefix: what sloppy relays put where the official prefix belongs.
 BAD_PREFIX = {
     "chatcmpl-": "gen-",

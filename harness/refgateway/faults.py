@@ -33,7 +33,7 @@ FAULTS: dict[str, str] = {
     "no-event-lines": "messages/responses streams are sent without 'event:' lines",
     "event-name-mismatch": "one event's 'event:' name differs from its data type",
     "no-blank-line": "two events are written with no blank line between them",
-    "buffered-stream": "the whole stream is held back (0.3 s) and sent in one write",
+    "buffered-stream": "the whole stream is held back (1.2 s) and sent in one write",
     "truncated-stream": "the stream stops after half of its events, without its terminator",
     "invalid-utf8": "a body or stream contains invalid UTF-8 bytes inside a text value",
     "wrong-content-type": "streams are labelled application/json, JSON bodies text/plain",
