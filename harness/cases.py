@@ -166,9 +166,7 @@ def load_case_file(path: Path, display: str | None = None) -> list[Case]:
     for i, raw in enumerate(doc.value["cases"]):
         line, col = doc.where(("cases", i))
         if raw["id"] in seen:
-            raise CaseFileError(
-                shown, line, col, f"duplicate case id {raw['id']!r} (first at line {seen[raw['id']]})"
-            )
+            raise CaseFileError(shown, line, col, f"duplicate case id {raw['id']!r} (first at line {seen[raw['id']]})")
         seen[raw["id"]] = line
         cases.append(_build_case(raw, defaults, doc, ("cases", i), shown))
     return cases
@@ -188,9 +186,7 @@ def _build_case(
     endpoint = pick("endpoint", None)
     if endpoint is None:
         line, col = doc.where(path)
-        raise CaseFileError(
-            file, line, col, f"case {raw['id']!r} names no endpoint (and no defaults.endpoint)"
-        )
+        raise CaseFileError(file, line, col, f"case {raw['id']!r} names no endpoint (and no defaults.endpoint)")
     models_raw = pick("models", "all")
     models: tuple[str, ...] | None
     models = None if models_raw == "all" else () if models_raw == "none" else tuple(models_raw)
@@ -245,9 +241,7 @@ def _build_request(raw: dict[str, Any]) -> RequestSpec:
 _OPS = ("equals", "contains", "regex", "one_of", "type", "present", "absent")
 
 
-def _matchers(
-    raw: dict[str, Any], path: str, doc: yamlpos.Located, at: tuple[Any, ...], file: str
-) -> list[Matcher]:
+def _matchers(raw: dict[str, Any], path: str, doc: yamlpos.Located, at: tuple[Any, ...], file: str) -> list[Matcher]:
     loc = _loc(doc, at, file)
     return [Matcher(path, op, raw[op], loc) for op in _OPS if op in raw]
 

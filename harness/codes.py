@@ -28,8 +28,7 @@ CORE_CODES: dict[str, str] = {
     "sse.framing": "the byte stream breaks SSE framing (no blank line between events, bad line endings,"
     " a last event without a blank line)",
     "sse.json": "an SSE data payload that is not JSON where the dialect sends JSON",
-    "sse.event_name": "the `event:` name differs from the data's `type`, or is missing where the dialect"
-    " sends one",
+    "sse.event_name": "the `event:` name differs from the data's `type`, or is missing where the dialect sends one",
     "sse.done": "a `data: [DONE]` missing where the dialect sends one, or present where it does not",
     "sse.after_end": "bytes or events after the stream's terminator",
     "sse.not_stream": "stream requested but the answer is not text/event-stream (or vice versa)",

@@ -35,8 +35,11 @@ def is_case_file(path: Path, root: Path) -> bool:
 class CaseFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         settings: Settings = self.config.stash[SETTINGS_KEY]
-        display = self.path.relative_to(self.config.rootpath).as_posix() if self.path.is_relative_to(
-            self.config.rootpath) else str(self.path)
+        display = (
+            self.path.relative_to(self.config.rootpath).as_posix()
+            if self.path.is_relative_to(self.config.rootpath)
+            else str(self.path)
+        )
         for case in load_case_file(self.path, display):
             for variant, skip in expand(case, settings.gateway, settings.endpoints):
                 yield _item(self, variant, skip)
@@ -69,12 +72,16 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
             caps = info.capabilities if info else frozenset()
             missing = [c for c in case.requires if c not in caps]
             if missing:
-                skip = (f"model {model!r} on gateway {gateway.name!r} lacks capability "
-                        f"{', '.join(missing)} (capability tags in the gateway config)")
+                skip = (
+                    f"model {model!r} on gateway {gateway.name!r} lacks capability "
+                    f"{', '.join(missing)} (capability tags in the gateway config)"
+                )
         absent = [e for e in used if e != case.endpoint and model is not None and gateway.model(e, model) is None]
         if absent and skip is None:
-            skip = (f"model {model!r} is not listed for {', '.join(absent)} on gateway {gateway.name!r} "
-                    f"(the case's steps use that endpoint too)")
+            skip = (
+                f"model {model!r} is not listed for {', '.join(absent)} on gateway {gateway.name!r} "
+                f"(the case's steps use that endpoint too)"
+            )
         for stream in streams:
             yield Variant(case, gateway.name, model, stream), skip
 
@@ -147,8 +154,21 @@ def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Functi
         item.add_marker(getattr(pytest.mark, mark))
     if skip:
         item.add_marker(pytest.mark.skip(reason=skip))
-    item.user_properties.append((META, json.dumps({
-        "case": case.id, "file": case.file, "line": case.location.line, "endpoint": case.endpoint,
-        "model": variant.model, "stream": variant.stream, "gateway": variant.gateway,
-        "features": list(case.features)})))
+    item.user_properties.append(
+        (
+            META,
+            json.dumps(
+                {
+                    "case": case.id,
+                    "file": case.file,
+                    "line": case.location.line,
+                    "endpoint": case.endpoint,
+                    "model": variant.model,
+                    "stream": variant.stream,
+                    "gateway": variant.gateway,
+                    "features": list(case.features),
+                }
+            ),
+        )
+    )
     return item

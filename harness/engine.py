@@ -126,10 +126,17 @@ def _check_other_body(obj: Any, schema_id: str) -> list[Violation]:
     from harness import validation
 
     if isinstance(obj, dict) and (("error" in obj and "data" not in obj) or obj.get("type") == "error"):
-        return [Violation("error.in_200", "$", "an error object inside an HTTP 200 answer",
-                          actual=_snippet(json.dumps(obj).encode()))]
-    return [Violation("schema", e.path, f"{e.message} (schema {schema_id})")
-            for e in validation.validate(schema_id, obj)]
+        return [
+            Violation(
+                "error.in_200",
+                "$",
+                "an error object inside an HTTP 200 answer",
+                actual=_snippet(json.dumps(obj).encode()),
+            )
+        ]
+    return [
+        Violation("schema", e.path, f"{e.message} (schema {schema_id})") for e in validation.validate(schema_id, obj)
+    ]
 
 
 def _parse_json(body: bytes, content_type: str) -> tuple[Any, Violation | None]:

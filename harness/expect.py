@@ -36,19 +36,13 @@ def check_matcher(m: Matcher, doc: Any, prefix: str = "") -> Violation | None:
     where = f"{prefix}{m.path[1:]}" if prefix else m.path  # text.x, not text$.x
     if m.op == "absent":
         if m.value and not missing:
-            return Violation(
-                "expect.absent", where, "must be absent", expected="(absent)", actual=_short(value)
-            )
+            return Violation("expect.absent", where, "must be absent", expected="(absent)", actual=_short(value))
         return None
     if m.op == "present":
         if m.value and missing:
-            return Violation(
-                "expect.present", where, "must be present", expected="(present)", actual="(absent)"
-            )
+            return Violation("expect.present", where, "must be present", expected="(present)", actual="(absent)")
         if not m.value and not missing:
-            return Violation(
-                "expect.absent", where, "must be absent", expected="(absent)", actual=_short(value)
-            )
+            return Violation("expect.absent", where, "must be absent", expected="(absent)", actual=_short(value))
         return None
     if missing:
         return Violation(f"expect.{m.op}", where, "value is absent", expected=m.value, actual="(absent)")
@@ -61,19 +55,13 @@ def check_matcher(m: Matcher, doc: Any, prefix: str = "") -> Violation | None:
             and value == m.value
         )
     elif m.op == "contains":
-        ok = (
-            (m.value in value)
-            if isinstance(value, str | list)
-            else (isinstance(value, dict) and m.value in value)
-        )
+        ok = (m.value in value) if isinstance(value, str | list) else (isinstance(value, dict) and m.value in value)
     elif m.op == "regex":
         ok = isinstance(value, str) and re.search(m.value, value) is not None
     elif m.op == "one_of":
         ok = value in m.value
     elif m.op == "type":
-        ok = isinstance(value, _TYPES[m.value]) and not (
-            m.value in ("number", "integer") and isinstance(value, bool)
-        )
+        ok = isinstance(value, _TYPES[m.value]) and not (m.value in ("number", "integer") and isinstance(value, bool))
     if ok:
         return None
     return Violation(
@@ -124,9 +112,7 @@ def check_tool_calls(exp: ToolCallsExpectation, calls: Sequence[ToolCall]) -> li
     if exp.distinct_ids:
         ids = [c.id for c in calls if c.id]
         if len(ids) != len(set(ids)):
-            out.append(
-                Violation("tool.count", "tool_calls[*].id", "tool-call ids are not distinct", actual=ids)
-            )
+            out.append(Violation("tool.count", "tool_calls[*].id", "tool-call ids are not distinct", actual=ids))
     for i, call in enumerate(calls):
         try:
             args = call.parsed_arguments()
@@ -139,9 +125,7 @@ def check_tool_calls(exp: ToolCallsExpectation, calls: Sequence[ToolCall]) -> li
     return out
 
 
-def check_expect(
-    exp: Expect, exchange: Exchange, final: Any, dialect: Dialect, stream: bool
-) -> list[Violation]:
+def check_expect(exp: Expect, exchange: Exchange, final: Any, dialect: Dialect, stream: bool) -> list[Violation]:
     """Every expectation of one step. Matchers are skipped when the status is already wrong:
     they would only repeat that failure."""
     out: list[Violation] = []
@@ -226,8 +210,7 @@ def check_streaming(exchange: Exchange, events: int) -> list[Violation]:
             Violation(
                 "stream.buffered",
                 "$",
-                f"not judged: {events} events in {total:.0f} ms is too short "
-                f"to tell streaming from buffering",
+                f"not judged: {events} events in {total:.0f} ms is too short to tell streaming from buffering",
                 severity="note",
             )
         ]

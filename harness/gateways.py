@@ -123,9 +123,7 @@ def _gateway(name: str, raw: dict[str, Any], file: str) -> Gateway:
         auth=auth,
         api_key_env=str(raw.get("api_key_env", "RELAYCHECK_API_KEY")),
         anthropic_version=str(raw.get("anthropic_version", "2023-06-01")),
-        timeouts=Timeouts(
-            float(t.get("connect", 10)), float(t.get("first_byte", 60)), float(t.get("total", 300))
-        ),
+        timeouts=Timeouts(float(t.get("connect", 10)), float(t.get("first_byte", 60)), float(t.get("total", 300))),
         concurrency=_positive(raw.get("concurrency", 4), int, f"{where}: concurrency"),
         rate_limit_rpm=_positive(rpm, float, f"{where}: rate_limit_rpm") if rpm is not None else None,
         retries=int(raw.get("retries", 2)),
@@ -164,18 +162,12 @@ def resolve(overrides: Overrides) -> Gateway:
     gateways, default = load_gateways(overrides.gateways_file)
     if overrides.gateway:
         if overrides.gateway not in gateways:
-            raise ConfigError(
-                f"unknown gateway {overrides.gateway!r} (known: {', '.join(sorted(gateways)) or 'none'})"
-            )
+            raise ConfigError(f"unknown gateway {overrides.gateway!r} (known: {', '.join(sorted(gateways)) or 'none'})")
         gw = gateways[overrides.gateway]
     elif overrides.base_url:
         # A bare --base-url: a relay of unknown make; it gets the default gateway's models.
         base = gateways.get(default)
-        gw = (
-            replace(base, name="relay", base_url=overrides.base_url)
-            if base
-            else Gateway("relay", overrides.base_url)
-        )
+        gw = replace(base, name="relay", base_url=overrides.base_url) if base else Gateway("relay", overrides.base_url)
     else:
         if default not in gateways:
             raise ConfigError("no gateway given and no default gateway configured")
@@ -191,9 +183,7 @@ def resolve(overrides: Overrides) -> Gateway:
     if overrides.anthropic_version:
         gw = replace(gw, anthropic_version=overrides.anthropic_version)
     if overrides.models:
-        gw = replace(
-            gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS}
-        )
+        gw = replace(gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS})
     if not gw.builtin and not gw.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"base URL must start with http:// or https://, got {gw.base_url!r}")
     return gw
@@ -203,7 +193,5 @@ def _override_model(gw: Gateway, endpoint: str, name: str) -> Model:
     """--models applies to every endpoint. A model the config already describes keeps its
     capability tags; an unknown one is assumed capable of everything the user asks of it,
     so no case is skipped silently for lack of a tag nobody wrote."""
-    known = gw.model(endpoint, name) or next(
-        (m for e in ENDPOINTS for m in gw.models_for(e) if m.name == name), None
-    )
+    known = gw.model(endpoint, name) or next((m for e in ENDPOINTS for m in gw.models_for(e) if m.name == name), None)
     return known or Model(name, frozenset(CAPABILITIES))

@@ -65,9 +65,7 @@ def find(doc: Any, path: str) -> list[Any]:
             elif kind == "index" and isinstance(value, list) and -len(value) <= arg < len(value):
                 nxt.append(value[arg])
             elif kind == "all":
-                nxt.extend(
-                    value if isinstance(value, list) else value.values() if isinstance(value, dict) else []
-                )
+                nxt.extend(value if isinstance(value, list) else value.values() if isinstance(value, dict) else [])
             elif kind == "filter" and isinstance(value, list):
                 key, want = arg
                 nxt.extend(v for v in value if _text(_field(v, key)) == want)

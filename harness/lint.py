@@ -48,9 +48,7 @@ def lint_one(it: RecordedInteraction, level: Level, profile: Profile) -> dict[st
     if it.endpoint is None:
         entry.update(outcome="skipped", skip_reason=f"not a checked endpoint: {it.exchange.request.path}")
         return entry
-    ev = evaluate_exchange(
-        it.exchange, it.endpoint, level=level, profile=profile, stream_requested=it.exchange.is_sse
-    )
+    ev = evaluate_exchange(it.exchange, it.endpoint, level=level, profile=profile, stream_requested=it.exchange.is_sse)
     failing = ev.failing(level)
     entry["violations"] = [v.as_dict() for v in failing]
     entry["notes"] = [v.as_dict() for v in ev.violations if not v.fails(level)]

@@ -25,11 +25,25 @@ from harness.runner import Context
 from harness.settings import Settings, from_options
 from harness.transport import Transport
 
-_OPTIONS = ("gateway", "base_url", "api_key", "auth", "models", "endpoints", "report_dir", "gateways_file",
-            "level", "profile", "anthropic_version")
+_OPTIONS = (
+    "gateway",
+    "base_url",
+    "api_key",
+    "auth",
+    "models",
+    "endpoints",
+    "report_dir",
+    "gateways_file",
+    "level",
+    "profile",
+    "anthropic_version",
+)
 _MARKERS = {
-    "chat": "OpenAI Chat Completions items", "messages": "Anthropic Messages items",
-    "responses": "OpenAI Responses items", "stream": "streamed items", "sync": "non-streamed items",
+    "chat": "OpenAI Chat Completions items",
+    "messages": "Anthropic Messages items",
+    "responses": "OpenAI Responses items",
+    "stream": "streamed items",
+    "sync": "non-streamed items",
 }
 
 
@@ -43,16 +57,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--endpoints", help="comma-separated subset of chat,messages,responses")
     g.addoption("--report-dir", help="where summary.json goes (default: reports)")
     g.addoption("--gateways-file", help="gateway config file (default: ./gateways.yaml, else the built-in one)")
-    g.addoption("--level", choices=("strict", "compatible"), help="strict (official wire format, default) or "
-                "compatible (what the official SDKs accept)")
+    g.addoption(
+        "--level",
+        choices=("strict", "compatible"),
+        help="strict (official wire format, default) or compatible (what the official SDKs accept)",
+    )
     g.addoption("--profile", choices=("official", "open-responses"), help="Responses stream profile")
     g.addoption("--anthropic-version", help="anthropic-version header value (default from the gateway config)")
-    g.addoption("--extras", choices=("note", "fail"), default="note", help="fields the official API does not send: "
-                "note (default: listed as schema.extra notes) or fail (they fail the strict level)")
-    g.addoption("--concurrency", type=int, help="live items in flight at once, in one process (default: the "
-                "gateway's concurrency; not used under xdist -n)")
-    g.addoption("--rate-limit", type=float, metavar="RPM", help="requests per minute to the gateway, shared "
-                "by every worker (default: the gateway's rate_limit_rpm; none)")
+    g.addoption(
+        "--extras",
+        choices=("note", "fail"),
+        default="note",
+        help="fields the official API does not send: "
+        "note (default: listed as schema.extra notes) or fail (they fail the strict level)",
+    )
+    g.addoption(
+        "--concurrency",
+        type=int,
+        help="live items in flight at once, in one process (default: the "
+        "gateway's concurrency; not used under xdist -n)",
+    )
+    g.addoption(
+        "--rate-limit",
+        type=float,
+        metavar="RPM",
+        help="requests per minute to the gateway, shared by every worker (default: the gateway's rate_limit_rpm; none)",
+    )
     recording.add_options(g.addoption)  # --record-mode, --replay-pacing, --cassette-dir, ...
     report_hooks.add_options(g)  # --fault, progress, matrix
 
@@ -75,8 +105,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"relaycheck: {exc}") from None
     if config.getoption("fault") and config.stash[RECORD_KEY].mode == "none":
         # A replay answers from cassettes and never starts the gateway: the fault would be ignored.
-        raise pytest.UsageError("relaycheck: --fault needs the live built-in gateway; a replay "
-                                "(--record-mode none) never starts it")
+        raise pytest.UsageError(
+            "relaycheck: --fault needs the live built-in gateway; a replay (--record-mode none) never starts it"
+        )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
@@ -86,7 +117,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     # A YAML file is a case file inside a `cases/` directory, or when named on the command line.
     config = parent.config
     named = file_path.suffix in (".yaml", ".yml") and any(
-        Path(arg.split("::")[0]).resolve() == file_path for arg in config.args)
+        Path(arg.split("::")[0]).resolve() == file_path for arg in config.args
+    )
     if named or is_case_file(file_path, config.rootpath):
         return CaseFile.from_parent(parent, path=file_path)
     return None
@@ -124,9 +156,17 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
     try:
         rpm = pytestconfig.getoption("rate_limit") or gateway.rate_limit_rpm
         retry, limiter = resilience.for_gateway(gateway.name, base_url, gateway.retries, gateway.retry_budget_s, rpm)
-        ctx = Context(gateway=gateway, base_url=base_url, transport=transport, redactor=redactor,
-                      level=settings.level, profile=settings.profile, retry=retry, limiter=limiter,
-                      extras_fail=pytestconfig.getoption("extras") == "fail")
+        ctx = Context(
+            gateway=gateway,
+            base_url=base_url,
+            transport=transport,
+            redactor=redactor,
+            level=settings.level,
+            profile=settings.profile,
+            retry=retry,
+            limiter=limiter,
+            extras_fail=pytestconfig.getoption("extras") == "fail",
+        )
         pool = start_pool(request.session, ctx, rec, pytestconfig.getoption("concurrency") or gateway.concurrency)
         yield ctx
     finally:
@@ -158,9 +198,17 @@ class _SummaryWriter:
         props = dict(report.user_properties)
         if META not in props:
             return
-        entry = self.entries.setdefault(report.nodeid, {
-            "id": report.nodeid, **json.loads(props[META]), "outcome": "passed", "violations": [],
-            "ttft_ms": None, "latency_ms": None})
+        entry = self.entries.setdefault(
+            report.nodeid,
+            {
+                "id": report.nodeid,
+                **json.loads(props[META]),
+                "outcome": "passed",
+                "violations": [],
+                "ttft_ms": None,
+                "latency_ms": None,
+            },
+        )
         if RESULT in props:
             entry.update(json.loads(props[RESULT]))
         if report.skipped:

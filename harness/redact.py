@@ -20,12 +20,34 @@ SECRET_HEADERS = frozenset(
     }
 )
 MASK = "[REDACTED]"
-# Shapes of real keys, caught even when nobody told us the value (e.g. a relay echoing a key).
-_KEY_SHAPES = re.compile(r"\b(sk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}|Bearer\s+[A-Za-z0-9._~+/=-]{12,})")
-# OpenAI organisation and project ids: not keys, but they name the account a recording came from.
-_ACCOUNT_IDS = re.compile(r"\b(?:org-[A-Za-z0-9]{16,}|proj_[A-Za-z0-9]{16,})\b")
-# Keys passed in a URL (?key=..., Gemini and some relays; ?api-key=..., Azure).
-_URL_KEYS = re.compile(r"([?&](?:key|api[-_]?key|apikey|access[-_]?token|token)=)[^&#\s\"']+", re.I)
+# One pass over the text (this runs on every chunk written and every report line) for what is
+# masked even when nobody named the value:
+# - keys passed in a URL (?key=..., Gemini and some relays; ?api-key=..., Azure);
+# - OpenAI organisation and project ids: not keys, but they name the account a recording came from;
+# - shapes of real keys (a relay echoing a key, a Bearer header pasted into an error message).
+_BUILTIN = re.compile(
+    r"(?P<url>[?&](?i:key|api[-_]?key|apikey|access[-_]?token|token)=)[^&#\s\"']+"
+    r"|\b(?:org-[A-Za-z0-9]{16,}|proj_[A-Za-z0-9]{16,})\b"
+    r"|\b(?P<bearer>Bearer)\s+[A-Za-z0-9._~+/=-]{12,}"
+    r"|\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}"
+)
+
+
+def _might_hold_key(value: str) -> bool:
+    """Cheap substring tests that every _BUILTIN match needs: most text (model output, JSON
+    events) has none of them, and the regex then need not scan it at all."""
+    if "sk-" in value or "Bearer" in value or "org-" in value or "proj_" in value:
+        return True
+    if "=" not in value:
+        return False
+    lowered = value.lower()
+    return "key=" in lowered or "token=" in lowered
+
+
+def _mask(m: re.Match[str]) -> str:
+    if m.group("url"):
+        return m.group("url") + MASK
+    return "Bearer " + MASK if m.group("bearer") else MASK
 
 
 class Redactor:
@@ -43,9 +65,7 @@ class Redactor:
             value = value.replace(secret, MASK)
         for pattern in self.patterns:
             value = pattern.sub(MASK, value)
-        value = _URL_KEYS.sub(lambda m: m.group(1) + MASK, value)
-        value = _ACCOUNT_IDS.sub(MASK, value)
-        return _KEY_SHAPES.sub(lambda m: "Bearer " + MASK if m.group(0).startswith("Bearer") else MASK, value)
+        return _BUILTIN.sub(_mask, value) if _might_hold_key(value) else value
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {k: (MASK if k.lower() in SECRET_HEADERS else self.text(v)) for k, v in headers.items()}

@@ -125,8 +125,9 @@ def resolve_expect(exp: Expect, names: dict[str, Any]) -> Expect:
     return replace(exp, text=matchers(exp.text), json=matchers(exp.json), tool_calls=tools)
 
 
-def build_request(spec: RequestSpec, endpoint: str, variant: Variant, ctx: Context,
-                  names: dict[str, Any]) -> WireRequest:
+def build_request(
+    spec: RequestSpec, endpoint: str, variant: Variant, ctx: Context, names: dict[str, Any]
+) -> WireRequest:
     dialect = dialects.get(endpoint)
     gw = ctx.gateway
     headers: dict[str, str] = {}
@@ -135,8 +136,7 @@ def build_request(spec: RequestSpec, endpoint: str, variant: Variant, ctx: Conte
         # The gateway's auth style is how /v1/messages authenticates; OpenAI endpoints use Bearer.
         default_style = gw.auth if endpoint == "messages" else "bearer"
         style = default_style if spec.auth in ("gateway", "wrong-key") else spec.auth
-        version = gw.anthropic_version if spec.anthropic_version is True else (
-            spec.anthropic_version or None)
+        version = gw.anthropic_version if spec.anthropic_version is True else (spec.anthropic_version or None)
         headers.update(dialect.auth_headers(key, style, version))  # type: ignore[arg-type]
     if spec.anthropic_version is False:
         headers.pop("anthropic-version", None)
@@ -164,31 +164,50 @@ def run_step(step: Step, variant: Variant, ctx: Context, names: dict[str, Any]) 
     try:
         request = build_request(step.request, step.endpoint, variant, ctx, names)
     except KeyError as exc:
-        return StepResult(step, None, None, (Violation(
-            "case.request", step.name, f"saved value {exc.args[0]!r} is not available (an earlier step failed)"),))
+        return StepResult(
+            step,
+            None,
+            None,
+            (
+                Violation(
+                    "case.request", step.name, f"saved value {exc.args[0]!r} is not available (an earlier step failed)"
+                ),
+            ),
+        )
     # A status the step expects (a case about 429s) is judged, never retried away.
-    exchange, retry_notes = send_with_retries(ctx.transport, request, ctx.retry,
-                                              expected_statuses=step.expect.status, limiter=ctx.limiter)
-    ev = evaluate_exchange(exchange, step.endpoint, level=ctx.level, profile=ctx.profile,
-                           stream_requested=variant.stream and step.request.raw_body is None,
-                           body_schema=step.expect.body_schema)
+    exchange, retry_notes = send_with_retries(
+        ctx.transport, request, ctx.retry, expected_statuses=step.expect.status, limiter=ctx.limiter
+    )
+    ev = evaluate_exchange(
+        exchange,
+        step.endpoint,
+        level=ctx.level,
+        profile=ctx.profile,
+        stream_requested=variant.stream and step.request.raw_body is None,
+        body_schema=step.expect.body_schema,
+    )
     violations = retry_notes + [v for v in ev.violations if step.expect.schema or not v.code.startswith("schema")]
     if ctx.extras_fail:
         violations = [replace(v, severity="strict") if v.code == "schema.extra" else v for v in violations]
     if exchange.error is None:
         dialect = dialects.get(step.endpoint)
         try:
-            violations += check_expect(resolve_expect(step.expect, names), exchange, ev.final, dialect,
-                                       variant.stream)
+            violations += check_expect(resolve_expect(step.expect, names), exchange, ev.final, dialect, variant.stream)
         except KeyError as exc:
-            violations.append(Violation("case.request", step.name, f"saved value {exc.args[0]!r} named in "
-                                        "an expectation is not available (an earlier step failed)"))
+            violations.append(
+                Violation(
+                    "case.request",
+                    step.name,
+                    f"saved value {exc.args[0]!r} named in an expectation is not available (an earlier step failed)",
+                )
+            )
         if variant.stream and exchange.is_sse and exchange.status == 200:
             if ctx.judge_streaming:
                 violations += check_streaming(exchange, len(ev.events))
             else:
-                violations.append(Violation("stream.buffered", "$", f"not judged: {ctx.streaming_skip_reason}",
-                                            severity="note"))
+                violations.append(
+                    Violation("stream.buffered", "$", f"not judged: {ctx.streaming_skip_reason}", severity="note")
+                )
         for name, path in step.save:
             value = jsonpath.resolve(ev.final, path) if ev.final is not None else jsonpath.MISSING
             if isinstance(value, list) and jsonpath.is_multi(path):
@@ -211,8 +230,7 @@ def run_variant(variant: Variant, ctx: Context) -> ItemResult:
         for step in variant.case.steps:
             result = run_step(step, variant, ctx, names)
             steps.append(result)
-            if any(v.fails(ctx.level) for v in result.violations) and any(
-                    n for n, _ in step.save):
+            if any(v.fails(ctx.level) for v in result.violations) and any(n for n, _ in step.save):
                 break  # later steps need values this one did not deliver
         result_obj = ItemResult(variant, tuple(steps), attempts)
         failing = result_obj.failing(ctx.level)
@@ -227,8 +245,10 @@ def failure_for(result: ItemResult, item_id: str, ctx: Context) -> ConformanceFa
     if not failing:
         return None
     case = result.variant.case
-    lines = [f"{item_id}: {len(failing)} violation(s) at {ctx.level} level",
-             f"case {case.id!r} defined at {case.location}: {case.description.splitlines()[0]}"]
+    lines = [
+        f"{item_id}: {len(failing)} violation(s) at {ctx.level} level",
+        f"case {case.id!r} defined at {case.location}: {case.description.splitlines()[0]}",
+    ]
     if result.attempts > 1:
         lines.append(f"attempts: {result.attempts}")
     for s in result.steps:

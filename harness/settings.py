@@ -28,9 +28,7 @@ def from_options(opts: dict[str, Any]) -> Settings:
     endpoints = _csv(opts.get("endpoints")) or ENDPOINTS
     unknown = [e for e in endpoints if e not in ENDPOINTS]
     if unknown:
-        raise ConfigError(
-            f"--endpoints: unknown endpoint {', '.join(unknown)} (known: {', '.join(ENDPOINTS)})"
-        )
+        raise ConfigError(f"--endpoints: unknown endpoint {', '.join(unknown)} (known: {', '.join(ENDPOINTS)})")
     gateways_file = opts.get("gateways_file")
     gateway = resolve(
         Overrides(

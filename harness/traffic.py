@@ -119,14 +119,10 @@ def load_cassette(path: Path) -> Iterator[RecordedInteraction]:
         rbody = (resp.get("body") or {}).get("string", b"")
         if isinstance(rbody, str):
             rbody = rbody.encode("utf-8")
-        headers = {
-            k.lower(): (v[0] if isinstance(v, list) else v) for k, v in (resp.get("headers") or {}).items()
-        }
+        headers = {k.lower(): (v[0] if isinstance(v, list) else v) for k, v in (resp.get("headers") or {}).items()}
         chunks_meta = resp.get("chunks")  # relaycheck's extension: [[offset, text], ...]
         if chunks_meta:
-            chunks = tuple(
-                Chunk(float(o), c.encode("utf-8") if isinstance(c, str) else c) for o, c in chunks_meta
-            )
+            chunks = tuple(Chunk(float(o), c.encode("utf-8") if isinstance(c, str) else c) for o, c in chunks_meta)
         else:
             chunks = (Chunk(0.0, rbody),)
         from urllib.parse import urlsplit

@@ -47,9 +47,7 @@ def faulty_gateway() -> Iterator[Callable[..., str]]:
 
 
 @pytest.fixture
-def relay_project(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., pytest.Pytester]:
+def relay_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Callable[..., pytest.Pytester]:
     """A pytester project with a gateways.yaml for ``base_url`` and the given case files."""
     monkeypatch.setenv("RELAYCHECK_TEST_KEY", TEST_KEY)
 

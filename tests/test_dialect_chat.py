@@ -168,9 +168,7 @@ def test_forced_tool_choice_ends_with_stop_officially() -> None:
 def test_clean_bodies_and_error() -> None:
     assert DIALECT.check_body(body(), REQ, "strict") == []
     assert DIALECT.check_body(tool_body(), REQ_TOOLS, "strict") == []
-    err = {
-        "error": {"message": "no such model", "type": "invalid_request_error", "param": None, "code": None}
-    }
+    err = {"error": {"message": "no such model", "type": "invalid_request_error", "param": None, "code": None}}
     assert DIALECT.check_error(err, 404, "strict") == []
 
 
@@ -393,9 +391,7 @@ def test_broken_body(broken: Any, request_body: Any, code: str) -> None:
 
 def test_tool_call_as_text_in_body() -> None:
     b = body()
-    b["choices"][0]["message"]["content"] = (
-        '```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```'
-    )
+    b["choices"][0]["message"]["content"] = '```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```'
     assert failing(DIALECT.check_body(b, REQ_TOOLS, "strict")) == {"tool.as_text"}
 
 
@@ -416,9 +412,7 @@ def test_truncated_tool_arguments_are_not_flagged_when_finish_is_length() -> Non
 
 
 def test_anthropic_shaped_error_on_chat() -> None:
-    found = DIALECT.check_error(
-        {"type": "error", "error": {"type": "not_found_error", "message": "x"}}, 404, "strict"
-    )
+    found = DIALECT.check_error({"type": "error", "error": {"type": "not_found_error", "message": "x"}}, 404, "strict")
     assert failing(found) == {"error.shape"}
     assert not any(v.fails("compatible") for v in found)  # the openai SDK still reads error.message
 
@@ -466,9 +460,7 @@ def test_request_schema_accepts_every_recorded_request_the_api_accepted() -> Non
 
     if corpus.corpus_path() is None:
         pytest.skip(corpus.SKIP_REASON)
-    items = [
-        it for it in corpus.by_endpoint("chat") if it.request_recorded and (it.exchange.status or 0) < 400
-    ]
+    items = [it for it in corpus.by_endpoint("chat") if it.request_recorded and (it.exchange.status or 0) < 400]
     assert items
     rejected = [it.id for it in items if not validation.is_valid("chat/request", it.exchange.request.json)]
     assert rejected == []

@@ -63,9 +63,7 @@ def start() -> tuple[str, dict[str, Any]]:
     return ev({"type": "message_start", "message": msg})
 
 
-def block(
-    index: int, content_block: dict[str, Any], *deltas: dict[str, Any]
-) -> list[tuple[str, dict[str, Any]]]:
+def block(index: int, content_block: dict[str, Any], *deltas: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     out = [ev({"type": "content_block_start", "index": index, "content_block": content_block})]
     out += [ev({"type": "content_block_delta", "index": index, "delta": d}) for d in deltas]
     out.append(ev({"type": "content_block_stop", "index": index}))
@@ -167,9 +165,7 @@ def test_clean_body_and_error() -> None:
 
 G = "grammar.messages."
 DELTA_ON_TOOL = block(0, {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}})
-DELTA_ON_TOOL.insert(
-    1, ev({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}})
-)
+DELTA_ON_TOOL.insert(1, ev({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}}))
 
 
 @pytest.mark.parametrize(
@@ -274,9 +270,7 @@ def test_non_empty_start_text_is_strict_only() -> None:
         ),
         (
             "tool.stop_reason",
-            body(
-                content=[{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "P"}}]
-            ),
+            body(content=[{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "P"}}]),
             REQUEST,
         ),
         ("tool.stop_reason", body(stop_reason="tool_use"), REQUEST),
@@ -392,7 +386,5 @@ def test_schema_files_match_their_builder() -> None:
     spec.loader.exec_module(builder)
     for level in ("compatible", "strict"):
         for name, schema in builder.build(level).items():
-            on_disk = json.loads(
-                (SCHEMA_DIR / "messages" / level / f"{name}.json").read_text(encoding="utf-8")
-            )
+            on_disk = json.loads((SCHEMA_DIR / "messages" / level / f"{name}.json").read_text(encoding="utf-8"))
             assert on_disk == schema, f"{level}/{name}.json is stale: run python schemas/messages/build.py"

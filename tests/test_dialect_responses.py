@@ -32,9 +32,7 @@ REQUEST: dict[str, Any] = {
 MSG, FC = "msg_1", "fc_1"
 
 
-def response(
-    status: str = "in_progress", output: list[Any] | None = None, usage: Any = None
-) -> dict[str, Any]:
+def response(status: str = "in_progress", output: list[Any] | None = None, usage: Any = None) -> dict[str, Any]:
     return {
         "id": "resp_1", "object": "response", "created_at": 1760000000, "status": status, "error": None,
         "incomplete_details": None, "instructions": None, "max_output_tokens": None, "model": "gpt-4o",
@@ -96,9 +94,7 @@ def sse(events: list[dict[str, Any]], renumber: bool = True, done: bool = False)
     return "".join(out).encode()
 
 
-def failing(
-    events: list[dict[str, Any]] | bytes, profile: str = "official", request: Any = REQUEST
-) -> set[str]:
+def failing(events: list[dict[str, Any]] | bytes, profile: str = "official", request: Any = REQUEST) -> set[str]:
     raw = events if isinstance(events, bytes) else sse(events)
     evs, _ = parse(raw)
     verdict = check_stream(evs, request, "strict", profile)  # type: ignore[arg-type]
@@ -236,9 +232,7 @@ def test_after_end_and_error_event() -> None:
 
 def test_event_name_and_done_profiles() -> None:
     raw = sse(clean_events())
-    assert failing(raw.replace(b"event: response.in_progress", b"event: response.created", 1)) == {
-        "sse.event_name"
-    }
+    assert failing(raw.replace(b"event: response.in_progress", b"event: response.created", 1)) == {"sse.event_name"}
     assert failing(raw.replace(b"event: response.in_progress\n", b"", 1)) == {"sse.event_name"}
     assert failing(sse(clean_events(), done=True)) == {"sse.done"}
     assert failing(sse(clean_events(), done=True), profile="open-responses") == set()
@@ -336,10 +330,7 @@ def test_tool_as_text() -> None:
     assert body_failing(body) == {"tool.as_text"}
     # the same JSON answering a structured-output request is an answer, not a tool call
     assert (
-        body_failing(
-            body, {**REQUEST, "text": {"format": {"type": "json_schema", "name": "x", "schema": {}}}}
-        )
-        == set()
+        body_failing(body, {**REQUEST, "text": {"format": {"type": "json_schema", "name": "x", "schema": {}}}}) == set()
     )
 
 
@@ -356,9 +347,7 @@ def test_errors() -> None:
     anthropic = {"type": "error", "error": {"type": "authentication_error", "message": "bad key"}}
     assert {v.code for v in R.check_error(anthropic, 401, "strict")} == {"error.shape"}
     partial = {"error": {"message": "bad key"}}
-    assert {(v.code, v.severity) for v in R.check_error(partial, 401, "strict")} == {
-        ("error.shape", "strict")
-    }
+    assert {(v.code, v.severity) for v in R.check_error(partial, 401, "strict")} == {("error.shape", "strict")}
 
 
 def test_auth_headers() -> None:

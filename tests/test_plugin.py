@@ -100,9 +100,7 @@ def test_clean_gateway_passes_and_writes_summary(relay_project: Callable, refgat
     assert summary["totals"] == {"items": 5, "passed": 5, "failed": 0, "skipped": 0, "error": 0}
     ids = sorted(e["id"] for e in summary["items"])
     assert "cases/messages/text.yaml::hello[relay-claude-sonnet-4-20250514-stream]" in ids
-    entry = next(
-        e for e in summary["items"] if e["id"].endswith("hello[relay-claude-sonnet-4-20250514-stream]")
-    )
+    entry = next(e for e in summary["items"] if e["id"].endswith("hello[relay-claude-sonnet-4-20250514-stream]"))
     assert entry["endpoint"] == "messages" and entry["stream"] is True and entry["outcome"] == "passed"
     assert entry["ttft_ms"] is not None and entry["latency_ms"] >= entry["ttft_ms"]
 
@@ -125,9 +123,7 @@ def test_missing_capability_is_skipped_with_reason(relay_project: Callable, refg
     assert _summary(p)["items"][0]["skip_reason"].startswith("model 'gpt-4o'")
 
 
-def test_malformed_case_file_is_one_line_and_others_still_run(
-    relay_project: Callable, refgateway: str
-) -> None:
+def test_malformed_case_file_is_one_line_and_others_still_run(relay_project: Callable, refgateway: str) -> None:
     bad = "cases:\n  - id: broken\n    description: x\n    endpoint: chat\n    request:\n      bodyy: {}\n"
     p = relay_project(refgateway, {"chat/bad.yaml": bad, "messages/text.yaml": MESSAGES_TEXT})
     result = p.runpytest_subprocess("cases", "--continue-on-collection-errors")
@@ -143,9 +139,7 @@ def test_invalid_yaml_names_line_and_column(relay_project: Callable, refgateway:
     assert "Traceback" not in result.stdout.str()
 
 
-def test_chat_completion_on_messages_fails_readably(
-    relay_project: Callable, faulty_gateway: Callable
-) -> None:
+def test_chat_completion_on_messages_fails_readably(relay_project: Callable, faulty_gateway: Callable) -> None:
     p = relay_project(faulty_gateway("chat-completion-on-messages"), {"messages/text.yaml": MESSAGES_TEXT})
     result = p.runpytest_subprocess("cases", "-k", "sync")
     result.assert_outcomes(failed=1)

@@ -81,6 +81,10 @@ def test_redaction() -> None:
     text = r.text("key my-secret-key-123 org-ABC sk-ant-abcdefghijklmnopqrstuvwxyz Bearer abcdefghijklmnop")
     assert "my-secret" not in text and "org-ABC" not in text and "sk-ant" not in text
     assert "abcdefghijklmnop" not in text and text.count(MASK) == 4
+    assert r.text("GET /v1/models?api_key=abc123&x=1 proj_ABCDEFGHIJKLMNOPQR") == (
+        f"GET /v1/models?api_key={MASK}&x=1 {MASK}"
+    )
+    assert r.text("plain model output, nothing secret") == "plain model output, nothing secret"
     assert r.headers({"Authorization": "Bearer x", "x-api-key": "k", "Accept": "a"}) == {
         "Authorization": MASK,
         "x-api-key": MASK,

@@ -29,8 +29,7 @@ CODES: dict[str, str] = {
     "grammar.chat.empty": "a chat stream with no chunk before `data: [DONE]`",
     "grammar.chat.consistent": "id, model, created or system_fingerprint differ between chunks of one stream",
     "grammar.chat.role": "a choice's first delta lacks role assistant, or a later delta repeats the role",
-    "grammar.chat.tool_delta": "a tool call's first delta lacks id/type/function.name,"
-    " or a later delta repeats them",
+    "grammar.chat.tool_delta": "a tool call's first delta lacks id/type/function.name, or a later delta repeats them",
     "grammar.chat.tool_index": "parallel tool calls share one index (all at 0) or an index skips ahead",
     "grammar.chat.finish": "a choice without a finish_reason, or with more than one",
     "grammar.chat.after_finish": "a delta for a choice after the chunk that carried its finish_reason",
@@ -57,9 +56,7 @@ def schema_check(kind: str, obj: Any, path: str = "$") -> list[Violation]:
     out: list[Violation] = []
     compatible = validation.validate(f"chat/compatible/{kind}", obj)
     for err in compatible:
-        out.append(
-            Violation("schema", _join(path, err.path), f"{err.message} (schema chat/compatible/{kind})")
-        )
+        out.append(Violation("schema", _join(path, err.path), f"{err.message} (schema chat/compatible/{kind})"))
     if compatible:
         return out  # the strict errors would repeat these
     for err in validation.validate(f"chat/strict/{kind}", obj):
@@ -145,9 +142,7 @@ def other_kind(obj: Any, expected: str = "chat.completion") -> str | None:
     obj_type, obj_object = obj.get("type"), obj.get("object")
     if obj_object == expected:
         return None
-    if obj_type == "message" or (
-        isinstance(obj_type, str) and obj_type.startswith(("message_", "content_block_"))
-    ):
+    if obj_type == "message" or (isinstance(obj_type, str) and obj_type.startswith(("message_", "content_block_"))):
         return f"an Anthropic {obj_type!r} object"
     if obj_object == "response" or (isinstance(obj_type, str) and obj_type.startswith("response.")):
         return f"a Responses {obj_object or obj_type!r} object"
@@ -395,9 +390,7 @@ class ChatDialect:
             return [bad]
         kind = other_kind(body)
         if kind is not None:
-            return [
-                Violation("object.kind", "$", f"{PATH} answered {kind}", "chat.completion", _kind_of(body))
-            ]
+            return [Violation("object.kind", "$", f"{PATH} answered {kind}", "chat.completion", _kind_of(body))]
         out = schema_check("response", body)
         if isinstance(body, Mapping):
             out.extend(check_final(body, request))
@@ -407,9 +400,7 @@ class ChatDialect:
         out = []
         for v in schema_check("error", body):
             if v.code == "schema":
-                v = Violation(
-                    "error.shape", v.path, f"not the OpenAI error shape: {v.message}", severity=v.severity
-                )
+                v = Violation("error.shape", v.path, f"not the OpenAI error shape: {v.message}", severity=v.severity)
             out.append(v)
         if isinstance(body, Mapping) and body.get("type") == "error" and out:
             out.insert(

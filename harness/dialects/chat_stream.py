@@ -274,15 +274,12 @@ class _Grammar:
                 tool = acc.by_index[index] = _Tool(new_id, call.get("type"), fn.get("name"))
                 acc.tools.append(tool)
             else:
-                repeated = [key for key in ("id", "type") if key in call] + (
-                    ["function.name"] if "name" in fn else []
-                )
+                repeated = [key for key in ("id", "type") if key in call] + (["function.name"] if "name" in fn else [])
                 if repeated:
                     self.flag(
                         "grammar.chat.tool_delta",
                         f"{self._path(ci)}.delta.tool_calls[{k}]",
-                        f"a later delta of tool call {index} repeats {', '.join(repeated)}"
-                        " (clients concatenate them)",
+                        f"a later delta of tool call {index} repeats {', '.join(repeated)} (clients concatenate them)",
                         expected="only function.arguments after the first delta",
                         actual=_clip(json.dumps(call)),
                     )
@@ -298,9 +295,7 @@ class _Grammar:
             return
         for index, acc in sorted(self.choices.items()):
             if acc.finish is None:
-                self.flag(
-                    "grammar.chat.finish", f"final.choices[{index}].finish_reason", "choice never finished"
-                )
+                self.flag("grammar.chat.finish", f"final.choices[{index}].finish_reason", "choice never finished")
         if self.include_usage and not self.usage_anywhere:
             self.flag(
                 "grammar.chat.usage",
@@ -341,9 +336,7 @@ class _Grammar:
                     "index": index,
                     "message": message,
                     "finish_reason": acc.finish,
-                    "logprobs": {"content": acc.logprobs, "refusal": None}
-                    if acc.logprobs is not None
-                    else None,
+                    "logprobs": {"content": acc.logprobs, "refusal": None} if acc.logprobs is not None else None,
                 }
             )
         if self.usage is not None:
@@ -393,9 +386,7 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
             obj, bad = decode_event(ev)
             if bad is not None:
                 if data.strip() == _DONE:
-                    bad = Violation(
-                        "sse.done", bad.path, "the terminator must be exactly data: [DONE]", _DONE, data
-                    )
+                    bad = Violation("sse.done", bad.path, "the terminator must be exactly data: [DONE]", _DONE, data)
                 out.append(bad)
             continue
         if ev.data_lines > 1:
@@ -433,9 +424,7 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
         g.chunk(obj, ev.index)
     if done_at is None:
         out.append(
-            Violation(
-                "sse.done", "$", "the stream did not end with data: [DONE]", "data: [DONE]", severity="strict"
-            )
+            Violation("sse.done", "$", "the stream did not end with data: [DONE]", "data: [DONE]", severity="strict")
         )
     g.finish()
     final = g.fold()

@@ -72,9 +72,7 @@ def _tool_validator(schema_json: str) -> Any:
     return cls(schema)
 
 
-def check_tool_arguments(
-    calls: Sequence[ToolCall], declared: Mapping[str, Any], path: str = "$"
-) -> list[Violation]:
+def check_tool_arguments(calls: Sequence[ToolCall], declared: Mapping[str, Any], path: str = "$") -> list[Violation]:
     """Each call must name a declared tool and carry JSON arguments that validate against
     that tool's input schema. ``declared`` maps tool name -> JSON Schema (may be empty when the
     request was not recorded: then only JSON-ness is checked)."""

@@ -169,9 +169,7 @@ def _request_rejected(request: Any) -> list[str]:
     """Why the official API would reject this request with a 400 (only rules it enforces)."""
     if not isinstance(request, dict):
         return []
-    why = [
-        f"{e.path}: {e.message}" for e in validation.validate(f"{SCHEMA_PREFIX}/compatible/request", request)
-    ]
+    why = [f"{e.path}: {e.message}" for e in validation.validate(f"{SCHEMA_PREFIX}/compatible/request", request)]
     thinking, max_tokens = request.get("thinking"), request.get("max_tokens")
     if isinstance(thinking, dict) and thinking.get("type") == "enabled":
         budget = thinking.get("budget_tokens")
@@ -183,9 +181,7 @@ def _request_rejected(request: Any) -> list[str]:
 def _error_in_200(body: dict[str, Any], path: str) -> Violation | None:
     err = body.get("error")
     if body.get("type") == "error" or (isinstance(err, dict) and "message" in err):
-        return Violation(
-            "error.in_200", path, "an error object in a 2xx answer", actual=_clip(json.dumps(body))
-        )
+        return Violation("error.in_200", path, "an error object in a 2xx answer", actual=_clip(json.dumps(body)))
     return None
 
 
@@ -206,9 +202,7 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
     """Everything a finished message must satisfy (a non-streamed body or a folded stream)."""
     if not isinstance(body, dict):
         return [
-            Violation(
-                "schema", path, "the body is not a JSON object", expected="object", actual=type(body).__name__
-            )
+            Violation("schema", path, "the body is not a JSON object", expected="object", actual=type(body).__name__)
         ]
     for early in (_error_in_200(body, path), _foreign(body, path)):
         if early is not None:
@@ -235,9 +229,7 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
         where, kind = f"{path}.content[{i}]", block.get("type")
         if kind not in KNOWN_BLOCKS:
             out.append(
-                Violation(
-                    "schema.extra", where, f"content block type {kind!r} is not documented", severity="note"
-                )
+                Violation("schema.extra", where, f"content block type {kind!r} is not documented", severity="note")
             )
         prefix = ID_PREFIX.get(kind) if isinstance(kind, str) else None
         bid = block.get("id")
@@ -252,9 +244,7 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
                 )
             )
         if kind == "thinking" and not block.get("signature"):
-            out.append(
-                Violation("grammar.messages.thinking_signature", where, "thinking block without a signature")
-            )
+            out.append(Violation("grammar.messages.thinking_signature", where, "thinking block without a signature"))
         if kind == "tool_use":
             has_output = True
             args = block.get("input")
@@ -328,9 +318,7 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
     out = []
     output = usage.get("output_tokens")
     if has_output and output == 0:
-        out.append(
-            Violation("usage", f"{path}.output_tokens", "output_tokens is 0 although the message has output")
-        )
+        out.append(Violation("usage", f"{path}.output_tokens", "output_tokens is 0 although the message has output"))
     details = usage.get("output_tokens_details")
     if isinstance(details, dict) and isinstance(output, int):
         thinking = details.get("thinking_tokens")
@@ -350,9 +338,7 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     """The Anthropic error shape {"type":"error","error":{"type","message"},"request_id"} (#19)."""
     if not isinstance(body, dict) or body.get("type") != "error" or not isinstance(body.get("error"), dict):
-        shape = (
-            "an OpenAI-shaped error" if isinstance(body, dict) and "error" in body else "not an error object"
-        )
+        shape = "an OpenAI-shaped error" if isinstance(body, dict) and "error" in body else "not an error object"
         return [
             Violation(
                 "error.shape",
@@ -415,15 +401,11 @@ class MessagesDialect:
         out = []
         for i, block in enumerate(_blocks(final)):
             if block.get("type") == "tool_use":
-                out.append(
-                    ToolCall(str(block.get("name")), json.dumps(block.get("input")), block.get("id"), i)
-                )
+                out.append(ToolCall(str(block.get("name")), json.dumps(block.get("input")), block.get("id"), i))
         return out
 
     def text(self, final: Any) -> str:
-        return "".join(
-            b["text"] for b in _blocks(final) if b.get("type") == "text" and isinstance(b.get("text"), str)
-        )
+        return "".join(b["text"] for b in _blocks(final) if b.get("type") == "text" and isinstance(b.get("text"), str))
 
     def stop_reason(self, final: Any) -> str | None:
         return final.get("stop_reason") if isinstance(final, dict) else None

@@ -100,9 +100,7 @@ class _State:
     open: _Block | None = None
     started: set[int] = field(default_factory=set)
     prev_kind: str | None = None  # type of the block stopped last
-    empty_text: list[tuple[int, str]] = field(
-        default_factory=list
-    )  # (event index, path) of empty text blocks
+    empty_text: list[tuple[int, str]] = field(default_factory=list)  # (event index, path) of empty text blocks
     saw_delta: bool = False
     stopped: bool = False
     errored: bool = False
@@ -203,10 +201,15 @@ def _lost_text_after_thinking(blocks: list[Any]) -> list[Violation]:
         if prev.get("type") in ("thinking", "redacted_thinking") and block.get("type") == "text":
             text = block.get("text")
             if isinstance(text, str) and text[:1].isspace():
-                out.append(Violation(G + "lost_text_delta", f"$.content[{i}].text",
-                                     "the text after the thinking block starts mid-sentence: its first "
-                                     "text_delta was lost", expected="text starting with its first word",
-                                     actual=_clip(text)))
+                out.append(
+                    Violation(
+                        G + "lost_text_delta",
+                        f"$.content[{i}].text",
+                        "the text after the thinking block starts mid-sentence: its first text_delta was lost",
+                        expected="text starting with its first word",
+                        actual=_clip(text),
+                    )
+                )
     return out
 
 
@@ -306,9 +309,7 @@ def _close(st: _State, ev: SSEEvent) -> None:
             )
         )
     if block.kind == "thinking" and not folded.get("signature"):
-        st.out.append(
-            Violation(G + "thinking_signature", where, "thinking block stopped without a signature_delta")
-        )
+        st.out.append(Violation(G + "thinking_signature", where, "thinking block stopped without a signature_delta"))
     if block.kind == "text" and not folded.get("text") and not block.citations:
         st.empty_text.append(where)
     st.prev_kind = block.kind

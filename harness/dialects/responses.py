@@ -134,11 +134,7 @@ def declared_tools(request: Any, body: Any = None) -> tuple[dict[str, Any], bool
     history = request.get("input") if isinstance(request.get("input"), list) else []
     outputs = body.get("output") or [] if isinstance(body, dict) else []
     for item in [*history, *outputs]:
-        if (
-            isinstance(item, dict)
-            and isinstance(item.get("tools"), list)
-            and item.get("type") != "mcp_list_tools"
-        ):
+        if isinstance(item, dict) and isinstance(item.get("tools"), list) and item.get("type") != "mcp_list_tools":
             add(item["tools"])
     return out, complete
 
@@ -155,9 +151,7 @@ def tool_calls(final: Any) -> list[ToolCall]:
     calls: list[ToolCall] = []
     for i, item in enumerate((final or {}).get("output") or () if isinstance(final, dict) else ()):
         if isinstance(item, dict) and item.get("type") == "function_call":
-            calls.append(
-                ToolCall(str(item.get("name")), str(item.get("arguments") or ""), item.get("call_id"), i)
-            )
+            calls.append(ToolCall(str(item.get("name")), str(item.get("arguments") or ""), item.get("call_id"), i))
     return calls
 
 
@@ -175,14 +169,10 @@ def stop_reason(final: Any) -> str | None:
     return final.get("status") if isinstance(final, dict) else None
 
 
-def check_body(
-    body: Any, request: Any, level: Level, path: str = "$", schema: bool = True
-) -> list[Violation]:
+def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: bool = True) -> list[Violation]:
     """``schema=False`` for a folded stream, whose terminal event was already validated."""
     if not isinstance(body, dict):
-        return [
-            Violation("schema", path, "a response body must be a JSON object", actual=type(body).__name__)
-        ]
+        return [Violation("schema", path, "a response body must be a JSON object", actual=type(body).__name__)]
     kind = body.get("object", body.get("type"))
     if kind != "response":
         if isinstance(body.get("error"), dict) and kind is None:  # "error": null is a Response's own field
@@ -237,11 +227,7 @@ def _status_details(body: Mapping[str, Any], path: str) -> list[Violation]:
     status, details, error = body.get("status"), body.get("incomplete_details"), body.get("error")
     code = "grammar.responses.status_details"
     if status == "incomplete" and not (isinstance(details, dict) and details.get("reason")):
-        return [
-            Violation(
-                code, f"{path}.incomplete_details", "status incomplete without a reason", actual=details
-            )
-        ]
+        return [Violation(code, f"{path}.incomplete_details", "status incomplete without a reason", actual=details)]
     if status != "incomplete" and details is not None and "incomplete_details" in body:
         return [
             Violation(
@@ -254,11 +240,7 @@ def _status_details(body: Mapping[str, Any], path: str) -> list[Violation]:
     if status == "failed" and not error:
         return [Violation(code, f"{path}.error", "status failed without an error object")]
     if error and status not in ("failed", None):
-        return [
-            Violation(
-                "error.in_200", f"{path}.error", f"an error object on a {status} response", actual=error
-            )
-        ]
+        return [Violation("error.in_200", f"{path}.error", f"an error object on a {status} response", actual=error)]
     return []
 
 
@@ -324,11 +306,7 @@ def _tool_as_text(content: str, declared: Mapping[str, Any], path: str) -> list[
         if not isinstance(c, dict):
             continue
         if isinstance(c.get("tool_calls"), list):
-            return [
-                Violation(
-                    "tool.as_text", f"{path}.output", "tool_calls written as message text", actual=_clip(s)
-                )
-            ]
+            return [Violation("tool.as_text", f"{path}.output", "tool_calls written as message text", actual=_clip(s))]
         fn = c.get("function") if isinstance(c.get("function"), dict) else c
         name = fn.get("name") or c.get("tool") or c.get("tool_name")
         if name in declared and ("arguments" in fn or "parameters" in fn or "args" in fn or "input" in fn):

@@ -116,9 +116,7 @@ def _event(st: _State, ev: SSEEvent) -> None:
     path = f"events[{ev.index}]"
     if ev.data == "[DONE]":
         if st.profile == "official":
-            st.v(
-                "sse.done", path, "data: [DONE] is not sent by the official Responses API", severity="strict"
-            )
+            st.v("sse.done", path, "data: [DONE] is not sent by the official Responses API", severity="strict")
         elif st.done_at >= 0:
             st.v("sse.after_end", path, "a second data: [DONE]")
         st.done_at = ev.index
@@ -133,8 +131,12 @@ def _event(st: _State, ev: SSEEvent) -> None:
         st.v("sse.json", f"{path}.data", "an event payload must be a JSON object", actual=type(d).__name__)
         return
     if ev.data_lines > 1:
-        st.v("sse.framing", path, "one JSON object written over several data: lines (the official API writes one)",
-             severity="strict")
+        st.v(
+            "sse.framing",
+            path,
+            "one JSON object written over several data: lines (the official API writes one)",
+            severity="strict",
+        )
     t = d.get("type")
     if t is None and isinstance(d.get("error"), dict):
         # An OpenAI-shaped {"error": {...}} line: an upstream failure a relay wrapped in a 200
@@ -335,9 +337,7 @@ def _item_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     if not isinstance(item, dict):
         return
     it.done = item
-    if (it.id is not None and item.get("id") != it.id) or (
-        it.type is not None and item.get("type") != it.type
-    ):
+    if (it.id is not None and item.get("id") != it.id) or (it.type is not None and item.get("type") != it.type):
         st.v(
             G + "item_id",
             f"{path}.data.item",
@@ -416,9 +416,7 @@ def _part_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     p = it.parts.get(ci) if isinstance(ci, int) else None
     if p is None:
         if not st.resume:
-            st.v(
-                G + "part_unpaired", f"{path}.data", "content_part.done without content_part.added", actual=ci
-            )
+            st.v(G + "part_unpaired", f"{path}.data", "content_part.done without content_part.added", actual=ci)
         return
     if p.closed:
         st.v(G + "part_unpaired", f"{path}.data", "content_part.done twice", actual=ci)
@@ -468,9 +466,7 @@ def _args_delta(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     it = _open_item(st, d, path, d["type"])
     if it is not None and isinstance(d.get("delta"), str):
         if it.args_done is not None:
-            st.v(
-                G + "after_item_done", f"{path}.data", "an arguments delta after function_call_arguments.done"
-            )
+            st.v(G + "after_item_done", f"{path}.data", "an arguments delta after function_call_arguments.done")
         it.args.append(d["delta"])
 
 
@@ -487,9 +483,7 @@ def _args_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
         st.v(
             G + "args_mismatch",
             f"{path}.data.arguments",
-            "arguments lost: done carries {} after non-empty deltas"
-            if lost
-            else "joined deltas differ from done",
+            "arguments lost: done carries {} after non-empty deltas" if lost else "joined deltas differ from done",
             expected=R._clip(joined),
             actual=R._clip(args),
         )
@@ -538,9 +532,7 @@ def _finish(st: _State, events: Sequence[SSEEvent]) -> None:
                     severity="note",
                 )
             else:
-                st.v(
-                    G + "item_not_done", where, f"{it.type} item {oi} was added but never done", actual=it.id
-                )
+                st.v(G + "item_not_done", where, f"{it.type} item {oi} was added but never done", actual=it.id)
         if it.type == "function_call" and it.args_done is None and (it.args or not st.resume):
             st.v(
                 G + "args_done_missing",
@@ -624,6 +616,4 @@ def _compare(st: _State, final: dict[str, Any]) -> list[Violation]:
 
 
 def _brief(item: dict[str, Any], keys: list[str]) -> str:
-    return R._clip(
-        json.dumps({k: item.get(k) if k != "content" else R.text({"output": [item]}) for k in keys})
-    )
+    return R._clip(json.dumps({k: item.get(k) if k != "content" else R.text({"output": [item]}) for k in keys}))

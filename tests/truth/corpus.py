@@ -38,6 +38,4 @@ def by_endpoint(endpoint: str, *, stream: bool | None = None) -> list[RecordedIn
     return out
 
 
-SKIP_REASON = (
-    "the shared corpus (../shared/corpus/interactions.jsonl or $RELAYCHECK_CORPUS) is not on this machine"
-)
+SKIP_REASON = "the shared corpus (../shared/corpus/interactions.jsonl or $RELAYCHECK_CORPUS) is not on this machine"

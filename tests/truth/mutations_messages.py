@@ -227,11 +227,7 @@ def spurious_empty_text(it: RecordedInteraction) -> Exchange | None:
     out: list[_Ev] = []
     for i, e in enumerate(evs):
         if i == blocks[0][0]:
-            out.append(
-                _ev(
-                    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
-                )
-            )
+            out.append(_ev({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}))
             out.append(_ev({"type": "content_block_stop", "index": 0}))
         if "index" in e.data:
             d = json.loads(json.dumps(e.data))
@@ -265,9 +261,7 @@ def openai_error_shape(it: RecordedInteraction) -> Exchange | None:
     if (it.exchange.status or 0) < 400:
         return None
     err = json.loads(body_text(it))["error"]
-    return _json(
-        it, {"error": {"message": err.get("message"), "type": err.get("type"), "param": None, "code": None}}
-    )
+    return _json(it, {"error": {"message": err.get("message"), "type": err.get("type"), "param": None, "code": None}})
 
 
 def error_in_200_body(it: RecordedInteraction) -> Exchange | None:
@@ -290,17 +284,11 @@ def _tool_body(it: RecordedInteraction) -> tuple[dict[str, Any], int] | None:
 def tool_as_text(it: RecordedInteraction) -> Exchange | None:
     """#16: the tool call written as JSON text instead of a tool_use block."""
     found = _tool_body(it)
-    if (
-        found is None
-        or not isinstance(it.exchange.request.json, dict)
-        or not it.exchange.request.json.get("tools")
-    ):
+    if found is None or not isinstance(it.exchange.request.json, dict) or not it.exchange.request.json.get("tools"):
         return None
     body, i = found
     call = body["content"][i]
-    body["content"] = [
-        {"type": "text", "text": json.dumps({"name": call["name"], "arguments": call["input"]})}
-    ]
+    body["content"] = [{"type": "text", "text": json.dumps({"name": call["name"], "arguments": call["input"]})}]
     body["stop_reason"] = "end_turn"
     return _json(it, body)
 

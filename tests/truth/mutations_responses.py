@@ -38,9 +38,7 @@ def _write(events: Events, renumber: bool = True) -> str:
         if renumber and "sequence_number" in d:
             seq = d["sequence_number"] if seq is None else seq + 1
             d["sequence_number"] = seq
-        out.append(
-            f"event: {d.get('type')}\ndata: {json.dumps(d, ensure_ascii=False, separators=(',', ':'))}\n\n"
-        )
+        out.append(f"event: {d.get('type')}\ndata: {json.dumps(d, ensure_ascii=False, separators=(',', ':'))}\n\n")
     return "".join(out)
 
 
@@ -79,9 +77,7 @@ def args_lost(events: Events) -> Events | None:  # #2
 
 
 def done_never_added(events: Events) -> Events | None:  # #3
-    i = _first(
-        events, lambda d: d.get("type") == "response.output_item.added" and d["item"].get("type") == "message"
-    )
+    i = _first(events, lambda d: d.get("type") == "response.output_item.added" and d["item"].get("type") == "message")
     if i is None:
         return None
     oi = events[i]["output_index"]
@@ -304,9 +300,7 @@ def _s(name: str, code: str, edit: Callable[[Events], Events | str | None], defe
     return Mutation(f"responses.{name}", "responses", True, code, _stream_op(edit), defect)
 
 
-def _b(
-    name: str, code: str, edit: Callable[[dict[str, Any], RecordedInteraction], Any], defect: str
-) -> Mutation:
+def _b(name: str, code: str, edit: Callable[[dict[str, Any], RecordedInteraction], Any], defect: str) -> Mutation:
     return Mutation(f"responses.{name}", "responses", False, code, _body_op(edit), defect)
 
 
