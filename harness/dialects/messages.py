@@ -49,26 +49,27 @@ ID_PREFIX = {
     "server_tool_use": "srvtoolu_",
     "mcp_tool_use": "mcptoolu_",
 }
-KNOWN_BLOCKS = frozenset(
-    {
-        "text",
-        "thinking",
-        "redacted_thinking",
-        "tool_use",
-        "server_tool_use",
-        "mcp_tool_use",
-        "web_search_tool_result",
-        "web_fetch_tool_result",
-        "code_execution_tool_result",
-        "bash_code_execution_tool_result",
-        "text_editor_code_execution_tool_result",
-        "tool_search_tool_result",
-        "mcp_tool_result",
-        "advisor_tool_result",
-        "container_upload",
-        "compaction",
-    }
+# Content block types the official API sends, in the order the schema builder lists them
+# (schemas/messages/build.py imports this tuple, so the schemas and the checks agree).
+BLOCK_TYPES: tuple[str, ...] = (
+    "text",
+    "thinking",
+    "redacted_thinking",
+    "tool_use",
+    "server_tool_use",
+    "mcp_tool_use",
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+    "tool_search_tool_result",
+    "mcp_tool_result",
+    "advisor_tool_result",
+    "container_upload",
+    "compaction",
 )
+KNOWN_BLOCKS = frozenset(BLOCK_TYPES)
 # HTTP status -> the error.type the official API sends with it (errors page; 413 comes from Cloudflare).
 ERROR_TYPE_BY_STATUS = {
     400: "invalid_request_error",

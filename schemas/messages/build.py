@@ -22,6 +22,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from harness.dialects.messages import BLOCK_TYPES as _BLOCK_TYPES  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 LEVEL = "compatible"
 
@@ -46,24 +53,7 @@ ERROR_TYPES = [
     "timeout_error",
     "overloaded_error",
 ]
-BLOCK_TYPES = [
-    "text",
-    "thinking",
-    "redacted_thinking",
-    "tool_use",
-    "server_tool_use",
-    "mcp_tool_use",
-    "web_search_tool_result",
-    "web_fetch_tool_result",
-    "code_execution_tool_result",
-    "bash_code_execution_tool_result",
-    "text_editor_code_execution_tool_result",
-    "tool_search_tool_result",
-    "mcp_tool_result",
-    "advisor_tool_result",
-    "container_upload",
-    "compaction",
-]
+BLOCK_TYPES = list(_BLOCK_TYPES)
 DELTA_TYPES = [
     "text_delta",
     "input_json_delta",
@@ -117,8 +107,7 @@ def dispatch(kinds: dict[str, str]) -> dict[str, Any]:
         "required": ["type"],
         "properties": {"type": STR},
         "allOf": [
-            {"if": {"properties": {"type": const(t)}}, "then": {"$ref": f"#/$defs/{d}"}}
-            for t, d in kinds.items()
+            {"if": {"properties": {"type": const(t)}}, "then": {"$ref": f"#/$defs/{d}"}} for t, d in kinds.items()
         ],
     }
 
@@ -198,9 +187,7 @@ def defs_common() -> dict[str, Any]:
         "content_block": dispatch({t: f"block_{_block_def(t)}" for t in BLOCK_TYPES}),
         "usage": obj(usage_props, ["input_tokens", "output_tokens"]),
         "container": nullable(obj({"id": STR, "expires_at": STR}, ["id"], ["expires_at"])),
-        "stop_details": nullable(
-            obj({"type": STR, "category": nullable(STR), "explanation": nullable(STR)}, ["type"])
-        ),
+        "stop_details": nullable(obj({"type": STR, "category": nullable(STR), "explanation": nullable(STR)}, ["type"])),
         "context_management": nullable({"type": "object"}),
         "citation": citation,
     }
@@ -264,17 +251,13 @@ def start_block() -> dict[str, Any]:
         "server_tool_use": {"properties": {"input": {"maxProperties": 0}}},
         "mcp_tool_use": {"properties": {"input": {"maxProperties": 0}}},
     }
-    return {
-        "allOf": [base] + [{"if": {"properties": {"type": const(t)}}, "then": s} for t, s in empty.items()]
-    }
+    return {"allOf": [base] + [{"if": {"properties": {"type": const(t)}}, "then": s} for t, s in empty.items()]}
 
 
 def events() -> dict[str, dict[str, Any]]:
     delta_defs = {
         "text_delta": obj({"type": const("text_delta"), "text": STR}, ["type", "text"]),
-        "input_json_delta": obj(
-            {"type": const("input_json_delta"), "partial_json": STR}, ["type", "partial_json"]
-        ),
+        "input_json_delta": obj({"type": const("input_json_delta"), "partial_json": STR}, ["type", "partial_json"]),
         "thinking_delta": obj({"type": const("thinking_delta"), "thinking": STR}, ["type", "thinking"]),
         "signature_delta": obj({"type": const("signature_delta"), "signature": STR}, ["type", "signature"]),
         "citations_delta": obj(
@@ -284,9 +267,7 @@ def events() -> dict[str, dict[str, Any]]:
     }
     idx = {"type": "integer", "minimum": 0}
     return {
-        "message_start": obj(
-            {"type": const("message_start"), "message": message("start")}, ["type", "message"]
-        ),
+        "message_start": obj({"type": const("message_start"), "message": message("start")}, ["type", "message"]),
         "content_block_start": obj(
             {"type": const("content_block_start"), "index": idx, "content_block": start_block()},
             ["type", "index", "content_block"],
