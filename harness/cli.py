@@ -10,12 +10,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from harness import options
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CASES = REPO / "cases"
+
+
+_RECORD_DEFAULT = {"run": None, "record": "all", "replay": "none"}
 
 
 def _run_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -25,72 +30,19 @@ def _run_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> a
         description=help_text,
         epilog="Arguments after -- go to pytest unchanged (e.g. -- -k weather -n 4 -x).",
     )
-    p.add_argument("--gateway", help="gateway name from gateways.yaml (default: its default, the built-in 'local')")
-    p.add_argument("--base-url", help="relay base URL, e.g. https://relay.example or https://relay.example/v1")
-    p.add_argument(
-        "--api-key",
-        help="API key; better: export the variable named by the gateway's api_key_env (RELAYCHECK_API_KEY by default)",
-    )
-    p.add_argument("--auth", choices=("bearer", "x-api-key", "both"), help="how /v1/messages authenticates")
-    p.add_argument("--models", help="comma-separated model names, applied to every selected endpoint")
-    p.add_argument("--endpoints", help="comma-separated subset of chat,messages,responses (default: all)")
-    p.add_argument("--report-dir", default="reports", help="where summary.json is written (default: reports/)")
-    p.add_argument("--gateways-file", help="gateway config (default: ./gateways.yaml, else the built-in one)")
+    # The plugin's own options, forwarded to pytest as given; see harness/options.py.
+    forwarded: list[tuple[str, str, str | None, Any]] = []
+
+    def add(*flags: str, **kwargs: Any) -> None:
+        action = p.add_argument(*flags, **kwargs)
+        forwarded.append((flags[0], action.dest, kwargs.get("action"), action.default))
+
+    options.add_options(add, cli=True)
+    p.set_defaults(forwarded=forwarded, record_mode=_RECORD_DEFAULT.get(name))
     p.add_argument("--cases", action="append", help="case file or directory (repeatable; default: the bundled cases/)")
-    p.add_argument(
-        "--level",
-        choices=("strict", "compatible"),
-        default="strict",
-        help="strict: the official wire format byte for byte (default); compatible: what the official SDKs accept",
-    )
-    p.add_argument(
-        "--profile",
-        choices=("official", "open-responses"),
-        default="official",
-        help="Responses stream rules: the official API (default) or the Open Responses spec",
-    )
-    p.add_argument("--anthropic-version", help="anthropic-version header (default from the gateway config)")
-    p.add_argument(
-        "--extras",
-        choices=("note", "fail"),
-        default="note",
-        help="fields the official API does "
-        "not send: note (default: schema.extra notes) or fail (they fail the strict level)",
-    )
-    _recording_args(p, name)
-    report_commands.add_run_options(p)  # --fault, --progress, which reports to write
-    p.add_argument("--concurrency", type=int, help="live items in flight at once (default: the gateway's)")
-    p.add_argument(
-        "--rate-limit",
-        type=float,
-        metavar="RPM",
-        help="requests per minute to the gateway, all workers together (default: the gateway's rate_limit_rpm)",
-    )
+    report_commands.add_run_options(p)  # --progress, --no-junit, --no-allure
     p.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     return p
-
-
-_RECORD_DEFAULT = {"run": None, "record": "all", "replay": "none"}
-
-
-def _recording_args(p: argparse.ArgumentParser, name: str) -> None:
-    from harness.recording import PACINGS, RECORD_MODES
-
-    p.add_argument(
-        "--record-mode",
-        choices=RECORD_MODES,
-        default=_RECORD_DEFAULT.get(name),
-        help="cassettes, with vcrpy's modes: auto (run's default: replay items that have a cassette, "
-        "run the others live), none (replay's: offline), once, new_episodes, all (record's), off",
-    )
-    p.add_argument(
-        "--replay-pacing",
-        choices=PACINGS,
-        help="fast (default; streaming not judged) or real (chunks re-emitted at their recorded offsets)",
-    )
-    p.add_argument("--cassette-dir", help="where cassettes live (default: cassettes/ next to the cases)")
-    p.add_argument("--max-cassette-age", type=float, metavar="DAYS", help="note replayed cassettes older than this")
-    p.add_argument("--redact-pattern", action="append", metavar="REGEX", help="extra text to mask (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,26 +180,10 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         "-o",
         "python_files=",
         "--continue-on-collection-errors",
-        "--report-dir",
-        args.report_dir,
-        "--level",
-        args.level,
-        "--profile",
-        args.profile,
-        "--extras",
-        args.extras,
         "-r",
         "fEs",
     ]
-    for flag in ("gateway", "base_url", "api_key", "auth", "models", "endpoints", "gateways_file", "anthropic_version"):
-        value = getattr(args, flag)
-        if value:
-            pytest_args += [f"--{flag.replace('_', '-')}", value]
-    for flag in ("record_mode", "replay_pacing", "cassette_dir", "max_cassette_age", "concurrency", "rate_limit"):
-        if getattr(args, flag) is not None:
-            pytest_args += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
-    for pattern in args.redact_pattern or ():
-        pytest_args += ["--redact-pattern", pattern]
+    pytest_args += options.forwarded_args(args.forwarded, vars(args))
     pytest_args += report_commands.run_pytest_args(args) + list(args.pytest_args) + extra
     code = int(pytest.main(pytest_args))
     # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness import recording, resilience
+from harness import options, recording, resilience
 from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
@@ -48,43 +48,7 @@ _MARKERS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("relaycheck", "relaycheck: conformance of LLM API relays")
-    g.addoption("--gateway", help="gateway name from gateways.yaml (default: the file's default, 'local')")
-    g.addoption("--base-url", help="relay base URL, e.g. https://relay.example (overrides the gateway's)")
-    g.addoption("--api-key", help="API key (prefer the environment variable named by the gateway's api_key_env)")
-    g.addoption("--auth", choices=("bearer", "x-api-key", "both"), help="how /v1/messages authenticates")
-    g.addoption("--models", help="comma-separated models, applied to every selected endpoint")
-    g.addoption("--endpoints", help="comma-separated subset of chat,messages,responses")
-    g.addoption("--report-dir", help="where summary.json goes (default: reports)")
-    g.addoption("--gateways-file", help="gateway config file (default: ./gateways.yaml, else the built-in one)")
-    g.addoption(
-        "--level",
-        choices=("strict", "compatible"),
-        help="strict (official wire format, default) or compatible (what the official SDKs accept)",
-    )
-    g.addoption("--profile", choices=("official", "open-responses"), help="Responses stream profile")
-    g.addoption("--anthropic-version", help="anthropic-version header value (default from the gateway config)")
-    g.addoption(
-        "--extras",
-        choices=("note", "fail"),
-        default="note",
-        help="fields the official API does not send: "
-        "note (default: listed as schema.extra notes) or fail (they fail the strict level)",
-    )
-    g.addoption(
-        "--concurrency",
-        type=int,
-        help="live items in flight at once, in one process (default: the "
-        "gateway's concurrency; not used under xdist -n)",
-    )
-    g.addoption(
-        "--rate-limit",
-        type=float,
-        metavar="RPM",
-        help="requests per minute to the gateway, shared by every worker (default: the gateway's rate_limit_rpm; none)",
-    )
-    recording.add_options(g.addoption)  # --record-mode, --replay-pacing, --cassette-dir, ...
-    report_hooks.add_options(g)  # --fault, progress, matrix
+    options.add_options(parser.getgroup("relaycheck", "relaycheck: conformance of LLM API relays").addoption)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -122,14 +122,8 @@ def _html(args: argparse.Namespace) -> int:
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Options of `relaycheck run` that decide which reports it writes and how it shows progress."""
-    p.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="built-in gateway only: switch a named misbehaviour on (repeatable; `relaycheck faults`)",
-    )
+    """Options of `relaycheck run` alone (not the plugin's): which reports it writes, and its
+    progress display."""
     p.add_argument(
         "--progress",
         choices=("auto", "live", "lines", "off"),
@@ -137,38 +131,22 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         help="auto (default): a redrawn line on a terminal, a line every N items when CI is set or "
         "output is not a terminal; off: pytest's own output",
     )
-    p.add_argument(
-        "--progress-every",
-        type=int,
-        default=0,
-        metavar="N",
-        help="at most one progress line every N items in CI logs (default: a tenth of the run)",
-    )
     p.add_argument("--no-junit", action="store_true", help="do not write junit.xml into the report directory")
     p.add_argument("--no-allure", action="store_true", help="do not write allure-results into the report directory")
-    p.add_argument("--no-matrix", action="store_true", help="do not write matrix.html into the report directory")
 
 
 def run_pytest_args(args: argparse.Namespace) -> list[str]:
     """pytest arguments for those options. Later arguments (after --) still override them."""
-    # Fault names are checked by the plugin (importing the gateway here, before pytest starts,
-    # would import its ASGI stack ahead of pytest's plugin loading).
     from harness.progress import choose_mode
 
     out: list[str] = []
-    for fault in args.fault:
-        out += ["--fault", fault]
-    report_dir = Path(args.report_dir)
+    report_dir = Path(args.report_dir or "reports")
     if not args.no_junit:
         out += ["--junitxml", str(report_dir / "junit.xml"), "-o", "junit_suite_name=relaycheck"]
     if not args.no_allure:
         out += ["--alluredir", str(report_dir / "allure-results"), "--clean-alluredir"]
-    if args.no_matrix:
-        out.append("--no-matrix")
     if args.progress != "off":
         # Our line replaces pytest's per-file dots; -q and the classic style keep pytest from
         # drawing its own percentage over it. Failures are still reported in full at the end.
         out += ["--relaycheck-progress", choose_mode(args.progress), "-q", "-o", "console_output_style=classic"]
-        if args.progress_every > 0:
-            out += ["--progress-every", str(args.progress_every)]
     return out

@@ -18,31 +18,6 @@ from harness.report.transcript import chunks_text, request_text, response_body, 
 MATRIX_PATH = pytest.StashKey[Path]()
 
 
-def add_options(group: pytest.OptionGroup) -> None:
-    group.addoption(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="built-in gateway only: switch a named misbehaviour on (repeatable; see `relaycheck faults`)",
-    )
-    group.addoption(
-        "--relaycheck-progress",
-        choices=("off", "auto", "live", "lines"),
-        default="off",
-        help="progress display: live (one redrawn line), lines (a line every N items, for CI "
-        "logs), auto (live on a terminal, lines when CI=true or not a TTY); default off",
-    )
-    group.addoption(
-        "--progress-every",
-        type=int,
-        default=0,
-        metavar="N",
-        help="lines mode: at most one progress line every N items (default: a tenth of the run)",
-    )
-    group.addoption("--no-matrix", action="store_true", help="do not write matrix.html next to summary.json")
-
-
 def configure(config: pytest.Config) -> None:
     faults = config.getoption("fault") or []
     if faults:

@@ -1,0 +1,98 @@
+"""Every option of a relaycheck run, defined once. The pytest plugin registers them on its
+option group; ``relaycheck run`` builds its parser from the same list and forwards to pytest
+whatever the user set, so the two can never drift apart. (No pytest import here.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from harness.recording.options import add_options as add_recording_options
+
+AddOption = Callable[..., Any]
+
+
+def add_options(addoption: AddOption, *, cli: bool = False) -> None:
+    """Register every option through ``addoption`` (argparse's add_argument or a pytest group's
+    addoption: they take the same arguments). ``cli`` leaves out what `relaycheck run` offers in
+    its own words (its --progress maps onto the plugin's --relaycheck-progress)."""
+    addoption("--gateway", help="gateway name from gateways.yaml (default: the file's default, the built-in 'local')")
+    addoption("--base-url", help="relay base URL, e.g. https://relay.example or https://relay.example/v1")
+    addoption(
+        "--api-key",
+        help="API key; better: export the variable named by the gateway's api_key_env (RELAYCHECK_API_KEY by default)",
+    )
+    addoption("--auth", choices=("bearer", "x-api-key", "both"), help="how /v1/messages authenticates")
+    addoption("--models", help="comma-separated model names, applied to every selected endpoint")
+    addoption("--endpoints", help="comma-separated subset of chat,messages,responses (default: all)")
+    addoption("--report-dir", help="where summary.json and the other reports go (default: reports/)")
+    addoption("--gateways-file", help="gateway config (default: ./gateways.yaml, else the built-in one)")
+    addoption(
+        "--level",
+        choices=("strict", "compatible"),
+        help="strict: the official wire format byte for byte (default); compatible: what the official SDKs accept",
+    )
+    addoption(
+        "--profile",
+        choices=("official", "open-responses"),
+        help="Responses stream rules: the official API (default) or the Open Responses spec",
+    )
+    addoption("--anthropic-version", help="anthropic-version header (default from the gateway config)")
+    addoption(
+        "--extras",
+        choices=("note", "fail"),
+        default="note",
+        help="fields the official API does not send: note (default: listed as schema.extra notes) or fail "
+        "(they fail the strict level)",
+    )
+    addoption(
+        "--concurrency",
+        type=int,
+        help="live items in flight at once, in one process (default: the gateway's concurrency; not used under -n)",
+    )
+    addoption(
+        "--rate-limit",
+        type=float,
+        metavar="RPM",
+        help="requests per minute to the gateway, shared by every worker (default: the gateway's rate_limit_rpm)",
+    )
+    add_recording_options(addoption)  # --record-mode, --replay-pacing, --cassette-dir, ...
+    addoption(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="built-in gateway only: switch a named misbehaviour on (repeatable; see `relaycheck faults`)",
+    )
+    if not cli:
+        addoption(
+            "--relaycheck-progress",
+            choices=("off", "auto", "live", "lines"),
+            default="off",
+            help="progress display: live (one redrawn line), lines (a line every N items, for CI "
+            "logs), auto (live on a terminal, lines when CI=true or not a TTY); default off",
+        )
+    addoption(
+        "--progress-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="lines mode: at most one progress line every N items (default: a tenth of the run)",
+    )
+    addoption("--no-matrix", action="store_true", help="do not write matrix.html next to summary.json")
+
+
+def forwarded_args(specs: list[tuple[str, str, str | None, Any]], values: dict[str, Any]) -> list[str]:
+    """Command-line words for pytest from the options the user set. ``specs`` holds, per option,
+    its flag, its dest, its argparse action and its default."""
+    out: list[str] = []
+    for flag, dest, action, default in specs:
+        value = values.get(dest)
+        if action == "store_true":
+            out += [flag] if value else []
+        elif action == "append":
+            for item in value or ():
+                out += [flag, str(item)]
+        elif value is not None and value != default:
+            out += [flag, str(value)]
+    return out
