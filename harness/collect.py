@@ -90,6 +90,7 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     item = request.node
     variant: Variant = item.stash[VARIANT_KEY]
     pool = item.config.stash.get(POOL_KEY, None)
+    source = _source(item, relaycheck_context)  # before the run: recording creates the cassette
     if pool is not None and item.nodeid in pool:
         result = pool.result(item.nodeid)  # run live ahead of this item (no cassette)
     else:
@@ -100,10 +101,28 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     item.stash[RESULT_KEY] = result
     from harness.report.summary import result_entry
 
-    item.user_properties.append((RESULT, json.dumps(result_entry(result, relaycheck_context))))
+    entry = result_entry(result, relaycheck_context)
+    entry["source"] = source
+    item.user_properties.append((RESULT, json.dumps(entry)))
     failure = failure_for(result, item.nodeid, relaycheck_context)
     if failure is not None:
         raise failure
+
+
+def _source(item: pytest.Item, ctx: Context) -> str:
+    """Where this item's answers come from, for summary.json: live, replayed or recorded."""
+    from harness.plugin import RECORD_KEY  # the plugin owns the session's record options
+
+    rec: RecordOptions | None = item.config.stash.get(RECORD_KEY, None)
+    if rec is None:
+        return "live"
+    path = rec.cassette(ctx.gateway.name, item.nodeid)
+    mode = rec.item_mode(path)
+    if mode is None:
+        return "live"
+    if mode == "none" or (mode == "once" and path.is_file()):
+        return "replayed"
+    return "replayed+recorded" if mode == "new_episodes" else "recorded"
 
 
 def start_pool(session: pytest.Session, ctx: Context, rec: RecordOptions, workers: int) -> LivePool | None:

@@ -340,12 +340,14 @@ def test_record_then_replay_offline_gives_identical_verdicts(relay_project: Call
     p.runpytest_subprocess("cases", "--record-mode", "all", "-n", "2").assert_outcomes(passed=2, failed=2)
     recorded = _verdicts(p)
     assert {o for o, _ in recorded.values()} == {"passed", "failed"}
+    assert {e["source"] for e in _items(p).values()} == {"recorded"}
     assert len([f for f in (p.path / "cassettes" / "relay").rglob("*.yaml") if f.is_file()]) == 4
     _go_offline(p)
     result = p.runpytest_subprocess("cases", "--record-mode", "none")
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*record mode none: replay only from*"])
     assert _verdicts(p) == recorded
+    assert {e["source"] for e in _items(p).values()} == {"replayed"}
     stream = _items(p)["cases/messages/text.yaml::hello[relay-claude-sonnet-4-20250514-stream]"]
     assert any("not judged: replayed from a cassette" in n["message"] for n in stream["notes"])
     # auto (the default) replays what has a cassette: still offline, still the same verdicts.

@@ -4,7 +4,8 @@ the HTML matrix), and the same shape for `relaycheck run` and `relaycheck lint-t
 An item entry: id, case, file, line, endpoint, model, stream, gateway, features, outcome
 (passed | failed | skipped | error), violations and notes ([{code, path, message, severity?}],
 severity omitted means "error"), status, ttft_ms, latency_ms, input_tokens, output_tokens,
-output_tps, attempts, and transcript (the redacted wire text, capped).
+output_tps, attempts, source (live | replayed | recorded | replayed+recorded: where the answers
+came from), and transcript (the redacted wire text, capped).
 """
 
 from __future__ import annotations
