@@ -197,9 +197,20 @@ class _SummaryWriter:
         self.config.stash[SUMMARY_PATH] = path
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        # Cassette notes never fail an item, so say here what would otherwise hide in the JSON.
+        for code, text in _CASSETTE_NOTES.items():
+            items = [e["id"] for e in self.entries.values() if any(n["code"] == code for n in e.get("notes", ()))]
+            if items:
+                terminalreporter.write_line(f"relaycheck: {len(items)} item(s) {text}, e.g. {items[0]}")
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")
+
+
+_CASSETTE_NOTES = {
+    "replay.stale": "replayed a stale cassette (re-record them: relaycheck record)",
+    "replay.unused": "left recorded interactions unused",
+}
 
 
 SUMMARY_PATH = pytest.StashKey[Path]()

@@ -485,3 +485,12 @@ def test_bad_redact_pattern_is_a_usage_error(relay_project: Callable, refgateway
     result = p.runpytest_subprocess("cases", "--redact-pattern", "(unclosed")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*redact pattern '(unclosed' is not a regular expression*"])
+
+
+def test_stale_cassettes_are_named_in_the_terminal(relay_project: Callable, refgateway: str) -> None:
+    p = relay_project(refgateway, {"messages/text.yaml": CASES["messages/text.yaml"]})
+    p.runpytest_subprocess("cases", "--record-mode", "all", "-k", "sync").assert_outcomes(passed=1)
+    _go_offline(p)
+    result = p.runpytest_subprocess("cases", "--record-mode", "none", "--max-cassette-age", "0", "-k", "sync")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["relaycheck: 1 item(s) replayed a stale cassette (re-record them: *), e.g. *"])
