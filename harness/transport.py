@@ -6,11 +6,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
 from harness.gateways import Timeouts
 from harness.model import Chunk, Exchange, WireRequest
+
+
+@dataclass
+class _Seen:
+    """What has arrived so far of one answer."""
+
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    chunks: list[Chunk] = field(default_factory=list)
 
 
 class Transport:
@@ -36,86 +46,45 @@ class Transport:
 
     def send(self, request: WireRequest) -> Exchange:
         start = self._clock()
-        chunks: list[Chunk] = []
-        status: int | None = None
-        headers: dict[str, str] = {}
+        seen = _Seen()
+        failure = self._read(request, start, seen)
+        code, message = failure if failure is not None else (None, None)
+        chunks = seen.chunks
+        return Exchange(
+            request=request,
+            status=seen.status,
+            headers=seen.headers,
+            chunks=tuple(chunks),
+            ttft_ms=chunks[0].offset * 1000 if chunks else None,
+            latency_ms=(self._clock() - start) * 1000,
+            error=message,
+            error_code=code,
+        )
+
+    def _read(self, request: WireRequest, start: float, seen: _Seen) -> tuple[str, str] | None:
+        """Read the answer into ``seen``; the violation code and message when the transport failed.
+        Whatever arrived before a failure stays in ``seen``, so it is reported too."""
         try:
             with self._client.stream(
                 request.method, request.url, headers=dict(request.headers), content=request.body or None
             ) as resp:
-                status = resp.status_code
-                headers = {k.lower(): v for k, v in resp.headers.items()}
+                seen.status = resp.status_code
+                seen.headers = {k.lower(): v for k, v in resp.headers.items()}
                 for data in resp.iter_raw():
                     now = self._clock() - start
                     if data:
-                        chunks.append(Chunk(now, data))
+                        seen.chunks.append(Chunk(now, data))
                     if now > self.timeouts.total:
-                        return self._observed(
-                            request,
-                            status,
-                            headers,
-                            chunks,
-                            start,
-                            "transport.timeout",
-                            f"total time exceeded {self.timeouts.total:g} s",
-                        )
+                        return "transport.timeout", f"total time exceeded {self.timeouts.total:g} s"
         except httpx.TimeoutException as exc:
-            phase = (
-                "connecting"
-                if isinstance(exc, httpx.ConnectTimeout)
-                else ("waiting for the first byte" if not chunks else "waiting for the next chunk")
-            )
-            return self._observed(
-                request,
-                status,
-                headers,
-                chunks,
-                start,
-                "transport.timeout",
-                f"timed out {phase} ({type(exc).__name__})",
-            )
+            if isinstance(exc, httpx.ConnectTimeout):
+                phase = "connecting"
+            else:
+                phase = "waiting for the next chunk" if seen.chunks else "waiting for the first byte"
+            return "transport.timeout", f"timed out {phase} ({type(exc).__name__})"
         except httpx.RemoteProtocolError as exc:
-            code = "transport.truncated" if status is not None else "transport.connect"
-            return self._observed(
-                request,
-                status,
-                headers,
-                chunks,
-                start,
-                code,
-                f"connection closed before the answer was complete: {exc}",
-            )
+            code = "transport.truncated" if seen.status is not None else "transport.connect"
+            return code, f"connection closed before the answer was complete: {exc}"
         except httpx.HTTPError as exc:
-            return self._observed(
-                request,
-                status,
-                headers,
-                chunks,
-                start,
-                "transport.connect",
-                f"could not reach the gateway at {request.url}: {type(exc).__name__}: {exc}",
-            )
-        return self._observed(request, status, headers, chunks, start, None, None)
-
-    def _observed(
-        self,
-        request: WireRequest,
-        status: int | None,
-        headers: dict[str, str],
-        chunks: list[Chunk],
-        start: float,
-        code: str | None,
-        message: str | None,
-    ) -> Exchange:
-        """The Exchange observed so far; ``code``/``message`` set when the transport failed."""
-        end = self._clock() - start
-        return Exchange(
-            request=request,
-            status=status,
-            headers=headers,
-            chunks=tuple(chunks),
-            ttft_ms=chunks[0].offset * 1000 if chunks else None,
-            latency_ms=end * 1000,
-            error=message,
-            error_code=code,
-        )
+            return "transport.connect", f"could not reach the gateway at {request.url}: {type(exc).__name__}: {exc}"
+        return None
