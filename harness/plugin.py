@@ -16,10 +16,12 @@ import pytest
 
 from harness import options, recording, resilience
 from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
+from harness.exitcodes import collection_error, is_case_file_error, signals_deferred
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.redact import Redactor
 from harness.report import pytest_hooks as report_hooks
+from harness.report.completeness import UNFINISHED, describe_run, run_record
 from harness.report.summary import build_summary, write_summary
 from harness.runner import Context
 from harness.settings import Settings, from_options
@@ -141,6 +143,14 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             server.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> Any:
+    # Every report (summary.json, junit.xml, matrix.html) is written here: a second Ctrl-C or
+    # SIGTERM must not cut one in half.
+    with signals_deferred():
+        return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
@@ -157,6 +167,10 @@ class _SummaryWriter:
         self.config = config
         self.entries: dict[str, dict[str, Any]] = {}
         self.started = time.time()
+        self.selected: int | None = None  # None: not known (collection never finished)
+        self.collection_errors: list[dict[str, Any]] = []
+        self.interrupted = False
+        self.run: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -167,7 +181,10 @@ class _SummaryWriter:
             {
                 "id": report.nodeid,
                 **json.loads(props[META]),
-                "outcome": "passed",
+                # Until its call has reported, an item has not finished: an interrupt mid-item
+                # leaves it an error, never a pass.
+                "outcome": "error",
+                "error": UNFINISHED,
                 "violations": [],
                 "ttft_ms": None,
                 "latency_ms": None,
@@ -175,26 +192,52 @@ class _SummaryWriter:
         )
         if RESULT in props:
             entry.update(json.loads(props[RESULT]))
+        if report.when == "call" and report.passed and entry.get("error") == UNFINISHED:
+            entry["outcome"] = "passed"
+            del entry["error"]
         if report.skipped:
+            entry.pop("error", None)
             entry["outcome"] = "skipped"
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             entry["skip_reason"] = reason.removeprefix("Skipped: ")
         elif report.failed:
             conformance = report.when == "call" and RESULT in props and entry.get("violations")
             entry["outcome"] = "failed" if conformance else "error"
-            if not conformance:
-                entry.setdefault("error", str(report.longrepr)[-2000:])
+            if conformance and entry.get("error") == UNFINISHED:
+                del entry["error"]
+            elif not conformance and entry.get("error", UNFINISHED) == UNFINISHED:
+                entry["error"] = str(report.longrepr)[-2000:]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.selected = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.selected = max(self.selected or 0, len(ids))  # each worker collects the whole selection
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and is_case_file_error(report.nodeid, str(report.longrepr)):
+            self.collection_errors.append(collection_error(report.nodeid, str(report.longrepr)))
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        self.interrupted = True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings: Settings = self.config.stash[SETTINGS_KEY]
         entries = list(self.entries.values())
-        if not entries:
+        if not entries and not self.collection_errors:
             return
         redactor = Redactor([settings.gateway.api_key() or ""], self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
+        summary.update(run_record(self.selected, entries, self.interrupted, self.collection_errors))
         summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
-        path = write_summary(settings.report_dir / "summary.json", summary)
+        try:
+            path = write_summary(settings.report_dir / "summary.json", summary)
+        except OSError as exc:  # said once, and the run's exit code says the tool could not finish
+            self.config.stash.setdefault(REPORT_ERRORS, []).append(f"summary.json: {exc}")
+            return
         self.config.stash[SUMMARY_PATH] = path
+        self.run = summary["run"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         # Cassette notes never fail an item, so say here what would otherwise hide in the JSON.
@@ -205,6 +248,10 @@ class _SummaryWriter:
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")
+        if self.run is not None and not self.run["complete"]:
+            terminalreporter.write_line(f"relaycheck: INCOMPLETE run: {describe_run(self.run)}", red=True, bold=True)
+        for err in self.config.stash.get(REPORT_ERRORS, []):
+            terminalreporter.write_line(f"relaycheck: could not write {err}", red=True, bold=True)
 
 
 _CASSETTE_NOTES = {
@@ -214,4 +261,5 @@ _CASSETTE_NOTES = {
 
 
 SUMMARY_PATH = pytest.StashKey[Path]()
+REPORT_ERRORS = pytest.StashKey[list[str]]()  # reports that could not be written (the run exits 3)
 RECORD_KEY = pytest.StashKey[recording.RecordOptions]()
