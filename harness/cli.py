@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import exitcodes, options
+from harness import exitcodes, options, resources
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CASES = REPO / "cases"
+DEFAULT_CASES = resources.cases_dir()
 
 
 _RECORD_DEFAULT = {"run": None, "record": "all", "replay": "none"}

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from harness import resources
 from harness.dialects.base import AuthStyle
 
 ENDPOINTS = ("chat", "messages", "responses")
@@ -23,7 +24,7 @@ CAPABILITIES = (
     "stored_responses",
 )
 BUILTIN = "builtin"
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "gateways.yaml"
+DEFAULT_FILE = resources.gateways_file()
 
 
 class ConfigError(ValueError):
