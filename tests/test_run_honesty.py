@@ -238,3 +238,9 @@ def test_closed_stdout_pipe_is_a_quiet_exit(args: list[str]) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0, err
     assert err == ""
+
+
+def test_readme_exit_code_table_is_current() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- exit-codes:start -->\n(.*)\n<!-- exit-codes:end -->", readme, re.S)
+    assert table and table.group(1) == exitcodes.markdown_table()
