@@ -212,7 +212,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     pytest_args += options.forwarded_args(args.forwarded, vars(args))
     pytest_args += report_commands.run_pytest_args(args) + list(args.pytest_args) + extra
     watch = exitcodes.RunWatch()
-    with exitcodes.sigterm_interrupts():
+    with exitcodes.sigterm_interrupts(), exitcodes.pipe_safe_stdout():
         code = int(pytest.main(pytest_args, plugins=[watch]))
     # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.
     for err in watch.collection_errors:

@@ -8,6 +8,8 @@ pytest's codes mean: 0 ok, 1 tests failed, 2 interrupted, 3 internal error, 4 us
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import signal
 import sys
@@ -142,3 +144,57 @@ def signals_deferred() -> Iterator[None]:
             signal.signal(s, handler)
         if pending:
             print("relaycheck: interrupted again while writing the reports; they were finished first", file=sys.stderr)
+
+
+class _PipeSafe(io.TextIOBase):
+    """stdout that survives its reader going away (``relaycheck run | head``): the rest of the
+    terminal output goes to /dev/null and the run still finishes and writes its reports."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.gone = False
+
+    def _drop(self) -> None:
+        self.gone = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._inner.fileno())
+        finally:
+            os.close(devnull)
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._inner.write(text))
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._inner.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def fileno(self) -> int:
+        return int(self._inner.fileno())
+
+    def isatty(self) -> bool:
+        return bool(self._inner.isatty())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(self._inner.encoding)
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self._inner.errors
+
+
+@contextmanager
+def pipe_safe_stdout() -> Iterator[None]:
+    previous = sys.stdout
+    sys.stdout = _PipeSafe(previous)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = previous

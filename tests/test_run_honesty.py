@@ -244,3 +244,34 @@ def test_readme_exit_code_table_is_current() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     table = re.search(r"<!-- exit-codes:start -->\n(.*)\n<!-- exit-codes:end -->", readme, re.S)
     assert table and table.group(1) == exitcodes.markdown_table()
+
+
+def test_run_with_a_closed_stdout_pipe_still_finishes_and_writes_reports(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            "--cases",
+            str(REPO / "cases" / "chat" / "basic.yaml"),
+            "--report-dir",
+            str(tmp_path),
+            "--progress",
+            "off",
+            "--",
+            "-v",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()  # `relaycheck run | head -1`
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["run"]["complete"] is True and summary["totals"]["passed"] == summary["run"]["selected"]
+    assert (tmp_path / "junit.xml").is_file() and (tmp_path / "matrix.html").is_file()
