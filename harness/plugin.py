@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness import options, recording, resilience
-from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
+from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, CaseItem, is_case_file, start_pool
 from harness.exitcodes import collection_error, is_case_file_error, signals_deferred
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
@@ -208,12 +208,14 @@ class _SummaryWriter:
             elif not conformance and entry.get("error", UNFINISHED) == UNFINISHED:
                 entry["error"] = str(report.longrepr)[-2000:]
 
+    # Case items only: the plugin is loaded in every pytest session, also ones without cases.
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.selected = len(session.items)
+        self.selected = sum(1 for item in session.items if isinstance(item, CaseItem))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self.selected = max(self.selected or 0, len(ids))  # each worker collects the whole selection
+        # Each worker collects the whole selection.
+        self.selected = max(self.selected or 0, sum(1 for i in ids if ".yaml::" in i or ".yml::" in i))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and is_case_file_error(report.nodeid, str(report.longrepr)):
@@ -225,8 +227,8 @@ class _SummaryWriter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings: Settings = self.config.stash[SETTINGS_KEY]
         entries = list(self.entries.values())
-        if not entries and not self.collection_errors:
-            return
+        if not entries and not self.collection_errors and not (self.interrupted and self.selected):
+            return  # nothing of relaycheck's ran (e.g. a pytest session of other tests)
         redactor = Redactor([settings.gateway.api_key() or ""], self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
         summary.update(run_record(self.selected, entries, self.interrupted, self.collection_errors))
