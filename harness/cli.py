@@ -215,14 +215,20 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     with exitcodes.sigterm_interrupts(), exitcodes.pipe_safe_stdout():
         code = int(pytest.main(pytest_args, plugins=[watch]))
     # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.
-    for err in watch.collection_errors:
+    for err in watch.collection_errors + watch.collection_crashes:
         where = f"{err['file']}:{err['line']}:{err['col']}" if err["line"] is not None else err["file"]
         print(f"relaycheck: error: {where}: {err['message']}", file=sys.stderr)
     if code == 5 and not watch.collection_errors:
         print("relaycheck: error: no case matched the selection (check --endpoints, --models, -k, -m)", file=sys.stderr)
     result = watch.exit_code(code)
     if result == exitcodes.INCOMPLETE:
-        why = "interrupted" if watch.interrupted else "internal error" if code == 3 else "reports not written"
+        why = (
+            "interrupted"
+            if watch.interrupted
+            else "internal error"
+            if code == 3 or watch.collection_crashes
+            else "reports not written"
+        )
         print(f"relaycheck: incomplete run ({why}): the reports cover only what finished", file=sys.stderr)
     return result
 

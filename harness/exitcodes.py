@@ -74,14 +74,16 @@ class RunWatch:
     """Registered by ``relaycheck run`` through ``pytest.main(plugins=[...])``."""
 
     def __init__(self) -> None:
-        self.collection_errors: list[dict[str, Any]] = []
+        self.collection_errors: list[dict[str, Any]] = []  # malformed case files: the user's to fix
+        self.collection_crashes: list[dict[str, Any]] = []  # anything else failing collection: ours
         self.interrupted = False
         self.internal_error = False
         self.report_errors: list[str] = []
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
-            self.collection_errors.append(collection_error(report.nodeid, str(report.longrepr)))
+            err = collection_error(report.nodeid, str(report.longrepr))
+            (self.collection_errors if err["line"] is not None else self.collection_crashes).append(err)
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
         self.interrupted = True
@@ -95,6 +97,8 @@ class RunWatch:
         self.report_errors = list(config.stash.get(REPORT_ERRORS, []))
 
     def exit_code(self, pytest_code: int) -> int:
+        if self.collection_crashes:
+            return INCOMPLETE
         if self.interrupted or self.internal_error or self.report_errors or pytest_code in (2, 3):
             # pytest says "interrupted" also when -x stops at a malformed case file: that one is ours.
             only_collection = pytest_code == 2 and self.collection_errors and not self.interrupted

@@ -199,6 +199,17 @@ def test_watch_overrides() -> None:
     late = exitcodes.RunWatch()
     late.report_errors.append("summary.json: disk full")
     assert late.exit_code(0) == 3
+    crash = exitcodes.RunWatch()  # a collection failure without file:line:col is a crash of ours
+    crash.pytest_collectreport(_FailedCollect("cases/a.yaml", "Traceback ...\nRecursionError: too deep"))
+    assert crash.collection_crashes and not crash.collection_errors
+    assert crash.exit_code(1) == 3
+
+
+class _FailedCollect:
+    failed = True
+
+    def __init__(self, nodeid: str, longrepr: str) -> None:
+        self.nodeid, self.longrepr = nodeid, longrepr
 
 
 def _summary(path: Path, ids: list[str]) -> Path:

@@ -49,7 +49,9 @@ except CaseFileError as exc:
 except MemoryError:
     out = {"error": "MemoryError"}
 out["seconds"] = time.perf_counter() - t
-out["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM, not ru_maxrss: Linux carries the forking parent's peak over exec into ru_maxrss.
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+out["maxrss_kib"] = int(status.split()[0])
 print(json.dumps(out))
 """
 

@@ -81,7 +81,12 @@ class ReportHooks:
         from harness.report.html import write_matrix
         from harness.report.summary import load_summary
 
-        self.config.stash[MATRIX_PATH] = write_matrix(load_summary(path), path.parent / "matrix.html")
+        try:
+            self.config.stash[MATRIX_PATH] = write_matrix(load_summary(path), path.parent / "matrix.html")
+        except OSError as exc:  # the run's exit code says a report is missing (exit 3)
+            from harness.plugin import REPORT_ERRORS
+
+            self.config.stash.setdefault(REPORT_ERRORS, []).append(f"matrix.html: {exc}")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         path = self.config.stash.get(MATRIX_PATH, None)
