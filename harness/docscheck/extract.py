@@ -125,9 +125,9 @@ class _Lines:
         for line in self.all:
             s = line.strip()
             heading = _MD_HEADING.match(line)
-            if s and (len(s) <= _LABEL_MAX or heading) and not s.startswith(("{", "}", '"', "-", "curl")):
+            if s and (len(s) <= _LABEL_MAX or heading) and not s.startswith(("{", "}", '"', "-", "curl", "|")):
                 kind = _label_kind(s)
-                if kind:
+                if kind or heading:  # a heading starts a new section even when it says nothing
                     current, label = kind, s
             self.section.append(current)
             self.label.append(label)
@@ -288,11 +288,12 @@ def extract(page: Page) -> Extracted:
     for a, b in sse_runs:
         in_sse.update(range(a + 1, b + 1))
 
+    sdk = _sdk_calls(text)
     raw_blocks: list[Block] = []
     for f in jsonpos.find_objects(text):
         line = idx.line(f.start)
-        if line in in_sse:
-            continue
+        if line in in_sse or any(a < f.start < b for a, b, _, body, _ in sdk if body is not None):
+            continue  # part of an SSE transcript or of an SDK call's (literal) arguments
         end_line = idx.line(max(f.end - 1, f.start))
         if f.problem:
             problems.append(Problem(line, f.problem))
@@ -314,7 +315,7 @@ def extract(page: Page) -> Extracted:
                 int(status_m.group(1)) if status_m else None,
             )
         )
-    for start, end, endpoint, body, problem in _sdk_calls(text):
+    for start, end, endpoint, body, problem in sdk:
         line = idx.line(start)
         if problem:
             problems.append(Problem(line, problem))

@@ -174,7 +174,7 @@ def check_request(page: str, block: Block) -> list[Finding]:
             add(
                 "docs.request.field",
                 f"$.{key}",
-                f"{key!r} is a {' / '.join(owners)} parameter; the official {name} API rejects it as unknown",
+                f"{key!r} is a parameter of {' / '.join(owners)}; the official {name} API rejects it as unknown",
             )
         else:
             add(
@@ -256,7 +256,7 @@ def _is_missing(v: Violation) -> bool:
 
 def _missing_name(v: Violation) -> str:
     m = re.match(r'"?\'?([^"\']+)"?\'? is a required property', v.message)
-    field = m.group(1) if m else v.code.rsplit(".", 1)[-1]
+    field = m.group(1) if m else "signature" if v.code.endswith("thinking_signature") else v.code
     return f"{v.path}.{field}" if v.path != "$" else field
 
 
@@ -293,23 +293,28 @@ def check_answer(page: str, block: Block, level: Level, rejected: set[int]) -> l
         status = 400
     body = json.dumps(value, ensure_ascii=False).encode()
     ev = evaluate_exchange(_exchange(request, status, "application/json", body, endpoint), endpoint, level=level)
-    left_out: dict[str, list[str]] = {}
+    # Fields an example leaves out: one finding per code and severity, not one per field. In an
+    # example the page presents as partial (or with "..." placeholders) they are notes.
+    left_out: dict[tuple[str, Severity], list[str]] = {}
     for v in ev.violations:
         if v.code == "grammar.messages.request_accepted" and block.request is not None and block.request.line in rejected:
             continue  # the request's own finding says it; this is the same contradiction
-        if block.excerpt and _is_missing(v):
-            left_out.setdefault(v.code, []).append(_missing_name(v))
+        if _is_missing(v):
+            severity: Severity = "note" if block.excerpt else v.severity
+            left_out.setdefault((v.code, severity), []).append(_missing_name(v))
             continue
         message = v.message + (f" (expected {v.expected!r}, documented {v.actual!r})" if v.expected is not None else "")
         out.append(Finding(page, block.line_of(v.path), v.code, message, v.severity, piece, v.path))
-    for code, names in left_out.items():
+    for (code, severity), names in left_out.items():
+        what = "an example the page presents as partial" if block.excerpt else "the example"
+        always = "the official API always sends" if severity == "strict" else "the official format requires"
         out.append(
             Finding(
                 page,
                 block.line,
                 code,
-                f"an example the page presents as partial leaves out: {', '.join(dict.fromkeys(names))}",
-                "note",
+                f"{what} leaves out what {always}: {', '.join(dict.fromkeys(names))}",
+                severity,
                 piece,
             )
         )
@@ -444,7 +449,7 @@ def check_tables(ex: Extracted) -> list[Finding]:
                         ex.page.name,
                         row.line,
                         "docs.table.field",
-                        f"the table lists {seg!r}, a {' / '.join(owners)} field: {what} of the {DIALECT_NAME[endpoint]}"
+                        f"the table lists {seg!r}, a field of {' / '.join(owners)}: {what} of the {DIALECT_NAME[endpoint]}"
                         " API has no such field",
                         piece="fields",
                     )
