@@ -47,7 +47,9 @@ def _answer_for(ex: Extracted, block: Block) -> Block | None:
     return None
 
 
-def _distinct_requests(pages: list[tuple[Extracted, set[int]]]) -> Iterator[tuple[Extracted, Block, str, bool, list[int]]]:
+def _distinct_requests(
+    pages: list[tuple[Extracted, set[int]]],
+) -> Iterator[tuple[Extracted, Block, str, bool, list[int]]]:
     """(page, first block, endpoint, rejected, lines of the copies) per distinct request body."""
     seen: dict[tuple[str, str], list[int]] = {}
     order: list[tuple[Extracted, Block, str, bool, tuple[str, str]]] = []
@@ -71,7 +73,14 @@ def build_case_file(pages: list[tuple[Extracted, list[Finding]]]) -> tuple[str, 
     cases: list[dict[str, Any]] = []
     written: list[Written] = []
     judged = [
-        (ex, {b.line for b in ex.requests if any(f.code == "docs.request.rejected" and f.piece == f"request@{b.line}" for f in fs)})
+        (
+            ex,
+            {
+                b.line
+                for b in ex.requests
+                if any(f.code == "docs.request.rejected" and f.piece == f"request@{b.line}" for f in fs)
+            },
+        )
         for ex, fs in pages
     ]
     for ex, block, endpoint, rejected, copies in _distinct_requests(judged):
@@ -153,7 +162,9 @@ def shape_differences(documented: Any, live: Any, limit: int = 8) -> list[str]:
     for path, kind in doc.items():
         if path.endswith("="):
             if path in got and not (kind & got[path]):
-                out.append(f"the docs promise {path[:-1]} = {sorted(kind)[0]!r}, the relay sends {sorted(got[path])[0]!r}")
+                out.append(
+                    f"the docs promise {path[:-1]} = {sorted(kind)[0]!r}, the relay sends {sorted(got[path])[0]!r}"
+                )
             continue
         if path not in got:
             parent = path.rsplit(".", 1)[0].removesuffix("[]")

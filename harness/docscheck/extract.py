@@ -204,7 +204,9 @@ def _sse_runs(lines: list[str]) -> list[tuple[int, int]]:
             i += 1
             continue
         j, fields, data = i, 0, 0
-        while j < n and (_SSE_LINE.match(lines[j]) or (not lines[j].strip() and j + 1 < n and _SSE_LINE.match(lines[j + 1]))):
+        while j < n and (
+            _SSE_LINE.match(lines[j]) or (not lines[j].strip() and j + 1 < n and _SSE_LINE.match(lines[j + 1]))
+        ):
             if lines[j].strip():
                 fields += 1
                 data += lines[j].lstrip().startswith("data")
@@ -321,7 +323,9 @@ def extract(page: Page) -> Extracted:
             problems.append(Problem(line, problem))
             continue
         raw_blocks.append(
-            Block(line, idx.line(end), body, "request", "sdk", {}, idx.before(line), endpoint=endpoint, endpoint_line=line)
+            Block(
+                line, idx.line(end), body, "request", "sdk", {}, idx.before(line), endpoint=endpoint, endpoint_line=line
+            )
         )
     raw_blocks.sort(key=lambda b: b.line)
 

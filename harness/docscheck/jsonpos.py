@@ -71,7 +71,7 @@ def _unescape(text: str) -> tuple[str, list[int]]:
     where: list[int] = []
     i = 0
     while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in "\"\\":
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '"\\':
             out.append(text[i + 1])
             where.append(i + 1)
             i += 2

@@ -22,7 +22,11 @@ from harness.engine import evaluate_exchange
 from harness.model import Chunk, Exchange, Level, Severity, Violation, WireRequest
 
 DIALECT_NAME = {"chat": "Chat Completions", "messages": "Anthropic Messages", "responses": "Responses"}
-_REQUEST_SCHEMA = {"chat": "chat/request", "messages": "messages/compatible/request", "responses": "responses/compatible/request"}
+_REQUEST_SCHEMA = {
+    "chat": "chat/request",
+    "messages": "messages/compatible/request",
+    "responses": "responses/compatible/request",
+}
 _STREAM_CLAIM = re.compile(r"stream|流式|\bSSE\b|server-sent", re.I)
 _NOT_STREAM = re.compile(r"non-?stream|非流式|无流式|不流式", re.I)
 _EVENT = re.compile(r"events\[(\d+)\]")
@@ -163,7 +167,11 @@ def check_request(page: str, block: Block) -> list[Finding]:
                 f"official {name} API rejects it with 400 invalid_request_error",
             )
             continue
-        add("docs.request.rejected", err.path, f"the official {name} API rejects this request: {err.message} at {err.path}")
+        add(
+            "docs.request.rejected",
+            err.path,
+            f"the official {name} API rejects this request: {err.message} at {err.path}",
+        )
     if endpoint == "messages":
         _messages_rules(body, add)
     for key in body:
@@ -211,7 +219,7 @@ def _tool_shapes(body: dict[str, Any], endpoint: str, add: Any) -> list[str]:
         elif endpoint == "responses" and "input_schema" in tool:
             why = "an Anthropic tool; Responses function tools are {type: function, name, parameters}"
         elif endpoint == "responses" and nested:
-            why = "a Chat Completions (nested) function tool; Responses tools are flat: {type: function, name, parameters}"
+            why = "a Chat Completions (nested) function tool; Responses tools are flat: {type, name, parameters}"
         if why:
             add("docs.request.tool_shape", path, f"tools[{i}] is {why}; the official API rejects it")
             bad.append(path)
@@ -297,7 +305,11 @@ def check_answer(page: str, block: Block, level: Level, rejected: set[int]) -> l
     # example the page presents as partial (or with "..." placeholders) they are notes.
     left_out: dict[tuple[str, Severity], list[str]] = {}
     for v in ev.violations:
-        if v.code == "grammar.messages.request_accepted" and block.request is not None and block.request.line in rejected:
+        if (
+            v.code == "grammar.messages.request_accepted"
+            and block.request is not None
+            and block.request.line in rejected
+        ):
             continue  # the request's own finding says it; this is the same contradiction
         if _is_missing(v):
             severity: Severity = "note" if block.excerpt else v.severity
@@ -336,7 +348,12 @@ def _echoed_request(answer: Any, request: Any) -> dict[str, Any] | None:
         return None
     if _function_names(answer) == _function_names(request):
         return None
-    return {"model": answer.get("model"), "input": "", "tools": answer["tools"], "tool_choice": answer.get("tool_choice")}
+    return {
+        "model": answer.get("model"),
+        "input": "",
+        "tools": answer["tools"],
+        "tool_choice": answer.get("tool_choice"),
+    }
 
 
 def _tool_choice_kind(endpoint: str, request: Any) -> str:
@@ -413,9 +430,20 @@ def check_transcript(page: str, t: Transcript, level: Level) -> list[Finding]:
         if endpoint is None and isinstance(kind, str) and kind.startswith("response."):
             endpoint = "responses"
         if endpoint is None:
-            return [Finding(page, t.line, "docs.endpoint", "an SSE transcript of no known dialect; not judged", "note", piece)]
+            return [
+                Finding(
+                    page, t.line, "docs.endpoint", "an SSE transcript of no known dialect; not judged", "note", piece
+                )
+            ]
         out.append(
-            Finding(page, t.line, "docs.endpoint", f"judged as a {DIALECT_NAME[endpoint]} stream by its events", "note", piece)
+            Finding(
+                page,
+                t.line,
+                "docs.endpoint",
+                f"judged as a {DIALECT_NAME[endpoint]} stream by its events",
+                "note",
+                piece,
+            )
         )
     request = t.request.value if t.request is not None else None
     ex = _exchange(request, 200, "text/event-stream", t.text.encode(), endpoint)
@@ -449,8 +477,8 @@ def check_tables(ex: Extracted) -> list[Finding]:
                         ex.page.name,
                         row.line,
                         "docs.table.field",
-                        f"the table lists {seg!r}, a field of {' / '.join(owners)}: {what} of the {DIALECT_NAME[endpoint]}"
-                        " API has no such field",
+                        f"the table lists {seg!r}, a field of {' / '.join(owners)}: {what} of the "
+                        f"{DIALECT_NAME[endpoint]} API has no such field",
                         piece="fields",
                     )
                 )

@@ -62,8 +62,10 @@ def from_bytes(name: str, data: bytes, content_type: str = "") -> Page:
         raw = data.decode("utf-8", "replace")
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     lower = name.lower().split("?")[0]
-    if "html" in content_type.lower() or lower.endswith((".html", ".htm")) or (
-        not lower.endswith((".md", ".markdown", ".txt")) and _HTML_HINT.search(raw[:2000])
+    if (
+        "html" in content_type.lower()
+        or lower.endswith((".html", ".htm"))
+        or (not lower.endswith((".md", ".markdown", ".txt")) and _HTML_HINT.search(raw[:2000]))
     ):
         return Page(name, html_to_text(raw), "html", problem)
     kind = "markdown" if lower.endswith((".md", ".markdown")) or "markdown" in content_type.lower() else "text"
