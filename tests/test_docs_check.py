@@ -165,7 +165,9 @@ def test_sse_transcript_judged_with_the_stream_grammar(tmp_path: Path) -> None:
         "event: content_block_start\n"
         'data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
     )
-    text = path.read_text(encoding="utf-8").replace("event: content_block_delta\n", start + "event: content_block_delta\n")
+    text = path.read_text(encoding="utf-8").replace(
+        "event: content_block_delta\n", start + "event: content_block_delta\n"
+    )
     fixed = tmp_path / "fixed.md"
     fixed.write_text(text, encoding="utf-8")
     assert check(fixed, "strict") == []
@@ -210,10 +212,39 @@ def test_request_rules_each_fail_with_their_code(tmp_path: Path) -> None:
         ("AT", "docs.request.field")
     }
     assert one("chat/completions", {"model": "m", "messages": msg}, "model") == set()
+    broken_schema = [{"name": "t", "input_schema": {"type": "obj ect"}}]
+    assert one("messages", {"model": "m", "max_tokens": 9, "messages": msg, "tools": broken_schema}, '"tools"', 1) == {
+        ("AT", "docs.request.rejected")
+    }
+
+
+def test_mangled_pages_never_raise() -> None:
+    """Pages cut and spliced at random (with JSON, SSE, SDK and HTML fragments inserted) are judged
+    without an exception (what cannot be read is a docs.unparseable finding, see above)."""
+    import random
+
+    rng = random.Random(18)
+    sources = [p.read_bytes() for p in sorted(DATA.iterdir())]
+    bits = [b'{"', b"}", b"[", b'\\"', b"data: ", b"\n\n", b"POST /v1/messages\n", b"client.messages.create(", b"\xff"]
+    bits += [b"<h1>", b"</td>", b"```json\n", b'{"type":"message"', b'"type": "obj', b"stream"]
+    for _ in range(150):
+        data = bytearray(rng.choice(sources))
+        for _ in range(rng.randint(1, 12)):
+            at = rng.randrange(len(data) + 1)
+            if rng.random() < 0.3:
+                del data[at : at + rng.randint(1, 80)]
+            else:
+                data[at:at] = rng.choice(bits)
+        judge(extract(pages.from_bytes(rng.choice(["p.md", "p.html", "p.txt"]), bytes(data))), "strict")
 
 
 def test_stream_claim_and_forced_tool_claim(tmp_path: Path) -> None:
-    req = {"model": "m", "max_tokens": 99, "tool_choice": {"type": "any"}, "messages": [{"role": "user", "content": "x"}]}
+    req = {
+        "model": "m",
+        "max_tokens": 99,
+        "tool_choice": {"type": "any"},
+        "messages": [{"role": "user", "content": "x"}],
+    }
     req["tools"] = [{"name": "t", "input_schema": {"type": "object"}}]
     answer = {
         "id": "msg_01AbCdEfGhIjKlMnOpQrStUv",
@@ -305,7 +336,9 @@ def test_base_url_runs_the_cases_and_compares_shapes(
 
 def test_shape_differences() -> None:
     doc = {"type": "message", "content": [{"type": "text"}], "usage": {"input_tokens": 1}}
-    assert shape_differences(doc, {"type": "message", "content": [{"type": "text"}], "usage": {"input_tokens": 3}}) == []
+    assert (
+        shape_differences(doc, {"type": "message", "content": [{"type": "text"}], "usage": {"input_tokens": 3}}) == []
+    )
     diffs = shape_differences(doc, {"type": "error", "content": "x"})
     assert "the docs promise $.type = 'message', the relay sends 'error'" in diffs
     assert "the docs promise $.content as array, the relay sends string" in diffs

@@ -122,6 +122,8 @@ def build_case_file(pages: list[tuple[Extracted, list[Finding]]]) -> tuple[str, 
 # ---- shape comparison --------------------------------------------------------------------------------
 
 _DISCRIMINATORS = ("object", "type", "stop_reason", "finish_reason", "status", "role")
+# Values whose inside is the user's (tool schemas and arguments, metadata): not part of the shape.
+_OPAQUE = frozenset({"parameters", "input_schema", "input", "metadata", "properties"})
 
 
 def _shape(value: Any, path: str = "$", out: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -133,7 +135,10 @@ def _shape(value: Any, path: str = "$", out: dict[str, Any] | None = None) -> di
             sub = f"{path}.{k}"
             if k in _DISCRIMINATORS and isinstance(v, str):
                 out.setdefault(sub + "=", set()).add(v)
-            _shape(v, sub, out)
+            if k in _OPAQUE:
+                out.setdefault(sub, _type(v))
+            else:
+                _shape(v, sub, out)
     elif isinstance(value, list):
         out[path] = "array"
         for v in value:
@@ -146,6 +151,10 @@ def _shape(value: Any, path: str = "$", out: dict[str, Any] | None = None) -> di
 def _type(v: Any) -> str:
     if v is None:
         return "null"
+    if isinstance(v, dict):
+        return "object"
+    if isinstance(v, list):
+        return "array"
     if isinstance(v, bool):
         return "boolean"
     if isinstance(v, int | float):
@@ -167,7 +176,7 @@ def shape_differences(documented: Any, live: Any, limit: int = 8) -> list[str]:
                 )
             continue
         if path not in got:
-            parent = path.rsplit(".", 1)[0].removesuffix("[]")
+            parent = path[:-2] if path.endswith("[]") else path.rsplit(".", 1)[0].removesuffix("[]")
             if parent in doc and parent not in got and parent != "$":
                 continue  # reported at the parent
             out.append(f"the docs promise {path} ({kind}), the relay sends no such field")

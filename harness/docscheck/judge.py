@@ -223,7 +223,27 @@ def _tool_shapes(body: dict[str, Any], endpoint: str, add: Any) -> list[str]:
         if why:
             add("docs.request.tool_shape", path, f"tools[{i}] is {why}; the official API rejects it")
             bad.append(path)
+            continue
+        fn = tool.get("function") if nested else tool
+        key = "input_schema" if endpoint == "messages" else "parameters"
+        problem = _schema_problem(fn.get(key)) if isinstance(fn, dict) and key in fn else None
+        if problem:
+            add("docs.request.rejected", f"{path}", f"tools[{i}] {key} is not a valid JSON Schema: {problem}")
+            bad.append(path)
     return bad
+
+
+def _schema_problem(schema: Any) -> str | None:
+    """Why a tool's declared schema is not a JSON Schema (the official APIs reject such tools)."""
+    import jsonschema
+
+    if not isinstance(schema, dict):
+        return f"a {type(schema).__name__}, not an object"
+    try:
+        jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        return exc.message
+    return None
 
 
 def _messages_rules(body: dict[str, Any], add: Any) -> None:
@@ -274,6 +294,19 @@ def _exchange(request: Any, status: int, content_type: str, body: bytes, endpoin
     return Exchange(wire, status, {"content-type": content_type}, (Chunk(0.0, body),))
 
 
+def _evaluate(exchange: Exchange, endpoint: str, level: Level, **kw: Any) -> tuple[Any, list[Violation]]:
+    """evaluate_exchange, except that a documented request whose tool schema is not a JSON Schema
+    cannot have arguments checked against it: that is said (at the request), not raised."""
+    import jsonschema
+
+    try:
+        ev = evaluate_exchange(exchange, endpoint, level=level, **kw)
+    except (jsonschema.exceptions.UnknownType, jsonschema.exceptions.SchemaError, re.error) as exc:
+        why = str(exc).splitlines()[0]
+        return None, [Violation("docs.unparseable", "$", f"not judged: the paired request's tool schema: {why}")]
+    return ev.final, list(ev.violations)
+
+
 def check_answer(page: str, block: Block, level: Level, rejected: set[int]) -> list[Finding]:
     value = block.value
     piece = f"answer@{block.line}"
@@ -300,11 +333,11 @@ def check_answer(page: str, block: Block, level: Level, rejected: set[int]) -> l
     if block.role == "error" and status < 400:
         status = 400
     body = json.dumps(value, ensure_ascii=False).encode()
-    ev = evaluate_exchange(_exchange(request, status, "application/json", body, endpoint), endpoint, level=level)
+    final, violations = _evaluate(_exchange(request, status, "application/json", body, endpoint), endpoint, level)
     # Fields an example leaves out: one finding per code and severity, not one per field. In an
     # example the page presents as partial (or with "..." placeholders) they are notes.
     left_out: dict[tuple[str, Severity], list[str]] = {}
-    for v in ev.violations:
+    for v in violations:
         if (
             v.code == "grammar.messages.request_accepted"
             and block.request is not None
@@ -331,7 +364,7 @@ def check_answer(page: str, block: Block, level: Level, rejected: set[int]) -> l
             )
         )
     if status < 300:
-        out += _stop_reason_claim(page, block, endpoint, request, ev.final if ev.final is not None else value)
+        out += _stop_reason_claim(page, block, endpoint, request, final if final is not None else value)
     return out
 
 
@@ -447,8 +480,8 @@ def check_transcript(page: str, t: Transcript, level: Level) -> list[Finding]:
         )
     request = t.request.value if t.request is not None else None
     ex = _exchange(request, 200, "text/event-stream", t.text.encode(), endpoint)
-    ev = evaluate_exchange(ex, endpoint, level=level, stream_requested=None if request is not None else True)
-    for v in ev.violations:
+    _, violations = _evaluate(ex, endpoint, level, stream_requested=None if request is not None else True)
+    for v in violations:
         m = _EVENT.search(v.path)
         line = t.event_lines[int(m.group(1))] if m and int(m.group(1)) < len(t.event_lines) else t.line
         out.append(Finding(page, line, v.code, v.message, v.severity, piece, v.path))
