@@ -266,6 +266,19 @@ def test_stream_claim_and_forced_tool_claim(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert failing(check(page)) == {(1, "docs.claim.stream"), (14, "docs.claim.stop_reason")}
+    # A "# stream ..." comment inside a code block is not a heading, in Markdown or in HTML <pre>.
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]})
+    md = tmp_path / "comment.md"
+    md.write_text(
+        f"# Chat\n\n```bash\n# streaming comes later\ncurl https://r.example/v1/chat/completions -d '{body}'\n```\n"
+    )
+    html = tmp_path / "comment.html"
+    html.write_text(
+        f"<h1>Chat</h1>\n<pre>\n# stream it\ncurl https://r.example/v1/chat/completions -d '{body}'\n</pre>\n"
+    )
+    assert failing(check(md)) == failing(check(html)) == set()
+    html.write_text(f"<h2>Streaming</h2>\n<pre>\ncurl https://r.example/v1/chat/completions -d '{body}'\n</pre>\n")
+    assert failing(check(html)) == {(1, "docs.claim.stream")}
 
 
 def test_cli_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -273,6 +286,22 @@ def test_cli_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "no such page" in capsys.readouterr().err
     assert main(["docs", "http://127.0.0.1:9/none.md", "--report-dir", str(tmp_path)]) == 2
     assert "cannot fetch" in capsys.readouterr().err
+
+
+def test_base_url_without_a_key_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("RELAYCHECK_API_KEY", raising=False)
+    args = [
+        "docs",
+        str(DATA / "messages-correct.md"),
+        "--report-dir",
+        str(tmp_path),
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]
+    assert main(args) == 2
+    assert "RELAYCHECK_API_KEY" in capsys.readouterr().err
 
 
 def test_url_is_fetched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

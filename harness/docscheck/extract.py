@@ -279,11 +279,7 @@ def extract(page: Page) -> Extracted:
         if "anthropic-version" in low:
             auth["anthropic-version"].append(n + 1)
 
-    headings: list[Heading] = []
-    for n, line in enumerate(lines):
-        m = _MD_HEADING.match(line)
-        if m and m.group(2).strip():
-            headings.append(Heading(n + 1, len(m.group(1)), m.group(2).strip()))
+    headings = _headings(page, lines)
 
     sse_runs = _sse_runs(lines)
     in_sse = set()
@@ -368,6 +364,23 @@ def extract(page: Page) -> Extracted:
         endpoints,
         {k: tuple(v) for k, v in auth.items()},
     )
+
+
+def _headings(page: Page, lines: list[str]) -> list[Heading]:
+    """HTML: the <h1>..<h6> lines. Markdown and text: ``#`` lines outside code fences (a ``# comment``
+    in a shell or Python snippet is not a heading)."""
+    if page.kind == "html":
+        return [Heading(n, level, lines[n - 1].lstrip("# ").strip()) for n, level in page.html_headings]
+    out = []
+    fenced = False
+    for n, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        m = _MD_HEADING.match(line)
+        if m and not fenced and m.group(2).strip():
+            out.append(Heading(n + 1, len(m.group(1)), m.group(2).strip()))
+    return out
 
 
 def _with(b: Block, **kw: Any) -> Block:

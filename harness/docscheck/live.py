@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.cases import load_case_file
 from harness.docscheck.casesout import Written, shape_differences
-from harness.gateways import Overrides, resolve
+from harness.gateways import ConfigError, Overrides, resolve
 from harness.model import Level
 from harness.redact import Redactor
 from harness.runner import Context, Variant, run_variant
@@ -20,6 +20,8 @@ def run_live(
     case_file: Path, written: list[Written], base_url: str, auth: str | None, level: Level
 ) -> tuple[list[dict[str, Any]], bool]:
     gateway = resolve(Overrides(base_url=base_url, auth=auth))
+    if not gateway.api_key():
+        raise ConfigError(f"--base-url needs the relay's key in ${gateway.api_key_env}")
     redactor = Redactor([gateway.api_key() or ""])
     by_id = {w.case_id: w for w in written}
     transport = Transport(gateway.timeouts)

@@ -32,6 +32,7 @@ class Page:
     text: str
     kind: str  # "html" | "markdown" | "text"
     decode_problem: str | None = None  # the bytes were not UTF-8 (decoded with replacement)
+    html_headings: tuple[tuple[int, int], ...] = ()  # (line, level) of <h1>..<h6> in an HTML page
 
     @property
     def lines(self) -> list[str]:
@@ -46,7 +47,7 @@ def html_to_text(source: str) -> str:
     """Visible text of an HTML page, line for line with the source."""
     text = _SCRIPT.sub(_blank_keeping_lines, source)
     text = _COMMENT.sub(_blank_keeping_lines, text)
-    text = _HEADING.sub("# ", text)
+    text = _HEADING.sub(lambda m: "#" * int(m.group(0)[2]) + " ", text)
     text = _ROW_START.sub("| ", text)
     text = _CELL_END.sub(" | ", text)
     text = _TAG.sub(_blank_keeping_lines, text)
@@ -67,7 +68,11 @@ def from_bytes(name: str, data: bytes, content_type: str = "") -> Page:
         or lower.endswith((".html", ".htm"))
         or (not lower.endswith((".md", ".markdown", ".txt")) and _HTML_HINT.search(raw[:2000]))
     ):
-        return Page(name, html_to_text(raw), "html", problem)
+        cleaned = _COMMENT.sub(_blank_keeping_lines, _SCRIPT.sub(_blank_keeping_lines, raw))
+        headings = tuple(
+            (cleaned.count("\n", 0, m.start()) + 1, int(m.group(0)[2])) for m in _HEADING.finditer(cleaned)
+        )
+        return Page(name, html_to_text(raw), "html", problem, headings)
     kind = "markdown" if lower.endswith((".md", ".markdown")) or "markdown" in content_type.lower() else "text"
     return Page(name, raw, kind, problem)
 
