@@ -9,6 +9,7 @@ mistaken for JSON; a candidate that never closes or does not parse is reported, 
 from __future__ import annotations
 
 import ast
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -148,13 +149,17 @@ def _parse(body: str, start: int, end: int, escaped: bool) -> Found:
 def value_lines(body: str) -> dict[str, int]:
     """Path -> line offset of each value (and of each key: a path's line is where its key is)."""
     out: dict[str, int] = {}
+    newlines = [i for i, c in enumerate(body) if c == "\n"]
+
+    def line(i: int) -> int:
+        return bisect.bisect_left(newlines, i)
 
     def ws(i: int) -> int:
         return _WS.match(body, i).end()  # type: ignore[union-attr]
 
     def value(i: int, path: str) -> int:
         i = ws(i)
-        out.setdefault(path, body.count("\n", 0, i))
+        out.setdefault(path, line(i))
         c = body[i]
         if c == "{":
             i = ws(i + 1)
@@ -163,7 +168,7 @@ def value_lines(body: str) -> dict[str, int]:
             while True:
                 i = ws(i)
                 key, i = scanstring(body, i + 1)
-                out[f"{path}.{key}"] = body.count("\n", 0, i)
+                out[f"{path}.{key}"] = line(i)
                 i = ws(i)
                 i = value(i + 1, f"{path}.{key}")  # past the ':'
                 i = ws(i)

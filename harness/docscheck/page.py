@@ -8,6 +8,7 @@ line of the HTML source a vendor edits, and the extractor sees Markdown-like tex
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ def from_bytes(name: str, data: bytes, content_type: str = "") -> Page:
         or (not lower.endswith((".md", ".markdown", ".txt")) and _HTML_HINT.search(raw[:2000]))
     ):
         cleaned = _COMMENT.sub(_blank_keeping_lines, _SCRIPT.sub(_blank_keeping_lines, raw))
+        newlines = [i for i, c in enumerate(cleaned) if c == "\n"]
         headings = tuple(
-            (cleaned.count("\n", 0, m.start()) + 1, int(m.group(0)[2])) for m in _HEADING.finditer(cleaned)
+            (bisect.bisect_left(newlines, m.start()) + 1, int(m.group(0)[2])) for m in _HEADING.finditer(cleaned)
         )
         return Page(name, html_to_text(raw), "html", problem, headings)
     kind = "markdown" if lower.endswith((".md", ".markdown")) or "markdown" in content_type.lower() else "text"
