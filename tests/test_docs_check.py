@@ -151,6 +151,7 @@ def test_chinese_html_page_request_rules_and_claims() -> None:
         (16, "docs.request.rejected"),  # budget_tokens 2048 not below max_tokens 1024
         (34, "docs.claim.stop_reason"),  # stop_reason tool_use for tool_choice none
         (40, "docs.request.rejected"),  # a system role in messages (Python SDK keyword arguments)
+        (47, "error.shape"),  # the 400 example is an OpenAI-shaped error
     }
     assert not any(f.code == "docs.auth" for f in found)  # x-api-key and anthropic-version documented
 
@@ -319,6 +320,7 @@ def test_url_is_fetched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         url = f"http://127.0.0.1:{server.server_address[1]}/messages-zh.html"
         assert main(["docs", url, "--report-dir", str(tmp_path), "-q"]) == 1
         assert f"{url}:16: docs.request.rejected" in capsys.readouterr().out
+        assert json.loads((tmp_path / "summary.json").read_text())["totals"]["failed"] == 4
     finally:
         server.shutdown()
         server.server_close()

@@ -31,7 +31,7 @@ _REQUEST_LABEL = re.compile(r"request|请求|body|payload|参数|parameters|\bcu
 _EXCERPT = re.compile(
     r"关键|节选|部分|摘录|简化|省略|excerpt|abridged|truncated|simplified|partial|key fields|omitted|trimmed", re.I
 )
-_STATUS = re.compile(r"(?<!\d)([1-5]\d\d)(?!\d)")
+_STATUS = re.compile(r"(?<![\w.])([2-5]\d\d)(?![\d.])")  # "200 OK", "🟢200OK", not an id's digits
 _TYPE_WORDS = r"string|integer|number|boolean|object|array|null|enum|int|float|bool|map|dict|list"
 _TEXT_ROW = re.compile(rf"^\s*([A-Za-z_][\w.\-\[\]]*)\s+({_TYPE_WORDS})\b", re.I)
 _NAME = re.compile(r"^[A-Za-z_][\w.\[\]]*$")

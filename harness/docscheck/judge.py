@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from harness import dialects, validation
@@ -614,7 +614,3 @@ def check_stream_claims(ex: Extracted) -> list[Finding]:
             )
         )
     return out
-
-
-def with_piece(f: Finding, piece: str) -> Finding:
-    return replace(f, piece=piece)
