@@ -328,7 +328,7 @@ def extract(page: Page) -> Extracted:
     blocks: list[Block] = []
     last_request: Block | None = None
     for b in raw_blocks:
-        ep, ep_line = (b.endpoint, b.endpoint_line) if b.endpoint else _endpoint_near(endpoints, b.line, b.end_line)
+        ep, ep_line = (b.endpoint, b.endpoint_line) if b.endpoint else endpoint_near(endpoints, b.line, b.end_line)
         if b.role == "request":
             b = _with(b, endpoint=ep, endpoint_line=ep_line)
             last_request = b
@@ -350,7 +350,7 @@ def extract(page: Page) -> Extracted:
                 starts.append(k + 1)
                 fresh = False
         paired = next((r for r in reversed(blocks) if r.role == "request" and r.line < a + 1), None)
-        ep = paired.endpoint if paired is not None else _endpoint_near(endpoints, a + 1, b)[0]
+        ep = paired.endpoint if paired is not None else endpoint_near(endpoints, a + 1, b)[0]
         transcripts.append(Transcript(a + 1, b, body, tuple(starts), ep, paired))
 
     rows = _table_rows(idx)
@@ -389,7 +389,7 @@ def _with(b: Block, **kw: Any) -> Block:
     return replace(b, **kw)
 
 
-def _endpoint_near(endpoints: tuple[tuple[int, str], ...], line: int, end_line: int) -> tuple[str | None, int | None]:
+def endpoint_near(endpoints: tuple[tuple[int, str], ...], line: int, end_line: int) -> tuple[str | None, int | None]:
     """The endpoint a block at ``line`` belongs to: the last one named before it, else the first
     one named after it inside the same snippet (fetch(...) and conn.request(...) come after the
     body), else the page's first."""
