@@ -186,6 +186,31 @@ def test_half_json_and_garbage_are_clear_findings_not_tracebacks(capsys: pytest.
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_documentation_shorthand_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    page = tmp_path / "shorthand.md"
+    page.write_text(
+        "# Chat\n\n"  # 1-2
+        "```json\n"  # 3
+        '{\n  "model": "gpt-4o",\n  "messages": [...],  // your conversation\n  "temperature": 0.7,\n}\n'  # 4-8
+        "```\n\n"  # 9-10
+        "```python\n"  # 11
+        "stream = client.chat.completions.create(model=MODEL, messages=history, stream=True)\n"  # 12
+        "```\n\n"  # 13-14
+        "```js\n"  # 15
+        'const r = await client.messages.create({"model": "claude-sonnet-4-6", "messages": []});\n'  # 16
+        "```\n",
+        encoding="utf-8",
+    )
+    found = check(page)
+    assert {(f.line, f.code, f.severity) for f in found if f.code == "docs.unparseable"} == {
+        (4, "docs.unparseable", "note"),  # "..." and // comments: an abbreviated example
+        (12, "docs.unparseable", "note"),  # SDK call with variables
+    }
+    # The JavaScript SDK call says its endpoint (the page names none): Messages, so max_tokens is missing.
+    assert failing(found) == {(16, "docs.request.rejected")}
+    assert "max_tokens" in next(f.message for f in found if f.line == 16)
+
+
 def test_page_with_nothing_to_check_is_a_note(tmp_path: Path) -> None:
     page = tmp_path / "prose.md"
     page.write_text("# About us\n\nWe resell models.\n", encoding="utf-8")

@@ -45,6 +45,7 @@ _LABEL_MAX = 60  # longer lines are prose, not section labels
 class Problem:
     line: int
     message: str
+    severity: str = "error"  # "note" for what the page means as shorthand (elisions, SDK variables)
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,9 @@ def _sse_runs(lines: list[str]) -> list[tuple[int, int]]:
 
 
 def _sdk_calls(text: str) -> list[tuple[int, int, str, Any, str | None]]:
-    """(start, end, endpoint, body, problem) of SDK calls with literal arguments:
-    ``client.messages.create(model="...", ...)`` or ``client.chat.completions.create({...})``."""
+    """(start, end, endpoint, body, problem) of SDK calls: ``client.messages.create(model="...", ...)``
+    with literal keyword arguments (body), with other arguments (problem), or with a JSON literal
+    ``client.chat.completions.create({...})`` (neither: start is the ``{``, an endpoint hint)."""
     out = []
     for m in _SDK_CALL.finditer(text):
         open_at = m.end() - 1
@@ -244,15 +246,34 @@ def _sdk_calls(text: str) -> list[tuple[int, int, str, Any, str | None]]:
         args = text[open_at + 1 : i]
         endpoint = _SDK_ENDPOINT[m.group(1)]
         if args.strip().startswith("{"):
-            continue  # a JSON literal: found by the JSON scan like any other block
+            # A JSON literal (JavaScript SDKs): the JSON scan finds it; the call says its endpoint.
+            brace = open_at + 1 + args.index("{")
+            out.append((brace, brace, endpoint, None, None))
+            continue
         try:
             call = ast.parse(f"f({args})", mode="eval").body
-            assert isinstance(call, ast.Call)
-            body = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
-            if call.args or any(kw.arg is None for kw in call.keywords):
-                raise ValueError("positional or ** arguments")
-        except (ValueError, SyntaxError, AssertionError, TypeError) as exc:
-            out.append((m.start(), i + 1, endpoint, None, f"SDK call whose arguments are not literal: {exc}"))
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            why = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
+            out.append((m.start(), i + 1, endpoint, None, f"an SDK call that is not Python ({why}): not checked"))
+            continue
+        body: dict[str, Any] = {}
+        opaque: list[str] = []
+        for kw in call.keywords if isinstance(call, ast.Call) else ():
+            try:
+                body[str(kw.arg)] = ast.literal_eval(kw.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                opaque.append(f"{kw.arg}=" if kw.arg else "**")
+        if not isinstance(call, ast.Call) or call.args or opaque or any(kw.arg is None for kw in call.keywords):
+            what = ", ".join(opaque) or "positional arguments"
+            out.append(
+                (
+                    m.start(),
+                    i + 1,
+                    endpoint,
+                    None,
+                    f"an SDK call with arguments that are not literal ({what}): not checked",
+                )
+            )
             continue
         out.append((m.start(), i + 1, endpoint, body, None))
     return out
@@ -292,9 +313,10 @@ def extract(page: Page) -> Extracted:
         line = idx.line(f.start)
         if line in in_sse or any(a < f.start < b for a, b, _, body, _ in sdk if body is not None):
             continue  # part of an SSE transcript or of an SDK call's (literal) arguments
+        hint = next((ep for a, _, ep, body, problem in sdk if a == f.start and body is None and not problem), None)
         end_line = idx.line(max(f.end - 1, f.start))
         if f.problem:
-            problems.append(Problem(line, f.problem))
+            problems.append(Problem(line, f.problem, "note" if f.abbreviated else "error"))
             continue
         label = idx.before(line)
         section = idx.section[line - 1]
@@ -311,12 +333,16 @@ def extract(page: Page) -> Extracted:
                 label,
                 _is_excerpt(f.value, label),
                 int(status_m.group(1)) if status_m else None,
+                endpoint=hint,
+                endpoint_line=line if hint else None,
             )
         )
     for start, end, endpoint, body, problem in sdk:
         line = idx.line(start)
+        if body is None and problem is None:
+            continue  # an endpoint hint for a JSON block
         if problem:
-            problems.append(Problem(line, problem))
+            problems.append(Problem(line, problem, "note"))
             continue
         raw_blocks.append(
             Block(

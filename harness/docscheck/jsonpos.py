@@ -31,6 +31,7 @@ class Found:
     end: int
     value: Any = None
     problem: str | None = None
+    abbreviated: bool = False  # not JSON only for "..." elisions, // comments, trailing commas
     escaped: bool = False
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -135,6 +136,14 @@ def _parse(body: str, start: int, end: int, escaped: bool) -> Found:
         try:
             value = ast.literal_eval(body)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
+            if _abbreviated(body):
+                return Found(
+                    start,
+                    end,
+                    problem='an abbreviated example ("..." elisions, // comments or trailing commas): not JSON as '
+                    "shown, so not checked",
+                    abbreviated=True,
+                )
             return Found(start, end, problem=f"not JSON: {exc.msg} (line {exc.lineno} column {exc.colno})")
         if not isinstance(value, dict):
             return Found(start, end, problem=f"not JSON: {exc.msg}")
@@ -144,6 +153,26 @@ def _parse(body: str, start: int, end: int, escaped: bool) -> Found:
     except (ValueError, IndexError):
         lines = {}
     return Found(start, end, value, escaped=escaped, lines=lines)
+
+
+_LINE_COMMENT = re.compile(r"(?m)^\s*//.*$|(?<=[,{\[\s])//[^\n\"]*$")
+_ELISION = re.compile(r"(?<![\"\w])(\.\.\.|…)(?![\"\w])")
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _abbreviated(body: str) -> bool:
+    """Whether the block is JSON once its documentation shorthand is taken out: the page means an
+    abbreviated example (a note), not broken JSON (a finding)."""
+    cleaned = _TRAILING_COMMA.sub(r"\1", _ELISION.sub("", _LINE_COMMENT.sub("", body)))
+    cleaned = re.sub(r",\s*,", ",", cleaned)
+    cleaned = _TRAILING_COMMA.sub(r"\1", re.sub(r"([\[{])\s*,", r"\1", cleaned))
+    if cleaned == body:
+        return False
+    try:
+        json.loads(cleaned)
+    except ValueError:
+        return False
+    return True
 
 
 def value_lines(body: str) -> dict[str, int]:

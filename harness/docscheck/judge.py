@@ -80,7 +80,10 @@ def guess_endpoint(value: Any, role: str) -> str | None:
 
 def judge(ex: Extracted, level: Level = "compatible") -> list[Finding]:
     page = ex.page.name
-    out: list[Finding] = [Finding(page, p.line, "docs.unparseable", p.message) for p in ex.problems]
+    out = [
+        Finding(page, p.line, "docs.unparseable", p.message, "note" if p.severity == "note" else "error")
+        for p in ex.problems
+    ]
     rejected: set[int] = set()  # lines of requests the official API rejects
     for block in ex.requests:
         found = check_request(page, block)
