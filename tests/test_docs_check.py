@@ -211,6 +211,14 @@ def test_documentation_shorthand_is_a_note_not_a_failure(tmp_path: Path) -> None
     assert "max_tokens" in next(f.message for f in found if f.line == 16)
 
 
+def test_parts_of_an_answer_are_not_judged_as_whole_answers(tmp_path: Path) -> None:
+    block = {"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9", "name": "get_weather", "input": {"q": "x"}}
+    event = {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": ""}}
+    page = tmp_path / "parts.md"
+    page.write_text(f"`POST /v1/messages`\n\n## Response\n\n{json.dumps(block)}\n\n{json.dumps(event)}\n")
+    assert [f.code for f in check(page)] == ["docs.empty"]
+
+
 def test_page_with_nothing_to_check_is_a_note(tmp_path: Path) -> None:
     page = tmp_path / "prose.md"
     page.write_text("# About us\n\nWe resell models.\n", encoding="utf-8")

@@ -172,9 +172,22 @@ def _role(value: Any, section: str) -> str:
         or value.get("role") == "assistant"
     ):
         return "answer"
-    if "messages" in value or "input" in value or ("model" in value and ("max_tokens" in value or "tools" in value)):
+    asks = "model" in value or "tools" in value or "instructions" in value
+    if (
+        "messages" in value
+        or ("input" in value and asks)
+        or ("model" in value and ("max_tokens" in value or "tools" in value))
+    ):
         return "request"
-    if section == "answer" and {"id", "object", "type", "content", "usage"} & set(value):
+    # Under a response label, an object shaped like a whole answer (not a lone content block, event or
+    # tool definition, which a page shows to explain one part).
+    ident = value.get("id")
+    if section == "answer" and (
+        isinstance(value.get("content"), list)
+        or "usage" in value
+        or "object" in value
+        or (isinstance(ident, str) and ident.startswith(("msg_", "chatcmpl-", "resp_")))
+    ):
         return "answer"
     return "other"
 

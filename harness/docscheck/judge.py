@@ -191,7 +191,7 @@ def check_request(page: str, block: Block) -> list[Finding]:
             add(
                 "docs.request.field",
                 f"$.{key}",
-                f"{key!r} is not a {name} parameter relaycheck knows (the official API rejects unknown ones)",
+                f"{key!r} is not a parameter of {name} that relaycheck knows (the official API rejects unknown ones)",
                 "note",
             )
     return out
