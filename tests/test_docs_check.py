@@ -172,6 +172,17 @@ def test_sse_transcript_judged_with_the_stream_grammar(tmp_path: Path) -> None:
     fixed = tmp_path / "fixed.md"
     fixed.write_text(text, encoding="utf-8")
     assert check(fixed, "strict") == []
+    # Indented (a list item) is the same stream; with events left out ("...") findings are notes.
+    indented = tmp_path / "indented.md"
+    indented.write_text(text.replace("\nevent:", "\n   event:").replace("\ndata:", "\n   data:"), encoding="utf-8")
+    assert check(indented, "strict") == []
+    cut = text.replace("event: content_block_stop\n", "...\n\nevent: content_block_stop\n").replace(
+        'data: {"type":"message_stop"}', "data: {...}"
+    )
+    abbreviated = tmp_path / "abbreviated.md"
+    abbreviated.write_text(cut, encoding="utf-8")
+    found = check(abbreviated, "strict")
+    assert found and all(f.severity == "note" and "abbreviates" in f.message for f in found)
 
 
 def test_half_json_and_garbage_are_clear_findings_not_tracebacks(capsys: pytest.CaptureFixture[str]) -> None:

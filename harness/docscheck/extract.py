@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ _TEXT_ROW = re.compile(rf"^\s*([A-Za-z_][\w.\-\[\]]*)\s+({_TYPE_WORDS})\b", re.I
 _NAME = re.compile(r"^[A-Za-z_][\w.\[\]]*$")
 _TABLE_HEAD = re.compile(r"^(name|field|parameter|param|key|参数|字段|名称|参数名|字段名)$", re.I)
 _SSE_LINE = re.compile(r"^\s*(event|data|id|retry)\s*:|^:")
+_ELIDED = re.compile(r"^\s*(\.\.\.|…|//.*|\[\.\.\.\]|\(\.\.\.\))\s*$")  # "events left out here"
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 _LABEL_MAX = 60  # longer lines are prose, not section labels
 
@@ -77,6 +79,7 @@ class Transcript:
     event_lines: tuple[int, ...]  # line of each event, in order
     endpoint: str | None = None
     request: Block | None = None
+    abbreviated: bool = False  # the page leaves events out ("..." lines, data: {...})
 
 
 @dataclass(frozen=True)
@@ -210,18 +213,26 @@ def _is_excerpt(value: Any, label: str) -> bool:
 
 def _sse_runs(lines: list[str]) -> list[tuple[int, int]]:
     """0-based [start, end) line runs that are an SSE transcript (at least one data: line and two
-    field lines; blank lines inside are event separators)."""
+    field lines; blank lines inside are event separators, "..." lines elisions)."""
+    n = len(lines)
+
+    def inside(j: int) -> bool:
+        if _SSE_LINE.match(lines[j]):
+            return True
+        k = j
+        while k < n and (not lines[k].strip() or _ELIDED.match(lines[k])):
+            k += 1
+        return k > j and k < n and bool(_SSE_LINE.match(lines[k]))
+
     runs = []
-    i, n = 0, len(lines)
+    i = 0
     while i < n:
         if not _SSE_LINE.match(lines[i]):
             i += 1
             continue
         j, fields, data = i, 0, 0
-        while j < n and (
-            _SSE_LINE.match(lines[j]) or (not lines[j].strip() and j + 1 < n and _SSE_LINE.match(lines[j + 1]))
-        ):
-            if lines[j].strip():
+        while j < n and inside(j):
+            if _SSE_LINE.match(lines[j]):
                 fields += 1
                 data += lines[j].lstrip().startswith("data")
             j += 1
@@ -229,6 +240,34 @@ def _sse_runs(lines: list[str]) -> list[tuple[int, int]]:
             runs.append((i, j))
         i = max(j, i + 1)
     return runs
+
+
+def _transcript_body(lines: list[str]) -> tuple[str, tuple[int, ...], bool]:
+    """The stream's text (indentation and elisions taken out, one line per page line), the offset of
+    each event's first line, and whether the page abbreviates the stream."""
+    out: list[str] = []
+    starts: list[int] = []
+    abbreviated = False
+    fresh = True
+    for k, line in enumerate(lines):
+        if _ELIDED.match(line):
+            abbreviated = True
+            line = ""
+        line = line.strip()
+        if not line:
+            fresh = True
+        elif fresh:
+            starts.append(k)
+            fresh = False
+        if line.startswith("data:"):
+            payload = line[5:].strip()
+            if payload != "[DONE]" and ("..." in payload or "…" in payload):
+                try:
+                    json.loads(payload)
+                except ValueError:
+                    abbreviated = True
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n\n", tuple(starts), abbreviated
 
 
 def _sdk_calls(text: str) -> list[tuple[int, int, str, Any, str | None]]:
@@ -379,18 +418,11 @@ def extract(page: Page) -> Extracted:
 
     transcripts = []
     for a, b in sse_runs:
-        body = "\n".join(lines[a:b]).strip("\n") + "\n\n"
-        starts: list[int] = []
-        fresh = True
-        for k in range(a, b):
-            if not lines[k].strip():
-                fresh = True
-            elif fresh:
-                starts.append(k + 1)
-                fresh = False
+        body, starts, abbreviated = _transcript_body(lines[a:b])
         paired = next((r for r in reversed(blocks) if r.role == "request" and r.line < a + 1), None)
         ep = paired.endpoint if paired is not None else endpoint_near(endpoints, a + 1, b)[0]
-        transcripts.append(Transcript(a + 1, b, body, tuple(starts), ep, paired))
+        event_lines = tuple(a + 1 + k for k in starts)
+        transcripts.append(Transcript(a + 1, b, body, event_lines, ep, paired, abbreviated))
 
     rows = _table_rows(idx)
     return Extracted(

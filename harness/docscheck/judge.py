@@ -487,7 +487,10 @@ def check_transcript(page: str, t: Transcript, level: Level) -> list[Finding]:
     for v in violations:
         m = _EVENT.search(v.path)
         line = t.event_lines[int(m.group(1))] if m and int(m.group(1)) < len(t.event_lines) else t.line
-        out.append(Finding(page, line, v.code, v.message, v.severity, piece, v.path))
+        if t.abbreviated:  # what is wrong may be what the page left out
+            out.append(Finding(page, line, v.code, f"{v.message} (in a stream the page abbreviates)", "note", piece))
+        else:
+            out.append(Finding(page, line, v.code, v.message, v.severity, piece, v.path))
     return out
 
 
