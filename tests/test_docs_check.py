@@ -225,8 +225,13 @@ def test_documentation_shorthand_is_a_note_not_a_failure(tmp_path: Path) -> None
 def test_parts_of_an_answer_are_not_judged_as_whole_answers(tmp_path: Path) -> None:
     block = {"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9", "name": "get_weather", "input": {"q": "x"}}
     event = {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": ""}}
+    turn = {"role": "assistant", "content": "It is sunny."}
     page = tmp_path / "parts.md"
-    page.write_text(f"`POST /v1/messages`\n\n## Response\n\n{json.dumps(block)}\n\n{json.dumps(event)}\n")
+    parts = "\n\n".join(json.dumps(p) for p in (block, event, turn))
+    page.write_text(f"`POST /v1/messages`\n\n## Response\n\n{parts}\n")
+    assert [f.code for f in check(page)] == ["docs.empty"]
+    item = {"type": "function_call_output", "call_id": "call_1", "output": "sunny"}
+    page.write_text(f"`POST /v1/responses`\n\n## Response\n\n{json.dumps(item)}\n")
     assert [f.code for f in check(page)] == ["docs.empty"]
 
 

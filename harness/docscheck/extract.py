@@ -124,17 +124,15 @@ class _Lines:
         self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
         self.all = text.split("\n")
         self.section: list[str] = []
-        self.label: list[str] = []
-        current, label = "", ""
+        current = ""
         for line in self.all:
             s = line.strip()
             heading = _MD_HEADING.match(line)
             if s and (len(s) <= _LABEL_MAX or heading) and not s.startswith(("{", "}", '"', "-", "curl", "|")):
                 kind = _label_kind(s)
                 if kind or heading:  # a heading starts a new section even when it says nothing
-                    current, label = kind, s
+                    current = kind
             self.section.append(current)
-            self.label.append(label)
 
     def line(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset)
@@ -166,13 +164,14 @@ def _role(value: Any, section: str) -> str:
         return "other"
     if value.get("type") == "error" or (isinstance(value.get("error"), dict) and "choices" not in value):
         return "error"
+    # Shaped like a whole answer. (Not a lone assistant message or a function_call_output item:
+    # pages show those as parts of a conversation.)
     if (
-        "choices" in value
-        or "output" in value
+        isinstance(value.get("choices"), list)
+        or isinstance(value.get("output"), list)
         or "stop_reason" in value
         or value.get("object") in ("chat.completion", "response", "chat.completion.chunk")
         or value.get("type") == "message"
-        or value.get("role") == "assistant"
     ):
         return "answer"
     asks = "model" in value or "tools" in value or "instructions" in value
