@@ -26,9 +26,9 @@ _SDK_ENDPOINT = {"chat.completions": "chat", "messages": "messages", "responses"
 # Section labels: short lines (or headings) that say what follows. Checked in this order.
 _HEADER_LABEL = re.compile(r"^(#+\s*)?(header|headers|请求头|header\s*参数|header parameters)\b", re.I)
 _ANSWER_LABEL = re.compile(
-    r"response|响应|返回|returns?\b|\b200\b|\boutput\b|result|结果|answer|\b[45]\d\d\b|error|错误", re.I
+    r"response|响应|返回|出参|输出|returns?\b|\b200\b|\boutput\b|result|结果|answer|\b[45]\d\d\b|error|错误", re.I
 )
-_REQUEST_LABEL = re.compile(r"request|请求|body|payload|参数|parameters|\bcurl\b|example|示例|调用|call", re.I)
+_REQUEST_LABEL = re.compile(r"request|请求|入参|body|payload|参数|parameters|\bcurl\b|example|示例|调用|call", re.I)
 _EXCERPT = re.compile(
     r"关键|节选|部分|摘录|简化|省略|excerpt|abridged|truncated|simplified|partial|key fields|omitted|trimmed", re.I
 )
