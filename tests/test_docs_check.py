@@ -387,6 +387,13 @@ def test_cases_out_is_a_valid_case_file_with_official_expectations(tmp_path: Pat
     assert raw["messages-zh-l13"]["expect"] == {"status": 400, "error_type": "invalid_request_error"}
     assert raw["messages-zh-l20"]["expect"] == {"status": 200}  # official behaviour, not the page's tool_use
     assert raw["messages-zh-l40"]["expect"]["status"] == 400
+    assert all(c["models"] == "none" for c in raw.values())  # verbatim: the page's own model
+    # Another dialect's parameter (max_output_tokens on chat) also means a 400 from the official API.
+    chat = tmp_path / "chat.yaml"
+    main(["docs", str(DATA / "chat-stream-zh.md"), "--report-dir", str(tmp_path), "--cases-out", str(chat), "-q"])
+    (only,) = yaml.safe_load(chat.read_text(encoding="utf-8"))["cases"]
+    assert only["stream"] is True and only["request"]["body"]["max_output_tokens"] == 256
+    assert only["expect"] == {"status": 400, "error_type": "invalid_request_error"}
 
 
 def test_base_url_runs_the_cases_and_compares_shapes(

@@ -68,6 +68,12 @@ def _distinct_requests(
         yield ex, b, endpoint, rejected, seen[key]
 
 
+def _rejects(f: Finding) -> bool:
+    """A request finding that means a 400 from the official API (a missing field, a bad budget, a
+    tool in another dialect's shape, another dialect's parameter)."""
+    return f.code.startswith("docs.request.") and f.severity == "error"
+
+
 def build_case_file(pages: list[tuple[Extracted, list[Finding]]]) -> tuple[str, list[Written]]:
     """The YAML text and what each case came from."""
     cases: list[dict[str, Any]] = []
@@ -75,11 +81,7 @@ def build_case_file(pages: list[tuple[Extracted, list[Finding]]]) -> tuple[str, 
     judged = [
         (
             ex,
-            {
-                b.line
-                for b in ex.requests
-                if any(f.code == "docs.request.rejected" and f.piece == f"request@{b.line}" for f in fs)
-            },
+            {b.line for b in ex.requests if any(_rejects(f) and f.piece == f"request@{b.line}" for f in fs)},
         )
         for ex, fs in pages
     ]
@@ -95,8 +97,7 @@ def build_case_file(pages: list[tuple[Extracted, list[Finding]]]) -> tuple[str, 
             "endpoint": endpoint,
             "stream": body.get("stream") is True,
         }
-        if isinstance(body.get("model"), str):
-            case["models"] = "none"  # the page names its own model
+        case["models"] = "none"  # verbatim: the page's own model (or none, as the page shows it)
         expect: dict[str, Any]
         if rejected:
             expect = {"status": 400, "error_type": "invalid_request_error"}
