@@ -235,6 +235,31 @@ def test_parts_of_an_answer_are_not_judged_as_whole_answers(tmp_path: Path) -> N
     assert [f.code for f in check(page)] == ["docs.empty"]
 
 
+def test_an_answer_under_another_endpoint_is_not_paired_with_the_request_before(tmp_path: Path) -> None:
+    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    answer = {
+        "id": "msg_01AbCdEfGhIjKlMnOpQrStUv",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-6",
+        "content": [{"type": "text", "text": "Hi"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+    page = tmp_path / "two.md"
+    page.write_text(
+        f"## POST /v1/chat/completions\n\n{json.dumps(request)}\n\n## POST /v1/messages\n\nResponse:\n\n"
+        f"{json.dumps(answer)}\n"
+    )
+    ex = extract(pages.load(str(page)))
+    assert [(b.role, b.endpoint, b.request) for b in ex.blocks] == [
+        ("request", "chat", None),
+        ("answer", "messages", None),
+    ]
+    assert judge(ex, "strict") == []
+
+
 def test_page_with_nothing_to_check_is_a_note(tmp_path: Path) -> None:
     page = tmp_path / "prose.md"
     page.write_text("# About us\n\nWe resell models.\n", encoding="utf-8")

@@ -411,6 +411,8 @@ def extract(page: Page) -> Extracted:
             last_request = b
         elif b.role in ("answer", "error"):
             paired = last_request
+            if paired is not None and ep and ep_line and ep_line > paired.line and ep != paired.endpoint:
+                paired = None  # another endpoint is named between them: a new section, not its answer
             ep2 = paired.endpoint if paired is not None and paired.endpoint else ep
             b = _with(b, endpoint=ep2, endpoint_line=paired.endpoint_line if paired else ep_line, request=paired)
         blocks.append(b)
