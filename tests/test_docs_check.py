@@ -96,6 +96,9 @@ def test_seed_cli_exit_codes_and_summary(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["docs", str(seed), "--report-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert f"{seed}:113: docs.request.rejected: thinking.budget_tokens 128 is under 1024" in out
+    # Every line is page:line: code: message (a note's message starts with "(note)").
+    assert all(re.fullmatch(rf"{re.escape(str(seed))}:\d+: [a-z_.]+: .+", line) for line in out.splitlines())
+    assert f"{seed}:14: docs.auth: (note) the page offers Authorization: Bearer" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["tool"] == "docs" and summary["violation_codes"] == {"docs.request.rejected": 1}
     bad = [i for i in summary["items"] if i["outcome"] == "failed"]
@@ -439,7 +442,7 @@ def test_base_url_runs_the_cases_and_compares_shapes(
     out = capsys.readouterr().out
     assert code == 1  # the page documents a chat.completion for /v1/messages
     assert f"{page}:4: live: passed" in out
-    assert f"{page}:7: docs.live_shape (note): the docs promise $.object (string), the relay sends no such field" in out
+    assert f"{page}:7: docs.live_shape: (note) the docs promise $.object (string), the relay sends no such field" in out
     assert key not in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     live = [i for i in summary["items"] if i["id"].endswith(" live")]

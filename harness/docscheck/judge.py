@@ -48,8 +48,8 @@ class Finding:
         return Violation(self.code, self.path, self.message, severity=self.severity).fails(level)
 
     def render(self) -> str:
-        mark = "" if self.severity == "error" else f" ({self.severity})"
-        return f"{self.page}:{self.line}: {self.code}{mark}: {self.message}"
+        mark = "" if self.severity == "error" else f"({self.severity}) "
+        return f"{self.page}:{self.line}: {self.code}: {mark}{self.message}"
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "path": self.path, "message": self.message, "line": self.line}
@@ -550,15 +550,16 @@ def check_auth(ex: Extracted) -> list[Finding]:
     page = ex.page.name
     if bearer.get("messages"):
         lines = bearer["messages"]
-        shown = ", ".join(map(str, lines[:6])) + (" ..." if len(lines) > 6 else "")
+        shown = ("line " if len(lines) == 1 else "lines ") + ", ".join(map(str, lines[:6]))
+        shown += " ..." if len(lines) > 6 else ""
         if xkey.get("messages"):
             text = (
-                f"the page offers Authorization: Bearer for /v1/messages besides x-api-key (lines {shown}); the "
+                f"the page offers Authorization: Bearer for /v1/messages besides x-api-key ({shown}); the "
                 "official Anthropic API authenticates API keys with x-api-key"
             )
         else:
             text = (
-                f"the page authenticates /v1/messages with Authorization: Bearer (lines {shown}); the official "
+                f"the page authenticates /v1/messages with Authorization: Bearer ({shown}); the official "
                 "Anthropic API takes x-api-key plus anthropic-version, which is what an Anthropic SDK sends"
             )
         if not version:
@@ -608,13 +609,14 @@ def check_stream_claims(ex: Extracted) -> list[Finding]:
         requests = [b for b in ex.requests if first <= b.line <= last and isinstance(b.value, dict)]
         if not requests or any(b.value.get("stream") is True for b in requests):
             continue
-        shown = ", ".join(str(b.line) for b in requests[:6]) + (" ..." if len(requests) > 6 else "")
+        shown = ("line " if len(requests) == 1 else "lines ") + ", ".join(str(b.line) for b in requests[:6])
+        shown += " ..." if len(requests) > 6 else ""
         out.append(
             Finding(
                 ex.page.name,
                 line,
                 "docs.claim.stream",
-                f"the heading says streaming, but none of the {len(requests)} request(s) under it (line {shown}) "
+                f"the heading says streaming, but none of the {len(requests)} request(s) under it ({shown}) "
                 'sends "stream": true: copied as shown, they get one JSON answer, not a stream',
                 piece="page",
             )

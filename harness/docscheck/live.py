@@ -46,7 +46,7 @@ def run_live(
             final = step.evaluation.final if step is not None and step.evaluation is not None else None
             if w.answer is not None and final is not None and step is not None and (step.exchange.status or 0) < 300:
                 for diff in shape_differences(w.answer.value, final):
-                    line = f"{w.page}:{w.answer.line}: docs.live_shape (note): {diff}"
+                    line = f"{w.page}:{w.answer.line}: docs.live_shape: (note) {diff}"
                     print(redactor.text(line))
                     notes.append({"code": "docs.live_shape", "path": "$", "message": diff, "severity": "note"})
             entries.append(
