@@ -128,6 +128,8 @@ def check_base_url(url: str, what: str = "base URL") -> None:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError for 99999 or a non-number
     except ValueError as exc:
+        if "port" in str(exc).lower():
+            raise ConfigError(f"{what} {url!r}: the port must be a number from 1 to 65535") from None
         raise ConfigError(f"{what} {url!r} is not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise ConfigError(f"{what} must start with http:// or https://, got {url!r}")
@@ -162,7 +164,11 @@ def _validate(doc: yamlpos.Located, file: str) -> None:
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})), key=str)
         if extra:
             line, col = doc.where_key((*at, extra[0]))
-    raise ConfigError(f"{file}:{line}:{col}: {_describe(err)}")
+    message = _describe(err)
+    if err.validator == "enum" and "models" in at:
+        where = message.split(": ", 1)[0]
+        message = f"{where}: unknown capability {err.instance!r} (known: {', '.join(CAPABILITIES)})"
+    raise ConfigError(f"{file}:{line}:{col}: {message}")
 
 
 def _gateway(name: str, raw: dict[str, Any], file: str, doc: yamlpos.Located) -> Gateway:
@@ -264,7 +270,7 @@ def resolve(overrides: Overrides) -> Gateway:
         gw = replace(gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS})
     if overrides.max_answer_bytes is not None:
         gw = replace(gw, max_answer_bytes=parse_size(overrides.max_answer_bytes, "--max-answer-bytes"))
-    check_base_url(gw.base_url, "--base-url" if overrides.base_url else "base URL")
+    check_base_url(gw.base_url)
     return gw
 
 

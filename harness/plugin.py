@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from harness import options, recording, resilience
+from harness.breaker import Breaker
 from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
@@ -75,7 +77,19 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
+        _warn_without_key(settings.gateway, config.stash[RECORD_KEY].mode)
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
+
+
+def _warn_without_key(gateway: Any, record_mode: str | None) -> None:
+    """One line on stderr when a live relay is tested without a key: every item would fail
+    with 401s that look like the relay's fault."""
+    if gateway.builtin or gateway.api_key() or record_mode == "none":
+        return
+    sys.stderr.write(
+        f"relaycheck: warning: no API key for gateway {gateway.name!r}: ${gateway.api_key_env} is not set "
+        "and no --api-key was given; requests go out unauthenticated\n"
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -132,7 +146,9 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             retry=retry,
             limiter=limiter,
             extras_fail=pytestconfig.getoption("extras") == "fail",
+            breaker=Breaker(gateway.unreachable_after),
         )
+        pytestconfig.stash[BREAKER_KEY] = ctx.breaker  # type: ignore[assignment]
         pool = start_pool(request.session, ctx, rec, pytestconfig.getoption("concurrency") or gateway.concurrency)
         yield ctx
     finally:
@@ -204,6 +220,15 @@ class _SummaryWriter:
             items = [e["id"] for e in self.entries.values() if any(n["code"] == code for n in e.get("notes", ()))]
             if items:
                 terminalreporter.write_line(f"relaycheck: {len(items)} item(s) {text}, e.g. {items[0]}")
+        breaker = self.config.stash.get(BREAKER_KEY, None)
+        if breaker is not None and breaker.outage is not None:
+            # Said once here; each item that was not sent carries only a one-line failure.
+            name = self.config.stash[SETTINGS_KEY].gateway.name
+            terminalreporter.write_line(
+                f"relaycheck: {name}: {breaker.outage.headline()}; {breaker.refused} request(s) not sent",
+                red=True,
+                bold=True,
+            )
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")
@@ -216,4 +241,5 @@ _CASSETTE_NOTES = {
 
 
 SUMMARY_PATH = pytest.StashKey[Path]()
+BREAKER_KEY = pytest.StashKey[Breaker]()
 RECORD_KEY = pytest.StashKey[recording.RecordOptions]()

@@ -63,8 +63,9 @@ def test_a_gzip_answer_round_trips_through_a_cassette(tmp_path: Path) -> None:
     stored = next(p for p in tmp_path.rglob("*.yaml") if p.is_file()).read_text()
     assert "content_encoding: gzip" in stored and "data: {" in stored  # decoded text, encoding kept
     for pacing in ("fast", "real"):
-        t = CassetteTransport(Transport(), RecordOptions(mode="none", cassette_dir=tmp_path, pacing=pacing), "gw",
-                              Redactor([TEST_KEY]))
+        t = CassetteTransport(
+            Transport(), RecordOptions(mode="none", cassette_dir=tmp_path, pacing=pacing), "gw", Redactor([TEST_KEY])
+        )
         with t.item(ITEM):
             replayed = t.send(_chat(base, True))
         t.close()
@@ -99,8 +100,11 @@ def test_gzip_bomb_is_a_decompress_violation_within_the_cap() -> None:
 
 
 def test_bad_and_unasked_encodings_are_decompress_violations() -> None:
-    for encoding, body in (("gzip", b"\x1f\x8b\x08\x00garbage-not-gzip"), ("compress", b"xyz"),
-                           ("gzip", gzip.compress(b'{"a": 1}')[:-6])):
+    for encoding, body in (
+        ("gzip", b"\x1f\x8b\x08\x00garbage-not-gzip"),
+        ("compress", b"xyz"),
+        ("gzip", gzip.compress(b'{"a": 1}')[:-6]),
+    ):
 
         def answer(conn: socket.socket, _: bytes, e: str = encoding, b: bytes = body) -> None:
             conn.sendall(head(**JSON, content_encoding=e, content_length=str(len(b))) + b)
