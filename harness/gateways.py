@@ -165,9 +165,13 @@ def _validate(doc: yamlpos.Located, file: str) -> None:
         if extra:
             line, col = doc.where_key((*at, extra[0]))
     message = _describe(err)
+    where = ".".join(str(p) for p in at)
     if err.validator == "enum" and "models" in at:
-        where = message.split(": ", 1)[0]
         message = f"{where}: unknown capability {err.instance!r} (known: {', '.join(CAPABILITIES)})"
+    elif err.validator == "exclusiveMinimum" or (err.validator == "minimum" and err.validator_value == 1):
+        message = f"{where} must be a positive number, not {err.instance!r}"
+    elif err.validator == "minimum":
+        message = f"{where} must be at least {err.validator_value}, not {err.instance!r}"
     raise ConfigError(f"{file}:{line}:{col}: {message}")
 
 

@@ -148,7 +148,6 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             extras_fail=pytestconfig.getoption("extras") == "fail",
             breaker=Breaker(gateway.unreachable_after),
         )
-        pytestconfig.stash[BREAKER_KEY] = ctx.breaker  # type: ignore[assignment]
         pool = start_pool(request.session, ctx, rec, pytestconfig.getoption("concurrency") or gateway.concurrency)
         yield ctx
     finally:
@@ -220,14 +219,16 @@ class _SummaryWriter:
             items = [e["id"] for e in self.entries.values() if any(n["code"] == code for n in e.get("notes", ()))]
             if items:
                 terminalreporter.write_line(f"relaycheck: {len(items)} item(s) {text}, e.g. {items[0]}")
-        breaker = self.config.stash.get(BREAKER_KEY, None)
-        if breaker is not None and breaker.outage is not None:
-            # Said once here; each item that was not sent carries only a one-line failure.
+        # Said once here (from the entries, so xdist workers' items count too); each item that
+        # was not sent carries only a one-line failure.
+        down = [
+            v["message"] for e in self.entries.values() for v in e["violations"] if v["code"] == "transport.unreachable"
+        ]
+        if down:
             name = self.config.stash[SETTINGS_KEY].gateway.name
+            headline = down[0].split("; not sent")[0]
             terminalreporter.write_line(
-                f"relaycheck: {name}: {breaker.outage.headline()}; {breaker.refused} request(s) not sent",
-                red=True,
-                bold=True,
+                f"relaycheck: {name}: {headline}; {len(down)} item(s) not sent", red=True, bold=True
             )
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
@@ -241,5 +242,4 @@ _CASSETTE_NOTES = {
 
 
 SUMMARY_PATH = pytest.StashKey[Path]()
-BREAKER_KEY = pytest.StashKey[Breaker]()
 RECORD_KEY = pytest.StashKey[recording.RecordOptions]()

@@ -160,8 +160,8 @@ GOOD = "default: r\ngateways:\n  r:\n    base_url: http://127.0.0.1:9\n"
     ("text", "where", "message"),
     [
         (GOOD + "    modles: {chat: [m]}\n", "5:5", "unknown key(s) 'modles'"),
-        (GOOD + "    timeouts: {connect: 0}\n", "5:25", "0 is less than or equal to the minimum of 0"),
-        (GOOD + "    timeouts: {total: -5}\n", "5:23", "less than or equal to the minimum"),
+        (GOOD + "    timeouts: {connect: 0}\n", "5:25", "timeouts.connect must be a positive number, not 0"),
+        (GOOD + "    timeouts: {total: -5}\n", "5:23", "timeouts.total must be a positive number, not -5"),
         (GOOD + "    concurrency: many\n", "5:18", "'many' is not of type 'integer'"),
         (GOOD + "    max_answer_bytes: lots\n", "5:23", "max_answer_bytes"),
         (GOOD.replace("127.0.0.1:9", "127.0.0.1:99999"), "4:15", "port"),
