@@ -220,7 +220,9 @@ def load_gateways(path: Path | None = None) -> tuple[dict[str, Gateway], str]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}:1:1: not UTF-8: {exc.reason}") from None
     except yamlpos.YamlError as exc:
-        raise ConfigError(f"{path}:{exc.line}:{exc.col}: {exc.message}") from None
+        # yamlpos speaks of case files; the same rules (no merge keys, no duplicate keys) hold here.
+        message = exc.message.replace("in case files", "in gateway files")
+        raise ConfigError(f"{path}:{exc.line}:{exc.col}: {message}") from None
     raw = doc.value if doc.value is not None else {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}:1:1: a gateway file is a mapping with a 'gateways' mapping")
