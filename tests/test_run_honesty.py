@@ -195,3 +195,19 @@ def test_cli_config_mistakes_exit_2_with_one_line(tmp_path: Path) -> None:
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("relaycheck: error: "), res.stderr
         assert "Traceback" not in res.stderr
+
+
+def test_breaker_trips_after_consecutive_failures_only() -> None:
+    from harness.breaker import Breaker
+
+    req = WireRequest("POST", "http://h/v1/messages", {}, b"{}")
+    down = Exchange(req, None, error="refused", error_code="transport.connect")
+    answered = Exchange(req, 500, {}, (Chunk(0.0, b"{}"),))
+    b = Breaker(3, clock=lambda: 0.0)
+    for ex in (down, down, answered, down, down):  # an answer in between resets the count
+        b.observe(ex)
+    assert b.refusal(req) is None
+    b.observe(down)
+    refused = b.refusal(req)
+    assert refused is not None and refused.error_code == "transport.unreachable"
+    assert "gateway unreachable since" in refused.error and "refused (3 requests in a row)" in refused.error

@@ -160,3 +160,22 @@ def test_a_reset_mid_answer_says_so_with_the_byte_count() -> None:
     assert ex.error_code == "transport.reset", ex.error  # type: ignore[attr-defined]
     assert "connection reset after 21 bytes" in ex.error  # type: ignore[attr-defined]
     assert "could not reach" not in ex.error  # type: ignore[attr-defined]
+
+
+def test_decoders_chain_and_refuse_huge_zstd_windows() -> None:
+    import brotli
+    import zstandard
+
+    from harness import decoding
+
+    inner = gzip.compress(b'{"ok": true}')
+    body = brotli.compress(inner)  # Content-Encoding: gzip, br (gzip applied first)
+    d = decoding.decoder_for("gzip, br", 1024)
+    assert b"".join(d.decode(body[i : i + 3]) for i in range(0, len(body), 3)) + d.flush() == b'{"ok": true}'
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=26)  # a 64 MiB window
+    cobj = zstandard.ZstdCompressor(compression_params=params).compressobj()
+    wide = cobj.compress(b"x" * 1000) + cobj.flush()
+    with pytest.raises(decoding.DecodeError, match="zstd"):
+        z = decoding.decoder_for("zstd", 1 << 30)
+        z.decode(wide)
+        z.flush()
