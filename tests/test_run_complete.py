@@ -1,5 +1,5 @@
-"""A run never lies about being complete, and its exit code says who broke: an interrupted
-run (Ctrl-C, SIGTERM) still writes every report for what finished and counts the item it cut off
+"""A run never lies about being complete (issue 11, items 6, 7, 11), and its exit code says who
+broke: an interrupted run (Ctrl-C, SIGTERM) still writes every report for what finished and counts the item it cut off
 as an error, a case file that does not load is recorded and exits 2, `report diff` fails when
 items vanish, and a closed stdout pipe is a quiet exit. Through the real CLI, in subprocesses."""
 
