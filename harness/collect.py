@@ -68,14 +68,20 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
     for model in models:
         skip = None
         if model is not None and case.requires:
-            info = gateway.model(case.endpoint, model)
-            caps = info.capabilities if info else frozenset()
-            missing = [c for c in case.requires if c not in caps]
-            if missing:
-                skip = (
-                    f"model {model!r} on gateway {gateway.name!r} lacks capability "
-                    f"{', '.join(missing)} (capability tags in the gateway config)"
-                )
+            # Every endpoint the steps use must offer what the case requires.
+            # (A model not listed on the case's own endpoint has none of them.)
+            where = list(dict.fromkeys([case.endpoint, *used]))
+            infos = [gateway.model(e, model) for e in where]
+            if any(info is not None and not info.declared for info in infos):
+                skip = undeclared_reason(model)
+            else:
+                caps = [i.capabilities if i else frozenset() for e, i in zip(where, infos) if i or e == case.endpoint]
+                missing = [c for c in case.requires if any(c not in have for have in caps)]
+                if missing:
+                    skip = (
+                        f"model {model!r} on gateway {gateway.name!r} lacks capability "
+                        f"{', '.join(missing)} (capability tags in the gateway config)"
+                    )
         absent = [e for e in used if e != case.endpoint and model is not None and gateway.model(e, model) is None]
         if absent and skip is None:
             skip = (
@@ -84,6 +90,14 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
             )
         for stream in streams:
             yield Variant(case, gateway.name, model, stream), skip
+
+
+UNDECLARED = "capability not declared for "
+
+
+def undeclared_reason(model: str) -> str:
+    """The skip reason for a case needing a capability nobody declared; the digest counts it."""
+    return f"{UNDECLARED}{model}: run relaycheck discover or tag it in gateways.yaml"
 
 
 def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
@@ -104,9 +118,45 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     entry = result_entry(result, relaycheck_context)
     entry["source"] = source
     item.user_properties.append((RESULT, json.dumps(entry)))
+    not_served = not_served_reason(result, relaycheck_context.gateway, relaycheck_context.level)
+    if not_served:
+        pytest.skip(not_served)
     failure = failure_for(result, item.nodeid, relaycheck_context)
     if failure is not None:
         raise failure
+
+
+NOT_SERVED = "not served: "
+
+
+def not_served_reason(result: Any, gateway: Gateway, level: str = "strict") -> str | None:
+    """A model nobody declared on this endpoint (a name from --models) that the relay answers
+    "not found" for, on a request the case expects to succeed, or leaves out of the model list
+    it serves in that dialect, is not offered there; it is not broken. Skipped with the reason
+    (the digest counts it). Declared models are failed as usual."""
+    variant = result.variant
+    first = result.steps[0] if result.steps else None
+    if variant.model is None or first is None or first.exchange is None:
+        return None
+    endpoint = first.step.endpoint
+    info = gateway.model(endpoint, variant.model)
+    if info is None or info.declared:
+        return None
+    failing = result.failing(level)
+    if failing and all(v.code == "expect.contains" and v.path == "$.data[*].id" for v in failing):
+        return (
+            f"{NOT_SERVED}the {endpoint} model list (GET /v1/models) does not list {variant.model} (not declared "
+            "there): run relaycheck discover or list it in gateways.yaml"
+        )
+    status = first.exchange.status
+    if status in first.step.expect.status or not (
+        status == 404 or (status == 400 and b"model_not_found" in (first.exchange.body or b""))
+    ):
+        return None
+    return (
+        f"{NOT_SERVED}{endpoint} answered {status} for {variant.model} (not declared there): "
+        "run relaycheck discover or list it in gateways.yaml"
+    )
 
 
 def _source(item: pytest.Item, ctx: Context) -> str:
