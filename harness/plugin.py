@@ -20,6 +20,7 @@ from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.redact import Redactor
 from harness.report import pytest_hooks as report_hooks
+from harness.report.digest import build_digest, render_digest
 from harness.report.summary import build_summary, write_summary
 from harness.runner import Context
 from harness.settings import Settings, from_options
@@ -108,9 +109,12 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
 
         key = "rc-local-" + secrets.token_hex(16)  # lives only in this process
         models = {e: [m.name for m in gateway.models_for(e)] for e in ("chat", "messages", "responses")}
+        # The gateway does what the tags say (and refuses the rest), so they are its real capabilities.
+        tags = {e: {m.name: m.capabilities for m in gateway.models_for(e) if m.declared} for e in models}
         gateway = replace(gateway, api_key_value=key)
         if live:  # a run replayed entirely from cassettes starts no gateway: nothing listens or connects
-            server = start_in_thread(key, models=models, faults=tuple(pytestconfig.getoption("fault") or ()))
+            faults = tuple(pytestconfig.getoption("fault") or ())
+            server = start_in_thread(key, models=models, faults=faults, capability_map=tags)
         base_url = server.base_url if server else "http://relaycheck-replay.invalid"
     else:
         base_url = gateway.base_url
@@ -157,6 +161,7 @@ class _SummaryWriter:
         self.config = config
         self.entries: dict[str, dict[str, Any]] = {}
         self.started = time.time()
+        self.digest: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -192,8 +197,15 @@ class _SummaryWriter:
             return
         redactor = Redactor([settings.gateway.api_key() or ""], self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
+        summary["digest"] = build_digest(
+            summary,
+            matrix=None if self.config.getoption("no_matrix") else str(settings.report_dir / "matrix.html"),
+            builtin=settings.gateway.builtin,
+            faults=tuple(self.config.getoption("fault") or ()),
+        )
         summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
         path = write_summary(settings.report_dir / "summary.json", summary)
+        self.digest = summary["digest"]
         self.config.stash[SUMMARY_PATH] = path
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -205,6 +217,16 @@ class _SummaryWriter:
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")
+
+
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # After pytest's own summary lines, so the digest is the last thing on the screen.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if self.digest is not None and reporter is not None:
+            reporter.write_line("")
+            for line in render_digest(self.digest):
+                reporter.write_line(line)
 
 
 _CASSETTE_NOTES = {

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from harness.report.digest import render_digest
 from harness.cases import Case, load_case_file
 from harness.gateways import DEFAULT_FILE, Gateway, Timeouts, load_gateways
 from harness.model import Chunk, Exchange, WireRequest
@@ -124,6 +125,9 @@ def test_bundled_suite_passes_against_the_builtin_gateway(tmp_path: Path) -> Non
         modes = {i["stream"] for i in items if i["endpoint"] == endpoint and i["outcome"] == "passed"}
         assert modes == {True, False}, endpoint
     assert "Traceback" not in res.stdout + res.stderr
+    # The digest closes the run and fits in one screen for the whole suite.
+    tail = res.stdout[res.stdout.index("relaycheck digest:") :].splitlines()
+    assert tail == render_digest(summary["digest"]) and len(tail) <= 40, tail
 
 
 def test_models_flag_runs_every_applicable_case_for_both_models(tmp_path: Path) -> None:

@@ -38,7 +38,14 @@ def result_entry(result: Any, ctx: Any) -> dict[str, Any]:
     gen_total = sum(g for g in gen if g is not None) if any(g is not None for g in gen) else None
     failing = bool(result.failing(level))
     limit = TRANSCRIPT_LIMIT["failed" if failing else "passed"]
+    extra: dict[str, Any] = {}
+    bad = next((s for s in sent if any(v.fails(level) for v in s.violations)), None)
+    if bad is not None:  # the digest's "what to do next": a curl that asks the same (key as $VAR)
+        from harness.failure import curl_command
+
+        extra["reproduce"] = curl_command(bad.exchange.request, ctx.gateway.api_key_env, ctx.redactor)
     return {
+        **extra,
         "violations": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if v.fails(level)],
         "notes": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if not v.fails(level)],
         "status": last.status if last else None,
