@@ -75,7 +75,11 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
             if any(info is not None and not info.declared for info in infos):
                 skip = undeclared_reason(model)
             else:
-                caps = [i.capabilities if i else frozenset() for e, i in zip(where, infos) if i or e == case.endpoint]
+                caps = [
+                    i.capabilities if i else frozenset()
+                    for e, i in zip(where, infos, strict=True)
+                    if i or e == case.endpoint
+                ]
                 missing = [c for c in case.requires if any(c not in have for have in caps)]
                 if missing:
                     skip = (

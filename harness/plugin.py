@@ -218,8 +218,6 @@ class _SummaryWriter:
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")
 
-
-
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         # After pytest's own summary lines, so the digest is the last thing on the screen.
         reporter = config.pluginmanager.get_plugin("terminalreporter")

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from harness.report.digest import render_digest
 from harness.cases import Case, load_case_file
 from harness.gateways import DEFAULT_FILE, Gateway, Timeouts, load_gateways
 from harness.model import Chunk, Exchange, WireRequest
 from harness.redact import Redactor
+from harness.report.digest import render_digest
 from harness.runner import Context, Variant, run_variant
 from harness.transport import Transport
 from tests.conftest import REPO, TEST_KEY
