@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import options
+from harness import discover_cli, options
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
 
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     det.add_argument("--fault", action="append", help="only these faults (repeatable; default: all)")
     report_commands.add_parser(sub)  # relaycheck report diff | merge | html
+    discover_cli.add_parser(sub)  # relaycheck discover
     return parser
 
 
@@ -141,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _detection(args)
         if args.command == "report":
             return report_commands.run(args)
+        if args.command == "discover":
+            return discover_cli.run(args)
     except ConfigError as exc:
         print(f"relaycheck: error: {exc}", file=sys.stderr)
         return 2
