@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from harness.cases import Case, CaseFileError, load_case_file
+from harness.cost import TokenBudget
 from harness.gateways import Gateway
 from harness.pool import LivePool
 from harness.recording import CassetteTransport, RecordOptions, item_scope, with_notes
@@ -109,13 +110,22 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     variant: Variant = item.stash[VARIANT_KEY]
     pool = item.config.stash.get(POOL_KEY, None)
     source = _source(item, relaycheck_context)  # before the run: recording creates the cassette
+    budget = item.config.stash.get(BUDGET_KEY, None) if source != "replayed" else None  # a replay is free
     if pool is not None and item.nodeid in pool:
-        result = pool.result(item.nodeid)  # run live ahead of this item (no cassette)
+        pooled = pool.result(item.nodeid)  # run live ahead of this item (no cassette)
+        if pooled is None and budget is not None:
+            pytest.skip(budget.reason())  # the budget was spent before its turn: never sent
+        assert pooled is not None
+        result = pooled
     else:
+        if budget is not None and budget.exhausted():
+            pytest.skip(budget.reason())
         # The item's cassette (record/replay) is open while it runs; a live run has none.
         with item_scope(relaycheck_context, item.nodeid) as cassette_notes:
             result = run_variant(variant, relaycheck_context)
         result = with_notes(result, cassette_notes)
+        if budget is not None:
+            budget.add(result)
     item.stash[RESULT_KEY] = result
     from harness.report.summary import result_entry
 
@@ -198,7 +208,7 @@ def start_pool(session: pytest.Session, ctx: Context, rec: RecordOptions, worker
     if len(items) < 2:
         return None
     live = ctx.transport.live if isinstance(ctx.transport, CassetteTransport) else ctx.transport
-    pool = LivePool(ctx, live, workers)
+    pool = LivePool(ctx, live, workers, session.config.stash.get(BUDGET_KEY, None))
     pool.submit_all(items)
     session.config.stash[POOL_KEY] = pool
     return pool
@@ -215,6 +225,19 @@ class CaseItem(pytest.Function):
 VARIANT_KEY = pytest.StashKey[Variant]()
 RESULT_KEY = pytest.StashKey[Any]()
 POOL_KEY = pytest.StashKey[LivePool]()
+BUDGET_KEY = pytest.StashKey[TokenBudget]()  # --token-budget N
+
+
+def dry_run(session: pytest.Session) -> list[str]:
+    """--dry-run: the items that would be sent, with their estimated tokens."""
+    from harness.cost import dry_run_lines
+
+    items = [i for i in session.items if isinstance(i, CaseItem)]
+    sent = [(i.nodeid, i.stash[VARIANT_KEY]) for i in items if i.get_closest_marker("skip") is None]
+    lines = dry_run_lines(sent)
+    if len(sent) < len(items):
+        lines.append(f"  ({len(items) - len(sent)} more items are skipped before sending: see -rs or a real run)")
+    return lines
 
 
 def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Function:

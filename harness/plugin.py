@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness import options, recording, resilience
-from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
+from harness.collect import BUDGET_KEY, META, RESULT, SETTINGS_KEY, CaseFile, dry_run, is_case_file, start_pool
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.redact import Redactor
@@ -73,6 +73,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "relaycheck: --fault needs the live built-in gateway; a replay (--record-mode none) never starts it"
         )
+    budget = config.getoption("token_budget")
+    if budget is not None:
+        if budget <= 0:
+            raise pytest.UsageError(f"relaycheck: --token-budget must be a positive number, not {budget}")
+        from harness.cost import TokenBudget
+
+        config.stash[BUDGET_KEY] = TokenBudget(budget)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
@@ -87,6 +94,20 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if named or is_case_file(file_path, config.rootpath):
         return CaseFile.from_parent(parent, path=file_path)
     return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """--dry-run: list what would be sent and what it may cost, then stop (nothing is sent)."""
+    if not session.config.getoption("dry_run") or hasattr(session.config, "workerinput"):
+        return None
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for line in dry_run(session):
+        if reporter is not None:
+            reporter.write_line(line)
+        else:
+            print(line)
+    return True
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -69,7 +69,7 @@ def test_readme_quick_start_against_a_chat_only_relay_fails_nothing(tmp_path: Pa
     assert kinds["capability not declared (run relaycheck discover or tag it in gateways.yaml)"] == undeclared > 0
     out = res.stdout[res.stdout.index("relaycheck digest:") :]
     assert "capability not declared (run relaycheck discover or tag it in gateways.yaml)" in out
-    assert f"{undeclared} capability not declared" in out
+    assert f"  {undeclared} capability not declared" in out
     assert '<pre class="digest"' in (tmp_path / "matrix.html").read_text()
 
 

@@ -162,7 +162,8 @@ def render_digest(d: dict[str, Any], width: int = 160) -> list[str]:
         if d.get("more_codes"):
             lines.append(f"  ... and {d['more_codes']} more codes (see the matrix)")
     if d.get("skipped"):
-        lines.append("skipped: " + "; ".join(f"{n} {kind}" for kind, n in d["skipped"].items()))
+        lines.append(f"skipped ({sum(d['skipped'].values())}):")
+        lines += [f"  {n} {kind}" for kind, n in d["skipped"].items()]
     if d.get("tokens"):
         total_in = sum(t["input"] for t in d["tokens"].values())
         total_out = sum(t["output"] for t in d["tokens"].values())
