@@ -68,11 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--quiet", "-q", action="store_true", help="print failing interactions only")
     codes = sub.add_parser("codes", help="list every violation code")
     codes.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
-    serve = sub.add_parser("serve", help="serve the reference gateway on loopback (for client developers)")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the reference gateway on loopback (for client developers)",
+        description="Serve the reference gateway on loopback. It accepts one API key: --api-key, else "
+        "$RELAYCHECK_API_KEY, else a key it makes up and prints at start.",
+    )
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
     serve.add_argument("--fault", action="append", default=[], help="switch a named misbehaviour on (repeatable)")
-    serve.add_argument("--api-key", help="key the gateway accepts (default: $RELAYCHECK_API_KEY)")
+    serve.add_argument(
+        "--api-key", help="key the gateway accepts (default: $RELAYCHECK_API_KEY, else one made up and printed)"
+    )
     # Slow mode, for trying a client's (or relaycheck's own) concurrency, rate limits and retries.
     serve.add_argument("--latency", type=float, default=0.0, metavar="S", help="seconds before each answer")
     serve.add_argument("--chunk-delay", type=float, default=0.0, metavar="S", help="seconds between stream events")
@@ -203,7 +210,7 @@ def _detection(args: argparse.Namespace) -> int:
     unknown = [f for f in args.fault or () if f not in FAULTS]
     if unknown:
         raise ConfigError(f"unknown fault {', '.join(unknown)} (see `relaycheck faults`)")
-    matrix = detection_matrix(DEFAULT_CASES, args.fault)
+    matrix = detection_matrix(DEFAULT_CASES, args.fault, progress=lambda line: print(line, file=sys.stderr, flush=True))
     text = render_markdown(matrix)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -235,7 +242,12 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown fault {', '.join(unknown)} (see `relaycheck faults`)")
     key = args.api_key or os.environ.get("RELAYCHECK_API_KEY")
     if not key:
-        raise ConfigError("give the key the gateway accepts: --api-key or $RELAYCHECK_API_KEY")
+        import secrets
+
+        # No key given: make one up and say it, so a client (or a digest's curl) can use it.
+        key = "rc-serve-" + secrets.token_hex(12)
+        print(f"relaycheck: no --api-key or $RELAYCHECK_API_KEY: the gateway accepts this key: {key}")
+        print(f"  export RELAYCHECK_API_KEY={key}")
     print(f"relaycheck reference gateway on http://{args.host}:{args.port} (faults: {', '.join(args.fault) or 'none'})")
     serve(
         key,

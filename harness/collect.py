@@ -42,6 +42,9 @@ class CaseFile(pytest.File):
             else str(self.path)
         )
         for case in load_case_file(self.path, display):
+            outside = [s.endpoint for s in case.steps if s.endpoint not in settings.endpoints]
+            if case.endpoint in settings.endpoints and outside:  # said at the end of collection
+                self.config.stash.setdefault(DROPPED_KEY, []).append((f"{display}::{case.id}", outside))
             for variant, skip in expand(case, settings.gateway, settings.endpoints):
                 yield _item(self, variant, skip)
 
@@ -226,6 +229,19 @@ VARIANT_KEY = pytest.StashKey[Variant]()
 RESULT_KEY = pytest.StashKey[Any]()
 POOL_KEY = pytest.StashKey[LivePool]()
 BUDGET_KEY = pytest.StashKey[TokenBudget]()  # --token-budget N
+DROPPED_KEY = pytest.StashKey[list[tuple[str, list[str]]]]()  # cross-endpoint cases --endpoints left out
+
+
+def dropped_lines(config: pytest.Config) -> list[str]:
+    """What --endpoints left out: cases whose steps also use an endpoint not selected."""
+    dropped = config.stash.get(DROPPED_KEY, [])
+    if not dropped:
+        return []
+    endpoints = sorted({e for _, outside in dropped for e in outside})
+    return [
+        f"relaycheck: --endpoints leaves out {len(dropped)} cross-endpoint case(s) whose steps also use "
+        f"{', '.join(endpoints)}: {', '.join(case for case, _ in dropped)} (select those endpoints too to run them)"
+    ]
 
 
 def dry_run(session: pytest.Session) -> list[str]:

@@ -15,7 +15,17 @@ from typing import Any
 import pytest
 
 from harness import options, recording, resilience
-from harness.collect import BUDGET_KEY, META, RESULT, SETTINGS_KEY, CaseFile, dry_run, is_case_file, start_pool
+from harness.collect import (
+    BUDGET_KEY,
+    META,
+    RESULT,
+    SETTINGS_KEY,
+    CaseFile,
+    dropped_lines,
+    dry_run,
+    is_case_file,
+    start_pool,
+)
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.redact import Redactor
@@ -108,6 +118,10 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         else:
             print(line)
     return True
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    return dropped_lines(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -150,3 +150,73 @@ def test_digest_groups_scores_defects_skips_tokens_and_next_steps() -> None:
 def test_digest_of_a_clean_run_says_what_is_next_without_a_failure() -> None:
     d = build_digest({"items": [_entry("a", "passed")], "totals": {"items": 1, "passed": 1}}, matrix="m.html")
     assert d["defects"] == [] and d["next"] == ["open m.html (every item, its violations and its wire transcript)"]
+
+
+# ---------------------------------------------------------------- small things a user trips on
+
+
+def test_serve_without_a_key_makes_one_up_and_says_it() -> None:
+    import re
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "RELAYCHECK_API_KEY"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        key = re.search(r"accepts this key: (rc-serve-[0-9a-f]+)", first)
+        assert key, first
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"authorization": f"Bearer {key[1]}"})
+                assert r.status_code == 200
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("relaycheck serve did not come up")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    help_text = cli("serve", "--help").stdout
+    assert "made up and printed" in " ".join(help_text.split())
+
+
+def test_endpoints_selection_says_which_cross_endpoint_cases_it_leaves_out(tmp_path: Path) -> None:
+    res = cli(
+        "run",
+        "--endpoints",
+        "messages",
+        "--cases",
+        str(REPO / "cases" / "cross"),
+        "--cases",
+        str(REPO / "cases" / "messages" / "basic.yaml"),
+        "--report-dir",
+        str(tmp_path),
+    )
+    assert res.returncode == 0, res.stdout[-2000:]
+    assert (
+        "relaycheck: --endpoints leaves out 1 cross-endpoint case(s) whose steps also use chat, responses: "
+        "cases/cross/forced-tool.yaml::same-forced-tool-on-every-endpoint"
+    ) in res.stdout
+
+
+def test_detection_shows_progress(tmp_path: Path) -> None:
+    res = cli("detection", "--fault", "html-error", "--output", str(tmp_path / "d.md"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = [line for line in res.stderr.splitlines() if line.startswith("detection: ")]
+    assert lines[0].startswith("detection: clean run, ") and lines[1].startswith("detection: 1/1 html-error: caught by")
