@@ -134,8 +134,9 @@ def _chart(title: str, points: list[dict[str, Any]], keys: list[tuple[str, str]]
     parts.append(f'<text x="2" y="{y(hi) + 4:.1f}" class="tick">{_fmt(hi, unit)}</text>')
     parts.append(f'<text x="2" y="{y(0):.1f}" class="tick">0</text>')
     for i, p in enumerate(points):
+        anchor = "end" if i == n - 1 and n > 1 else ("start" if i == 0 and n > 1 else "middle")
         parts.append(
-            f'<text x="{x(i):.1f}" y="{H - 4}" class="tick" text-anchor="middle">{escape(p["night"][:10])}</text>'
+            f'<text x="{x(i):.1f}" y="{H - 4}" class="tick" text-anchor="{anchor}">{escape(p["night"][:10])}</text>'
         )
     legend = []
     for (key, name), color in zip(keys, SERIES_COLORS, strict=False):
