@@ -43,7 +43,8 @@ def result_entry(result: Any, ctx: Any) -> dict[str, Any]:
     if bad is not None:  # the digest's "what to do next": a curl that asks the same (key as $VAR)
         from harness.failure import curl_command
 
-        extra["reproduce"] = curl_command(bad.exchange.request, ctx.gateway.api_key_env, ctx.redactor)
+        curl = curl_command(bad.exchange.request, ctx.gateway.api_key_env, ctx.redactor)
+        extra["reproduce"] = ctx.redactor.text(curl)  # the URL too (a key in a query string)
     return {
         **extra,
         "violations": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if v.fails(level)],
