@@ -185,6 +185,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
         report.longrepr = str(call.excinfo.value)  # the violations say it all; no traceback
+    elif report.skipped and call.when == "call" and isinstance(report.longrepr, tuple):
+        # Skipped while running (not served, token budget): point at the case, not at harness code.
+        path, line = item.reportinfo()[:2]
+        report.longrepr = (str(path), (line or 0) + 1, report.longrepr[2])
     return report
 
 

@@ -49,9 +49,19 @@ def local_relay() -> Iterator[str]:
 def test_discover_finds_the_builtin_gateways_real_capabilities_and_the_run_has_no_undeclared_failure(
     tmp_path: Path, local_relay: str
 ) -> None:
+    hidden = tmp_path / "hidden.yaml"  # an entry with only a base URL: the model list is hidden
+    hidden.write_text(f"gateways:\n  relay:\n    base_url: {local_relay}\n")
     out = tmp_path / "gateways.yaml"
     res = cli(
-        "discover", "--base-url", local_relay, "--yes", "--output", str(out), env={"RELAYCHECK_API_KEY": TEST_KEY}
+        "discover",
+        "--gateways-file",
+        str(hidden),
+        "--gateway",
+        "relay",
+        "--yes",
+        "--output",
+        str(out),
+        env={"RELAYCHECK_API_KEY": TEST_KEY},
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert "at most " in res.stdout and " requests, roughly " in res.stdout and " tokens" in res.stdout
@@ -86,6 +96,13 @@ def test_without_a_terminal_discover_needs_yes(local_relay: str) -> None:
     assert "at most " in res.stdout  # the cost was said before refusing
     res = cli("discover", "--base-url", local_relay)
     assert res.returncode == 2 and "no API key: export RELAYCHECK_API_KEY" in res.stderr
+    for args, message in [
+        ((), "give the relay: --base-url URL or --gateway NAME"),
+        (("--gateway", "local"), "is the built-in one"),
+        (("--base-url", "ftp://x"), "base URL must start with http"),
+    ]:
+        res = cli("discover", *args, env={"RELAYCHECK_API_KEY": TEST_KEY})
+        assert res.returncode == 2 and message in res.stderr, (args, res.stderr)
 
 
 def test_a_probe_answer_that_breaks_the_format_is_reported(tmp_path: Path, faulty_gateway) -> None:  # type: ignore[no-untyped-def]
