@@ -5,7 +5,8 @@ An item entry: id, case, file, line, endpoint, model, stream, gateway, features,
 (passed | failed | skipped | error), violations and notes ([{code, path, message, severity?}],
 severity omitted means "error"), status, ttft_ms, latency_ms, input_tokens, output_tokens,
 output_tps, attempts, source (live | replayed | recorded | replayed+recorded: where the answers
-came from), and transcript (the redacted wire text, capped).
+came from), transcript (the redacted wire text, capped) and, for failed items, reproduce (a curl).
+The top level also holds the run's digest (harness/report/digest.py).
 """
 
 from __future__ import annotations
