@@ -1,86 +1,154 @@
 """``relaycheck lint-traffic``: verdicts on recorded traffic, offline. The same summary.json
-shape as ``run``; the id is the source plus the interaction index."""
+shape as ``run``; the id is the source plus the interaction index.
+
+Files are read whatever their format (``harness.cassettes`` detects it by content) and
+directories are walked. A record that cannot be read is one ``error`` entry (file and line or
+index) and the others are still judged; interactions with other APIs are skipped and counted.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.cassettes import TrafficError, read_file, walk
 from harness.dialects.base import Profile
 from harness.engine import evaluate_exchange
 from harness.gateways import ConfigError
-from harness.model import Level
+from harness.model import Level, Violation
 from harness.redact import Redactor
 from harness.report.summary import build_summary, write_summary
-from harness.traffic import RecordedInteraction, load_har, load_jsonl
-
-
-def load_any(path: Path) -> Iterator[RecordedInteraction]:
-    if not path.is_file():
-        raise ConfigError(f"no such file: {path}")
-    if path.suffix == ".jsonl":
-        return load_jsonl(path)
-    if path.suffix == ".har":
-        return load_har(path)
-    if path.suffix in (".yaml", ".yml"):
-        from harness.traffic import load_cassette
-
-        return load_cassette(path)
-    raise ConfigError(f"{path}: unknown traffic format (expected .jsonl, .har or a cassette .yaml)")
+from harness.traffic import RecordedInteraction
 
 
 def lint_one(it: RecordedInteraction, level: Level, profile: Profile) -> dict[str, Any]:
-    request = it.exchange.request.json
+    exchange, inferred = infer_content_type(it)
+    request = exchange.request.json
     entry: dict[str, Any] = {
         "id": it.id,
         "case": None,
         "endpoint": it.endpoint,
         "model": request.get("model") if isinstance(request, dict) else None,
-        "stream": it.exchange.is_sse,
+        "stream": exchange.is_sse,
         "ttft_ms": None,
         "latency_ms": None,
         "violations": [],
         "checked": "full" if it.request_recorded else "response-only",
     }
     if it.endpoint is None:
-        entry.update(outcome="skipped", skip_reason=f"not a checked endpoint: {it.exchange.request.path}")
+        entry.update(outcome="skipped", skip_reason=f"not a checked endpoint: {exchange.request.path}")
         return entry
-    ev = evaluate_exchange(it.exchange, it.endpoint, level=level, profile=profile, stream_requested=it.exchange.is_sse)
-    failing = ev.failing(level)
+    ev = evaluate_exchange(
+        exchange,
+        it.endpoint,
+        level=level,
+        profile=profile,
+        stream_requested=exchange.is_sse,
+        recorded=True,
+        recorded_on=it.recorded_on,
+    )
+    violations = [*inferred, *ev.violations]
+    failing = [v for v in violations if v.fails(level)]
     entry["violations"] = [v.as_dict() for v in failing]
-    entry["notes"] = [v.as_dict() for v in ev.violations if not v.fails(level)]
+    entry["notes"] = [v.as_dict() for v in violations if not v.fails(level)]
     entry["outcome"] = "failed" if failing else "passed"
     return entry
 
 
+def infer_content_type(it: RecordedInteraction) -> tuple[Any, list[Violation]]:
+    """Recorders drop headers (filters, scrubbers, old formats keep only the body): with no
+    Content-Type recorded, SSE or JSON is inferred from the body, and said so in a note, never
+    a failure. A recorded Content-Type is judged as it is."""
+    exchange = it.exchange
+    if exchange.headers.get("content-type"):
+        return exchange, []
+    body = exchange.body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if body.startswith((b"event:", b"data:", b":")):
+        guess = "text/event-stream"
+    elif body.startswith((b"{", b"[")):
+        guess = "application/json"
+    else:
+        return exchange, []  # neither: the body checks say what it is
+    headers = dict(exchange.headers, **{"content-type": guess})
+    note = Violation(
+        "content_type.not_recorded",
+        "$",
+        f"no Content-Type in the recording: judged as {guess} from the body",
+        actual="(not recorded)",
+        severity="note",
+    )
+    return dataclasses.replace(exchange, headers=headers), [note]
+
+
+def error_entry(err: TrafficError) -> dict[str, Any]:
+    return {
+        "id": err.id,
+        "case": None,
+        "file": err.source,
+        "where": err.where or None,
+        "endpoint": None,
+        "model": None,
+        "stream": None,
+        "ttft_ms": None,
+        "latency_ms": None,
+        "violations": [],
+        "outcome": "error",
+        "error": err.message,
+    }
+
+
 def lint_paths(paths: list[Path], *, level: Level, profile: Profile, report_dir: Path, quiet: bool) -> int:
     started = time.time()
-    entries = []
+    entries: list[dict[str, Any]] = []
     redactor = Redactor()
-    for path in paths:
-        for it in load_any(path):
-            entry = lint_one(it, level, profile)
+    files, missing = walk(paths)
+    if missing and not files:
+        raise ConfigError("; ".join(f"{e.source}: {e.message}" for e in missing))
+    for err in missing:
+        _print_entry(error_entry(err), redactor, quiet)
+    entries += [error_entry(e) for e in missing]
+    for path in files:
+        for record in read_file(path):
+            entry = error_entry(record) if isinstance(record, TrafficError) else lint_one(record, level, profile)
             entries.append(entry)
-            if entry["outcome"] == "failed" or not quiet:
-                codes = ",".join(sorted({v["code"] for v in entry["violations"]}))
-                extra = f" {codes}" if codes else ""
-                note = " (response only: request not recorded)" if entry["checked"] == "response-only" else ""
-                print(redactor.text(f"{entry['outcome'].upper():8} {entry['id']}{extra}{note}"))
-                if entry["outcome"] == "failed" and not quiet:
-                    for v in entry["violations"][:5]:
-                        print(redactor.text(f"    [{v['code']}] {v['path']}: {v['message']}"))
+            _print_entry(entry, redactor, quiet)
+    judged = [e for e in entries if e["outcome"] in ("passed", "failed")]
     summary = build_summary(entries, gateway=None, level=level, started=started, tool="lint-traffic")
-    summary["totals"]["response_only"] = sum(
-        1 for e in entries if e.get("checked") == "response-only" and e["outcome"] != "skipped"
-    )
+    summary["totals"]["response_only"] = sum(1 for e in judged if e.get("checked") == "response-only")
+    summary["totals"]["files"] = len(files)
+    summary["totals"]["other_apis"] = sum(1 for e in entries if e["outcome"] == "skipped")
     out = write_summary(report_dir / "summary.json", summary)
     t = summary["totals"]
     print(
-        f"{t['items']} interactions: {t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped "
+        f"{t['items']} interactions in {len(files)} file(s): {t['passed']} passed, {t['failed']} failed, "
+        f"{t['skipped']} skipped (other APIs), {t['error']} unreadable "
         f"({t['response_only']} checked on the response only); summary: {out}",
         file=sys.stderr,
     )
-    return 1 if t["failed"] else 0
+    if not judged:
+        what = "no interaction with a checked API (chat, messages, responses)"
+        if not any(e["outcome"] == "skipped" for e in entries):
+            what = "no recorded interaction"
+        print(f"relaycheck: {what} found in {', '.join(map(str, paths))}", file=sys.stderr)
+        return 2
+    return 1 if t["failed"] or t["error"] else 0
+
+
+def _print_entry(entry: dict[str, Any], redactor: Redactor, quiet: bool) -> None:
+    outcome = entry["outcome"]
+    if outcome == "error":
+        print(redactor.text(f"ERROR    {entry['id']}: {entry['error']}"))
+        return
+    if outcome != "failed" and quiet:
+        return
+    codes = ",".join(sorted({v["code"] for v in entry["violations"]}))
+    extra = f" {codes}" if codes else ""
+    note = " (response only: request not recorded)" if entry.get("checked") == "response-only" else ""
+    print(redactor.text(f"{outcome.upper():8} {entry['id']}{extra}{note}"))
+    if outcome == "failed" and not quiet:
+        for v in entry["violations"][:5]:
+            print(redactor.text(f"    [{v['code']}] {v['path']}: {v['message']}"))
+
