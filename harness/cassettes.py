@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import re
 import textwrap
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,11 @@ from harness.traffic import RecordedInteraction, endpoint_for_path, from_corpus_
 
 # Files larger than this are not read (a stray video in a cassette folder).
 MAX_FILE_BYTES = 256 * 1024 * 1024
-# What a directory walk opens; anything else in a cassette folder is ignored silently.
-WALK_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".har", ".cassette", ""})
+# Never opened by a directory walk: code, docs and media that sit beside cassettes.
+SKIP_SUFFIXES = frozenset(
+    {".py", ".pyc", ".rb", ".go", ".js", ".ts", ".md", ".rst", ".txt", ".png", ".jpg", ".jpeg", ".gif", ".pdf"}
+    | {".mp3", ".wav", ".zip", ".gz", ".lock", ".toml", ".cfg", ".ini"}
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TrafficError:
     source: str
     where: str  # "line 3", "interaction 2", "entry 0" or "" for the whole file
     message: str
+    recognized: bool = True  # False: the file is no recording format at all (a README in the folder)
 
     @property
     def id(self) -> str:
@@ -67,7 +72,8 @@ def walk(paths: list[Path]) -> tuple[list[Path], list[TrafficError]]:
         if path.is_dir():
             for f in sorted(path.rglob("*")):
                 rel = f.relative_to(path).parts
-                if f.is_file() and not any(p.startswith(".") for p in rel) and f.suffix.lower() in WALK_SUFFIXES:
+                hidden = any(p.startswith(".") or p == "__pycache__" for p in rel)
+                if f.is_file() and not hidden and f.suffix.lower() not in SKIP_SUFFIXES:
                     files.append(f)
         elif path.is_file():
             files.append(path)
@@ -91,7 +97,7 @@ def read_file(path: Path) -> Iterator[Record]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        yield TrafficError(source, "", f"not UTF-8 text (byte {exc.start}): not a recording format")
+        yield TrafficError(source, "", f"not UTF-8 text (byte {exc.start}): not a recording format", recognized=False)
         return
     yield from read_text(text, source)
 
@@ -114,7 +120,7 @@ def read_text(text: str, source: str) -> Iterator[Record]:
         return
     try:
         doc = _load_yaml(text)
-    except Exception as exc:  # noqa: BLE001 - any YAML failure is a bad file, not a crash
+    except Exception as exc:
         yield from _salvage_yaml(text, source, exc)
         return
     yield from _read_document(doc, source, "YAML")
@@ -136,7 +142,9 @@ def _salvage_json(text: str, source: str) -> Iterator[Record]:
     every entry that still decodes on its own, then report where reading stopped."""
     m = _LIST_KEY.search(text)
     if m is None:
-        yield TrafficError(source, "", "not valid JSON (truncated or corrupt), and no list of interactions found")
+        yield TrafficError(
+            source, "", "not valid JSON (truncated or corrupt), and no list of interactions found", recognized=False
+        )
         return
     label, name = _CONVERT.get(m.group(1), ("interaction", "_vcr_interaction"))
     convert = globals()[name]
@@ -170,7 +178,7 @@ def _salvage_yaml(text: str, source: str, exc: Exception) -> Iterator[Record]:
     keys = re.search(r"^(http_interactions|interactions):[ \t]*$", text, re.M)
     first = _ITEM.search(text, keys.end()) if keys else None
     if keys is None or first is None:
-        yield whole
+        yield dataclasses.replace(whole, recognized=False)
         return
     indent = first.group("indent")
     lines = text[first.start() :].split("\n")
@@ -189,7 +197,7 @@ def _salvage_yaml(text: str, source: str, exc: Exception) -> Iterator[Record]:
     for i, (n, chunk) in enumerate(items):
         try:
             parsed = _load_yaml(textwrap.dedent(chunk) if indent else chunk)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             what = getattr(err, "problem", None) or (str(err).splitlines() or ["unreadable"])[0]
             yield TrafficError(source, f"line {n}", f"interaction {i} is not readable YAML: {what}")
             continue
@@ -220,6 +228,7 @@ def _read_document(doc: Any, source: str, kind: str) -> Iterator[Record]:
         "",
         f"{kind} document is not a known recording format "
         "(HAR log.entries, vcrpy/go-vcr interactions, Ruby VCR http_interactions, corpus JSONL)",
+        recognized=False,
     )
 
 
@@ -246,7 +255,7 @@ def _read_jsonl(text: str, source: str) -> Iterator[Record]:
         if not line.strip():
             continue
 
-        def build(line: str = line) -> RecordedInteraction:
+        def build(line: str = line, n: int = n) -> RecordedInteraction:
             try:
                 row = json.loads(line)
             except ValueError as exc:
@@ -296,7 +305,7 @@ def _load_yaml(text: str) -> Any:
         aliases = sum(1 for tok in yaml.scan(text) if isinstance(tok, yaml.AliasToken))
         if aliases > MAX_YAML_ALIASES:
             raise ValueError(f"{aliases} YAML aliases (more than {MAX_YAML_ALIASES}): refused")
-    return yaml.load(text, Loader=_Loader.get())  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_Loader.get())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -568,7 +577,7 @@ def _decompressed(raw: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str,
             data = brotli.decompress(raw)
         else:
             return raw, headers
-    except Exception:  # noqa: BLE001 - the recorder stored the decoded body under the original header
+    except Exception:
         return raw, headers
     clean = {k: v for k, v in headers.items() if k not in ("content-encoding", "content-length")}
     return data, clean
@@ -613,7 +622,7 @@ def _date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e11:
-        return datetime.fromtimestamp(value, tz=timezone.utc).date()
+        return datetime.fromtimestamp(value, tz=UTC).date()
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()

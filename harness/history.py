@@ -23,10 +23,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from harness.model import Violation
+
 
 @dataclass(frozen=True)
 class FieldSince:
@@ -43,7 +44,15 @@ class FieldSince:
         return f"{self.parent}.{self.field}" if self.parent != "$" else f"$.{self.field}"
 
 
-_C = "corpus (non-streamed 2xx bodies):"
+def _seen(
+    dialect: str, parent: str, field: str, since: date, after: int, before: int, required: bool = True
+) -> FieldSince:
+    """An entry measured on the corpus: ``after`` answers from ``since`` on, every one with the
+    field; ``before`` earlier answers, none with it."""
+    evidence = f"corpus, non-streamed 2xx bodies: {after} of {after} from {since} on carry it, 0 of {before} before"
+    return FieldSince(dialect, parent, field, since, evidence, required=required)
+
+
 HISTORY: tuple[FieldSince, ...] = (
     FieldSince(
         "chat",
@@ -51,51 +60,27 @@ HISTORY: tuple[FieldSince, ...] = (
         "refusal",
         date(2024, 8, 6),
         "OpenAI changelog 2024-08-06 (Structured Outputs added message.refusal; openai-python 1.40.0); "
-        f"{_C} 293 of 293 chat.completion bodies (2024-12-27..2026-08-05) carry it",
+        "corpus: 293 of 293 chat.completion bodies (2024-12-27..2026-08-05) carry it",
         in_schema=True,
     ),
-    FieldSince("chat", "$", "service_tier", date(2025, 1, 22), f"{_C} 290 of 290 from 2025-01-22 on, 0 of 3 before"),
-    FieldSince(
-        "chat", "$.choices[].message", "annotations", date(2025, 3, 10), f"{_C} 287 of 287 from 2025-03-10 on, 0 of 6 before"
-    ),
-    FieldSince("responses", "$", "background", date(2025, 6, 10), f"{_C} 284 of 284 from 2025-06-10 on, 0 of 17 before"),
-    FieldSince("responses", "$", "service_tier", date(2025, 6, 10), f"{_C} 284 of 284 from 2025-06-10 on, 0 of 17 before"),
-    FieldSince("responses", "$", "max_tool_calls", date(2025, 9, 10), f"{_C} 272 of 272 from 2025-09-10 on, 0 of 29 before"),
-    FieldSince(
-        "responses", "$", "prompt_cache_key", date(2025, 9, 10), f"{_C} 272 of 272 from 2025-09-10 on, 0 of 29 before"
-    ),
-    FieldSince(
-        "responses", "$", "safety_identifier", date(2025, 9, 10), f"{_C} 272 of 272 from 2025-09-10 on, 0 of 29 before"
-    ),
-    FieldSince("responses", "$", "top_logprobs", date(2025, 9, 10), f"{_C} 272 of 272 from 2025-09-10 on, 0 of 29 before"),
-    FieldSince("responses", "$.text", "verbosity", date(2025, 9, 10), f"{_C} 272 of 272 from 2025-09-10 on, 0 of 29 before"),
-    FieldSince("responses", "$", "billing", date(2025, 9, 18), f"{_C} 263 of 263 from 2025-09-18 on, 0 of 38 before"),
-    FieldSince(
-        "responses",
-        "$",
-        "prompt_cache_retention",
-        date(2025, 11, 12),
-        f"{_C} 229 of 229 from 2025-11-12 on, 0 of 72 before",
-    ),
-    FieldSince("responses", "$", "completed_at", date(2026, 1, 15), f"{_C} 215 of 215 from 2026-01-15 on, 0 of 86 before"),
-    FieldSince(
-        "responses", "$", "frequency_penalty", date(2026, 1, 15), f"{_C} 215 of 215 from 2026-01-15 on, 0 of 86 before"
-    ),
-    FieldSince(
-        "responses", "$", "presence_penalty", date(2026, 1, 15), f"{_C} 215 of 215 from 2026-01-15 on, 0 of 86 before"
-    ),
-    # Seen on every answer since the date, but on too few answers (or models) to require yet.
-    FieldSince(
-        "responses", "$", "moderation", date(2026, 4, 29), f"{_C} 98 of 98 from 2026-04-29 on, 0 of 203 before", required=False
-    ),
-    FieldSince(
-        "responses", "$.reasoning", "context", date(2026, 6, 9), f"{_C} 32 of 32 from 2026-06-09 on, 0 of 269 before",
-        required=False,
-    ),
-    FieldSince(
-        "responses", "$", "tool_usage", date(2026, 7, 10), f"{_C} 27 of 27 from 2026-07-10 on, 0 of 274 before",
-        required=False,
-    ),
+    _seen("chat", "$", "service_tier", date(2025, 1, 22), 290, 3),
+    _seen("chat", "$.choices[].message", "annotations", date(2025, 3, 10), 287, 6),
+    _seen("responses", "$", "background", date(2025, 6, 10), 284, 17),
+    _seen("responses", "$", "service_tier", date(2025, 6, 10), 284, 17),
+    _seen("responses", "$", "max_tool_calls", date(2025, 9, 10), 272, 29),
+    _seen("responses", "$", "prompt_cache_key", date(2025, 9, 10), 272, 29),
+    _seen("responses", "$", "safety_identifier", date(2025, 9, 10), 272, 29),
+    _seen("responses", "$", "top_logprobs", date(2025, 9, 10), 272, 29),
+    _seen("responses", "$.text", "verbosity", date(2025, 9, 10), 272, 29),
+    _seen("responses", "$", "billing", date(2025, 9, 18), 263, 38),
+    _seen("responses", "$", "prompt_cache_retention", date(2025, 11, 12), 229, 72),
+    _seen("responses", "$", "completed_at", date(2026, 1, 15), 215, 86),
+    _seen("responses", "$", "frequency_penalty", date(2026, 1, 15), 215, 86),
+    _seen("responses", "$", "presence_penalty", date(2026, 1, 15), 215, 86),
+    # On every answer since the date, but on too few answers (or models) to require yet.
+    _seen("responses", "$", "moderation", date(2026, 4, 29), 98, 203, required=False),
+    _seen("responses", "$.reasoning", "context", date(2026, 6, 9), 32, 269, required=False),
+    _seen("responses", "$", "tool_usage", date(2026, 7, 10), 27, 274, required=False),
     # Not in this table but dated the same way, in the dialect: Responses stream events carry
     # sequence_number from May 2025 on (harness/dialects/responses_stream.py SEQUENCE_NUMBER_SINCE).
 )
@@ -112,7 +97,7 @@ def answer_date(final: Any, recorded_on: date | None = None) -> date | None:
         for key in ("created", "created_at"):
             value = final.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e11:
-                return datetime.fromtimestamp(value, tz=timezone.utc).date()
+                return datetime.fromtimestamp(value, tz=UTC).date()
         inner = final.get("response")
         if isinstance(inner, dict):
             return answer_date(inner, recorded_on)

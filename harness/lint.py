@@ -110,22 +110,33 @@ def lint_paths(paths: list[Path], *, level: Level, profile: Profile, report_dir:
     for err in missing:
         _print_entry(error_entry(err), redactor, quiet)
     entries += [error_entry(e) for e in missing]
+    given = {p.resolve() for p in paths if p.is_file()}
+    ignored = []
     for path in files:
         for record in read_file(path):
-            entry = error_entry(record) if isinstance(record, TrafficError) else lint_one(record, level, profile)
+            if isinstance(record, TrafficError):
+                if not record.recognized and path.resolve() not in given:
+                    ignored.append(str(path))  # a README or script in a cassette folder
+                    continue
+                entry = error_entry(record)
+            else:
+                entry = lint_one(record, level, profile)
             entries.append(entry)
             _print_entry(entry, redactor, quiet)
     judged = [e for e in entries if e["outcome"] in ("passed", "failed")]
     summary = build_summary(entries, gateway=None, level=level, started=started, tool="lint-traffic")
     summary["totals"]["response_only"] = sum(1 for e in judged if e.get("checked") == "response-only")
-    summary["totals"]["files"] = len(files)
+    summary["totals"]["files"] = len(files) - len(ignored)
+    summary["ignored_files"] = ignored
     summary["totals"]["other_apis"] = sum(1 for e in entries if e["outcome"] == "skipped")
     out = write_summary(report_dir / "summary.json", summary)
     t = summary["totals"]
     print(
-        f"{t['items']} interactions in {len(files)} file(s): {t['passed']} passed, {t['failed']} failed, "
+        f"{t['items']} interactions in {t['files']} file(s): {t['passed']} passed, {t['failed']} failed, "
         f"{t['skipped']} skipped (other APIs), {t['error']} unreadable "
-        f"({t['response_only']} checked on the response only); summary: {out}",
+        f"({t['response_only']} checked on the response only)"
+        + (f"; {len(ignored)} file(s) in the folders are no recording format" if ignored else "")
+        + f"; summary: {out}",
         file=sys.stderr,
     )
     if not judged:
@@ -151,4 +162,3 @@ def _print_entry(entry: dict[str, Any], redactor: Redactor, quiet: bool) -> None
     if outcome == "failed" and not quiet:
         for v in entry["violations"][:5]:
             print(redactor.text(f"    [{v['code']}] {v['path']}: {v['message']}"))
-
