@@ -38,6 +38,7 @@ class FieldSince:
     evidence: str
     in_schema: bool = False  # the strict schema requires it already
     required: bool = True  # for in_schema=False: required at strict after ``since``
+    corpus: tuple[int, int] | None = None  # (answers from ``since`` on, all with it; earlier ones, none)
 
     @property
     def path(self) -> str:
@@ -50,7 +51,7 @@ def _seen(
     """An entry measured on the corpus: ``after`` answers from ``since`` on, every one with the
     field; ``before`` earlier answers, none with it."""
     evidence = f"corpus, non-streamed 2xx bodies: {after} of {after} from {since} on carry it, 0 of {before} before"
-    return FieldSince(dialect, parent, field, since, evidence, required=required)
+    return FieldSince(dialect, parent, field, since, evidence, required=required, corpus=(after, before))
 
 
 HISTORY: tuple[FieldSince, ...] = (

@@ -153,7 +153,12 @@ def test_responses_fields_the_api_added_are_required_after_their_date() -> None:
         missing = {
             v.message.split("'")[1]
             for v in history.adjust(
-                [], "responses", {**base, "created_at": created}, live=False, answered_on=date.fromtimestamp(created), body=True
+                [],
+                "responses",
+                {**base, "created_at": created},
+                live=False,
+                answered_on=history.answer_date({"created_at": created}),
+                body=True,
             )
         }
         assert expected <= missing
