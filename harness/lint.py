@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.cassettes import TrafficError, read_file, walk
 from harness.dialects.base import Profile
@@ -23,8 +24,60 @@ from harness.redact import Redactor
 from harness.report.summary import build_summary, write_summary
 from harness.traffic import RecordedInteraction
 
+# Where each dialect is the official API (Anthropic's OpenAI-compatible /v1/chat/completions is not).
+OFFICIAL_HOSTS = {"chat": "api.openai.com", "responses": "api.openai.com", "messages": "api.anthropic.com"}
 
-def lint_one(it: RecordedInteraction, level: Level, profile: Profile) -> dict[str, Any]:
+
+def add_arguments(sub: Any) -> None:
+    """The ``lint-traffic`` subcommand (called by harness.cli)."""
+    lint = sub.add_parser(
+        "lint-traffic",
+        help="check recorded traffic offline (cassettes, HAR, corpus JSONL; files or folders)",
+        description="Check recorded traffic and print a verdict per interaction. Files and folders "
+        "(walked) of vcrpy, Ruby VCR and go-vcr cassettes, HAR (browsers, Playwright, Polly.js) and "
+        "corpus JSONL, recognised by their content. Unreadable records are reported one by one; "
+        "interactions with other APIs are skipped and counted. Exit 0 all passed, 1 failures or "
+        "unreadable records, 2 nothing to check.",
+    )
+    lint.add_argument("paths", nargs="+", type=Path)
+    lint.add_argument("--level", choices=("strict", "compatible"), default="strict")
+    lint.add_argument("--profile", choices=("official", "open-responses"), default="official")
+    lint.add_argument("--report-dir", default="reports", help="where summary.json is written")
+    lint.add_argument("--quiet", "-q", action="store_true", help="print failing interactions only")
+    lint.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="judge only interactions with this host (repeatable); others are skipped and counted",
+    )
+    lint.add_argument(
+        "--official",
+        action="store_true",
+        help="judge only traffic of the official APIs (chat and responses on api.openai.com, messages on "
+        "api.anthropic.com): the way to re-check relaycheck's false-alarm claims on a project's cassettes",
+    )
+
+
+def main(args: Any) -> int:
+    return lint_paths(
+        args.paths,
+        level=args.level,
+        profile=args.profile,
+        report_dir=Path(args.report_dir),
+        quiet=args.quiet,
+        hosts=frozenset(h.lower() for h in args.host) or None,
+        official=args.official,
+    )
+
+
+def lint_one(
+    it: RecordedInteraction,
+    level: Level,
+    profile: Profile,
+    hosts: frozenset[str] | None = None,
+    official: bool = False,
+) -> dict[str, Any]:
     exchange, inferred = infer_content_type(it)
     request = exchange.request.json
     entry: dict[str, Any] = {
@@ -40,6 +93,13 @@ def lint_one(it: RecordedInteraction, level: Level, profile: Profile) -> dict[st
     }
     if it.endpoint is None:
         entry.update(outcome="skipped", skip_reason=f"not a checked endpoint: {exchange.request.path}")
+        return entry
+    host = (urlsplit(exchange.request.url).hostname or "").lower()
+    if hosts is not None and host not in hosts:
+        entry.update(outcome="skipped", skip_reason=f"another host: {host or '(none)'}")
+        return entry
+    if official and host != OFFICIAL_HOSTS[it.endpoint]:
+        entry.update(outcome="skipped", skip_reason=f"not the official {it.endpoint} API: {host or '(none)'}")
         return entry
     ev = evaluate_exchange(
         exchange,
@@ -100,7 +160,16 @@ def error_entry(err: TrafficError) -> dict[str, Any]:
     }
 
 
-def lint_paths(paths: list[Path], *, level: Level, profile: Profile, report_dir: Path, quiet: bool) -> int:
+def lint_paths(
+    paths: list[Path],
+    *,
+    level: Level,
+    profile: Profile,
+    report_dir: Path,
+    quiet: bool,
+    hosts: frozenset[str] | None = None,
+    official: bool = False,
+) -> int:
     started = time.time()
     entries: list[dict[str, Any]] = []
     redactor = Redactor()
@@ -120,7 +189,7 @@ def lint_paths(paths: list[Path], *, level: Level, profile: Profile, report_dir:
                     continue
                 entry = error_entry(record)
             else:
-                entry = lint_one(record, level, profile)
+                entry = lint_one(record, level, profile, hosts, official)
             entries.append(entry)
             _print_entry(entry, redactor, quiet)
     judged = [e for e in entries if e["outcome"] in ("passed", "failed")]

@@ -342,3 +342,20 @@ def test_nothing_found_is_exit_2(tmp_path: Path) -> None:
     assert res.returncode == 2 and "Traceback" not in res.stderr
     res = relaycheck("lint-traffic", str(tmp_path / "missing.har"), "--report-dir", str(tmp_path), cwd=REPO)
     assert res.returncode == 2 and "no such file" in res.stderr
+
+
+def test_official_judges_only_the_official_apis(tmp_path: Path) -> None:
+    compat = tf.Rec("https://api.anthropic.com/v1/chat/completions", tf.CHAT_REQUEST, tf.bad_messages().body)
+    relay = tf.Rec("https://relay.example/v1/messages", tf.MESSAGES_REQUEST, tf.bad_messages().body)
+    (tmp_path / "c.yaml").write_text(tf.vcrpy_yaml([tf.good_chat(), compat, relay]))
+    res = relaycheck("lint-traffic", "--official", str(tmp_path / "c.yaml"), "--report-dir", str(tmp_path), cwd=REPO)
+    assert res.returncode == 0, res.stdout + res.stderr
+    items = json.loads((tmp_path / "summary.json").read_text())["items"]
+    reasons = sorted(e.get("skip_reason", e["outcome"]) for e in items)
+    assert reasons == [
+        "not the official chat API: api.anthropic.com",
+        "not the official messages API: relay.example",
+        "passed",
+    ]
+    res = relaycheck("lint-traffic", "--host", "relay.example", str(tmp_path / "c.yaml"), "--report-dir", str(tmp_path))
+    assert res.returncode == 1 and "FAILED" in res.stdout and "relay.example" not in res.stdout.split("FAILED")[0]
