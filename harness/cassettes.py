@@ -212,13 +212,9 @@ def _read_document(doc: Any, source: str, kind: str) -> Iterator[Record]:
             return
         if "http_interactions" in doc:
             yield from _records(doc["http_interactions"], source, "interaction", _ruby_vcr)
-            if kind == "YAML" and "recorded_with" not in doc:
-                yield TrafficError(source, "", "no `recorded_with:` after the interactions: the file may be truncated")
             return
         if "interactions" in doc:
             yield from _records(doc["interactions"], source, "interaction", _vcr_interaction)
-            if kind == "YAML" and "version" not in doc:
-                yield TrafficError(source, "", "no `version:` key: the file may be truncated")
             return
         if "response_body_text" in doc or "url_path" in doc:  # a one-line corpus file
             yield from _records([doc], source, "line", _corpus_row, start=1)

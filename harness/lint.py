@@ -202,7 +202,7 @@ def lint_paths(
     t = summary["totals"]
     print(
         f"{t['items']} interactions in {t['files']} file(s): {t['passed']} passed, {t['failed']} failed, "
-        f"{t['skipped']} skipped (other APIs), {t['error']} unreadable "
+        f"{t['skipped']} skipped (other APIs or hosts), {t['error']} unreadable "
         f"({t['response_only']} checked on the response only)"
         + (f"; {len(ignored)} file(s) in the folders are no recording format" if ignored else "")
         + f"; summary: {out}",
