@@ -286,22 +286,21 @@ def _end_of_first_record(fmt: str, text: str) -> int:
     return starts[1]
 
 
-def test_garbage_files_never_crash() -> None:
+def test_garbage_never_crashes_and_the_intact_record_is_still_judged() -> None:
     import random
 
     rng = random.Random(7)
-    base = _fuzz_formats()
-    for name, text in base.items():
+    for name, text in _fuzz_formats().items():
         data = bytearray(text.encode())
-        for _ in range(60):
+        intact = _end_of_first_record(name, text)  # garbage only after the first record
+        for _ in range(80):
             mutated = bytearray(data)
             for _ in range(rng.randint(1, 8)):
-                pos = rng.randrange(len(mutated))
+                pos = rng.randrange(intact + 1, len(mutated))
                 mutated[pos] = rng.choice(b'{}[]":,\n -#&*!|>\x00\xff' + bytes(range(32, 127)))
-            text2 = mutated.decode("utf-8", "replace")
-            for r in read_text(text2, name):
-                if isinstance(r, RecordedInteraction):
-                    lint_one(r, "strict", "official")  # must not raise
+            records = list(read_text(mutated.decode("utf-8", "replace"), name))  # must not raise
+            judged = [lint_one(r, "strict", "official") for r in records if isinstance(r, RecordedInteraction)]
+            assert judged and judged[0]["id"].endswith("#0") and judged[0]["outcome"] == "passed", (name, records)
     for junk in ("", "\x00\x01", "{", "[", "---", "- - -", "null", "42", '"text"', "{}", "[]", "interactions: 3"):
         for r in read_text(junk, "junk"):
             assert isinstance(r, TrafficError)
