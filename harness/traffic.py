@@ -82,16 +82,8 @@ def load_jsonl(path: Path) -> Iterator[RecordedInteraction]:
     yield from _strict(path)
 
 
-def load_har(path: Path) -> Iterator[RecordedInteraction]:
-    yield from _strict(path)
-
-
-def load_cassette(path: Path) -> Iterator[RecordedInteraction]:
-    yield from _strict(path)
-
-
 def _strict(path: Path) -> Iterator[RecordedInteraction]:
-    from harness.cassettes import TrafficError, read_file
+    from harness.cassettes import TrafficError, read_file  # it imports this module
 
     for record in read_file(path):
         if isinstance(record, TrafficError):
