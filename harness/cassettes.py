@@ -298,7 +298,8 @@ def _load_yaml(text: str) -> Any:
     import yaml
 
     if text.count("*") > MAX_YAML_ALIASES:
-        aliases = sum(1 for tok in yaml.scan(text) if isinstance(tok, yaml.AliasToken))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        aliases = sum(1 for ev in yaml.parse(text, Loader=loader) if isinstance(ev, yaml.AliasEvent))
         if aliases > MAX_YAML_ALIASES:
             raise ValueError(f"{aliases} YAML aliases (more than {MAX_YAML_ALIASES}): refused")
     return yaml.load(text, Loader=_Loader.get())
@@ -551,32 +552,73 @@ def _headers(raw: Any) -> dict[str, str]:
     return out
 
 
+# A recorded body is never expected to inflate beyond this (a gzip bomb is an error, not a verdict).
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+
+
 def _decompressed(raw: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
     """Recorders that keep the wire bytes keep them compressed (vcrpy without
-    decode_compressed_response): decode what the header names, and gzip by its magic."""
+    decode_compressed_response): decode what the header names, and gzip by its magic. A body the
+    recorder already decoded (the header kept, the bytes plain text) is taken as it is."""
     encoding = headers.get("content-encoding", "").strip().lower()
     if not raw or (encoding in ("", "identity") and not raw.startswith(b"\x1f\x8b")):
         return raw, headers
+    if raw.startswith(b"\x1f\x8b"):
+        encoding = "gzip"
     try:
-        if encoding in ("gzip", "x-gzip") or raw.startswith(b"\x1f\x8b"):
-            data = zlib.decompressobj(wbits=31).decompress(raw, 64 * 1024 * 1024)
+        if encoding in ("gzip", "x-gzip"):
+            data = _inflate(raw, 31)
         elif encoding == "deflate":
             try:
-                data = zlib.decompress(raw)
+                data = _inflate(raw, 15)
             except zlib.error:
-                data = zlib.decompress(raw, wbits=-15)
-        elif encoding == "br":
-            try:
-                import brotli  # type: ignore[import-not-found]
-            except ImportError:
-                return raw, headers  # already decoded by the recorder, most likely
-            data = brotli.decompress(raw)
+                data = _inflate(raw, -15)
+        elif encoding in ("br", "zstd"):
+            data = _optional_codec(encoding, raw)
         else:
             return raw, headers
-    except Exception:
-        return raw, headers
+    except (zlib.error, ValueError, OSError) as exc:
+        if _is_text(raw):
+            return raw, headers
+        raise _Bad(f"the body is marked {encoding} but does not decode ({exc})") from None
+    if data is None:  # no decoder installed
+        if _is_text(raw):
+            return raw, headers
+        module = "brotli" if encoding == "br" else "zstandard"
+        raise _Bad(f"the body is {encoding}-compressed; install the {module} module to read it")
     clean = {k: v for k, v in headers.items() if k not in ("content-encoding", "content-length")}
     return data, clean
+
+
+def _inflate(raw: bytes, wbits: int) -> bytes:
+    d = zlib.decompressobj(wbits=wbits)
+    data = d.decompress(raw, MAX_DECODED_BYTES)
+    if d.unconsumed_tail:
+        raise _Bad(f"the body inflates beyond {MAX_DECODED_BYTES} bytes (a compression bomb?)")
+    return data
+
+
+def _optional_codec(encoding: str, raw: bytes) -> bytes | None:
+    try:
+        if encoding == "br":
+            import brotli  # type: ignore[import-not-found]
+
+            return bytes(brotli.decompress(raw))
+        import zstandard  # type: ignore[import-not-found]
+
+        return bytes(zstandard.ZstdDecompressor().decompress(raw, max_output_size=MAX_DECODED_BYTES))
+    except ImportError:
+        return None
+    except Exception as exc:  # the codecs raise their own error types
+        raise ValueError(str(exc)) from None
+
+
+def _is_text(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _obj(value: Any, what: str) -> dict[str, Any]:

@@ -143,7 +143,7 @@ def infer_content_type(it: RecordedInteraction) -> tuple[Any, list[Violation]]:
     return dataclasses.replace(exchange, headers=headers), [note]
 
 
-def error_entry(err: TrafficError) -> dict[str, Any]:
+def error_entry(err: TrafficError, redactor: Redactor) -> dict[str, Any]:
     return {
         "id": err.id,
         "case": None,
@@ -156,7 +156,7 @@ def error_entry(err: TrafficError) -> dict[str, Any]:
         "latency_ms": None,
         "violations": [],
         "outcome": "error",
-        "error": err.message,
+        "error": redactor.text(err.message),  # may quote a piece of the record
     }
 
 
@@ -177,8 +177,8 @@ def lint_paths(
     if missing and not files:
         raise ConfigError("; ".join(f"{e.source}: {e.message}" for e in missing))
     for err in missing:
-        _print_entry(error_entry(err), redactor, quiet)
-    entries += [error_entry(e) for e in missing]
+        entries.append(error_entry(err, redactor))
+        _print_entry(entries[-1], redactor, quiet)
     given = {p.resolve() for p in paths if p.is_file()}
     ignored = []
     for path in files:
@@ -187,7 +187,7 @@ def lint_paths(
                 if not record.recognized and path.resolve() not in given:
                     ignored.append(str(path))  # a README or script in a cassette folder
                     continue
-                entry = error_entry(record)
+                entry = error_entry(record, redactor)
             else:
                 entry = lint_one(record, level, profile, hosts, official)
             entries.append(entry)

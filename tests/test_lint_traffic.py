@@ -250,7 +250,7 @@ def _fuzz_formats() -> dict[str, str]:
     return {name: fmt(recs) for name, fmt in tf.FORMATS.items() if name in FUZZED}
 
 
-FUZZED = ("vcrpy-yaml", "vcrpy-json", "ruby-vcr", "go-vcr-v2", "har-browser", "corpus-jsonl")
+FUZZED = tuple(sorted(tf.FORMATS))
 
 
 @pytest.mark.parametrize("fmt", FUZZED)
@@ -277,8 +277,8 @@ def _end_of_first_record(fmt: str, text: str) -> int:
     """Where the first record's text ends in the file."""
     if fmt == "corpus-jsonl":
         return text.index("\n") + 1
-    if fmt in ("vcrpy-json", "har-browser"):
-        key = '"entries"' if fmt == "har-browser" else '"interactions"'
+    if fmt == "vcrpy-json" or fmt.startswith("har"):
+        key = '"interactions"' if fmt == "vcrpy-json" else '"entries"'
         start = text.index("{", text.index("[", text.index(key)))
         return json.JSONDecoder().raw_decode(text, start)[1]
     # YAML: the start of the second item
@@ -358,3 +358,26 @@ def test_official_judges_only_the_official_apis(tmp_path: Path) -> None:
     ]
     res = relaycheck("lint-traffic", "--host", "relay.example", str(tmp_path / "c.yaml"), "--report-dir", str(tmp_path))
     assert res.returncode == 1 and "FAILED" in res.stdout and "relay.example" not in res.stdout.split("FAILED")[0]
+
+
+def test_compressed_bodies_as_recorders_keep_them() -> None:
+    import gzip
+    import zlib
+
+    plain = tf.good_chat().body
+    for encoding, data in (("gzip", gzip.compress(plain)), ("deflate", zlib.compress(plain)), ("gzip", plain)):
+        doc = json.loads(tf.vcrpy_json([tf.good_chat()]))
+        resp = doc["interactions"][0]["response"]
+        resp["headers"]["Content-Encoding"] = [encoding]
+        resp["body"] = {"encoding": "base64", "string": base64.b64encode(data).decode()}
+        assert verdicts(json.dumps(doc)) == [("passed", "")], encoding
+    bomb = gzip.compress(b"\0" * (70 * 1024 * 1024))
+    doc = json.loads(tf.vcrpy_json([tf.good_chat(), tf.good_chat()]))
+    doc["interactions"][0]["response"]["body"] = {"encoding": "base64", "string": base64.b64encode(bomb).decode()}
+    got = verdicts(json.dumps(doc))
+    assert got[0][0] == "error" and "bomb" in got[0][1] and got[1] == ("passed", "")
+    doc = json.loads(tf.vcrpy_json([tf.good_chat()]))
+    doc["interactions"][0]["response"]["headers"]["Content-Encoding"] = ["br"]
+    not_text = base64.b64encode(b"\x8b\xff\x00").decode()
+    doc["interactions"][0]["response"]["body"] = {"encoding": "base64", "string": not_text}
+    assert verdicts(json.dumps(doc))[0][0] == "error"
