@@ -339,8 +339,9 @@ def _har_entry(entry: Any, source: str, i: int) -> RecordedInteraction:
     req_body = _str(post.get("text") or "", "postData.text").encode("utf-8")
     headers = _headers(resp.get("headers"))
     content = _obj(resp.get("content") or {}, "response.content")
-    if "content-type" not in headers and isinstance(content.get("mimeType"), str) and content["mimeType"]:
-        headers["content-type"] = content["mimeType"]
+    mime = content.get("mimeType")
+    if "content-type" not in headers and isinstance(mime, str) and mime and mime != "x-unknown":
+        headers["content-type"] = mime  # "x-unknown" is what browsers write when they do not know
     raw = _har_content(content, source)
     return _interaction(
         source,

@@ -96,6 +96,14 @@ def test_no_content_type_recorded_is_inferred_with_a_note(content_type: str | No
         assert [n["code"] for n in e["notes"]] == ["content_type.not_recorded"]
 
 
+def test_a_har_without_content_type_header_or_mime_type() -> None:
+    rec = tf.Rec(tf.CHAT_URL, tf.CHAT_REQUEST, json.dumps(tf.CHAT_BODY).encode(), content_type=None)
+    text = tf.har([rec])
+    assert '"mimeType": "x-unknown"' in text  # what browsers write
+    entry = lint_one(next(iter(read_text(text, "h.har"))), "strict", "official")
+    assert entry["outcome"] == "passed" and entry["notes"][0]["code"] == "content_type.not_recorded"
+
+
 def test_a_recorded_wrong_content_type_still_fails() -> None:
     rec = tf.Rec(tf.CHAT_URL, tf.CHAT_REQUEST, json.dumps(tf.CHAT_BODY).encode(), content_type="text/plain")
     assert verdicts(tf.vcrpy_yaml([rec])) == [("failed", "content_type")]
