@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness import history
 from harness.cassettes import TrafficError, read_file, walk
 from harness.dialects.base import Profile
 from harness.engine import evaluate_exchange
@@ -110,6 +111,8 @@ def lint_one(
         recorded=True,
         recorded_on=it.recorded_on,
     )
+    answered = history.answer_date(ev.final, it.recorded_on)
+    entry["answered_on"] = answered.isoformat() if answered else None  # the API it is judged against
     violations = [*inferred, *ev.violations]
     failing = [v for v in violations if v.fails(level)]
     entry["violations"] = [v.as_dict() for v in failing]

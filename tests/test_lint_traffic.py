@@ -69,8 +69,10 @@ def test_playwright_attached_bodies(tmp_path: Path) -> None:
 def test_recording_dates_come_from_the_file() -> None:
     recs = [r for r in read_text(tf.ruby_vcr([tf.good_chat()]), "r") if isinstance(r, RecordedInteraction)]
     assert recs[0].recorded_on == date(2026, 1, 1)
-    recs = [r for r in read_text(tf.har([tf.good_chat()]), "h") if isinstance(r, RecordedInteraction)]
+    recs = [r for r in read_text(tf.har([tf.good_messages()]), "h") if isinstance(r, RecordedInteraction)]
     assert recs[0].recorded_on == date(2026, 1, 1)
+    # messages carry no date of their own: the recording's is the answer's
+    assert lint_one(recs[0], "strict", "official")["answered_on"] == "2026-01-01"
 
 
 # ---------------------------------------------------------------------------------------------
