@@ -18,7 +18,6 @@ import dataclasses
 import json
 import re
 import textwrap
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -559,59 +558,26 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 
 def _decompressed(raw: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
     """Recorders that keep the wire bytes keep them compressed (vcrpy without
-    decode_compressed_response): decode what the header names, and gzip by its magic. A body the
-    recorder already decoded (the header kept, the bytes plain text) is taken as it is."""
-    encoding = headers.get("content-encoding", "").strip().lower()
-    if not raw or (encoding in ("", "identity") and not raw.startswith(b"\x1f\x8b")):
+    decode_compressed_response): decode what the header names (the transport's decoders), and
+    gzip by its magic. A body the recorder already decoded (the header kept, the bytes plain
+    text) is taken as it is. The header stays: it says how the answer came over the wire."""
+    from harness import decoding
+
+    header = headers.get("content-encoding")
+    if raw.startswith(b"\x1f\x8b") and not decoding.encodings(header):
+        header = "gzip"
+    if not raw or not decoding.encodings(header):
         return raw, headers
-    if raw.startswith(b"\x1f\x8b"):
-        encoding = "gzip"
     try:
-        if encoding in ("gzip", "x-gzip"):
-            data = _inflate(raw, 31)
-        elif encoding == "deflate":
-            try:
-                data = _inflate(raw, 15)
-            except zlib.error:
-                data = _inflate(raw, -15)
-        elif encoding in ("br", "zstd"):
-            data = _optional_codec(encoding, raw)
-        else:
-            return raw, headers
-    except (zlib.error, ValueError, OSError) as exc:
+        decoder = decoding.decoder_for(header, MAX_DECODED_BYTES)
+        data = decoder.decode(raw) + decoder.flush()
+    except decoding.TooLarge:
+        raise _Bad(f"the body inflates beyond {MAX_DECODED_BYTES} bytes (a compression bomb?)") from None
+    except (decoding.DecodeError, ValueError, OSError) as exc:
         if _is_text(raw):
             return raw, headers
-        raise _Bad(f"the body is marked {encoding} but does not decode ({exc})") from None
-    if data is None:  # no decoder installed
-        if _is_text(raw):
-            return raw, headers
-        module = "brotli" if encoding == "br" else "zstandard"
-        raise _Bad(f"the body is {encoding}-compressed; install the {module} module to read it")
-    clean = {k: v for k, v in headers.items() if k not in ("content-encoding", "content-length")}
-    return data, clean
-
-
-def _inflate(raw: bytes, wbits: int) -> bytes:
-    d = zlib.decompressobj(wbits=wbits)
-    data = d.decompress(raw, MAX_DECODED_BYTES)
-    if d.unconsumed_tail:
-        raise _Bad(f"the body inflates beyond {MAX_DECODED_BYTES} bytes (a compression bomb?)")
-    return data
-
-
-def _optional_codec(encoding: str, raw: bytes) -> bytes | None:
-    try:
-        if encoding == "br":
-            import brotli  # type: ignore[import-not-found]
-
-            return bytes(brotli.decompress(raw))
-        import zstandard  # type: ignore[import-not-found]
-
-        return bytes(zstandard.ZstdDecompressor().decompress(raw, max_output_size=MAX_DECODED_BYTES))
-    except ImportError:
-        return None
-    except Exception as exc:  # the codecs raise their own error types
-        raise ValueError(str(exc)) from None
+        raise _Bad(f"the body is marked {header} but does not decode ({exc})") from None
+    return data, {k: v for k, v in headers.items() if k != "content-length"}
 
 
 def _is_text(raw: bytes) -> bool:
