@@ -73,6 +73,8 @@ def test_interrupted_run_writes_honest_reports(
             slow_gateway,
             "--endpoints",
             "chat",
+            "--models",
+            "gpt-4o,gpt-4.1",
             "--concurrency",
             str(concurrency),
             "--report-dir",
@@ -120,12 +122,12 @@ def test_interrupted_run_writes_honest_reports(
     # finishing before the signal are among them; the one cut off is an error.
     passed = {i for i, e in items.items() if e["outcome"] == "passed"}
     assert set(done) <= passed
-    assert all(items[i]["status"] == 200 and items[i]["latency_ms"] is not None for i in passed)
+    assert all(items[i]["status"] is not None and items[i]["latency_ms"] is not None for i in passed)
     unfinished = [e for e in items.values() if e.get("error", "").startswith("interrupted")]
     assert len(unfinished) == run["unfinished"]
     assert all(e["outcome"] == "error" for e in unfinished)
     if concurrency == 1:  # the third item was waiting for its answer when the signal came
-        assert run["unfinished"] == 1 and run["finished"] == 2
+        assert run["unfinished"] == 1 and len(passed) == 2  # (skipped items finish at once, unsent)
     assert summary["totals"]["items"] == len(items)
 
     # JUnit has what finished (never the cut-off item as a pass); the matrix says it is incomplete.
