@@ -141,12 +141,34 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             server.close()
 
 
-@pytest.hookimpl(wrapper=True)
+# trylast: the innermost wrapper, so allure and JUnit read the report as cleaned here.
+@pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
         report.longrepr = str(call.excinfo.value)  # the violations say it all; no traceback
+    elif report.failed or report.sections:
+        # Any other traceback may show a key: in an exception message, or in a frame's locals
+        # under -l/--showlocals (a repr cut short keeps the key's start). Cleaned as text.
+        _redact_report(report, _redactor(item))
     return report
+
+
+def _redactor(item: pytest.Item) -> Redactor:
+    ctx = getattr(item, "funcargs", {}).get("relaycheck_context")
+    if isinstance(ctx, Context):
+        return ctx.redactor  # it also knows the built-in gateway's per-session key
+    settings: Settings = item.config.stash[SETTINGS_KEY]
+    return Redactor([settings.gateway.api_key() or ""], item.config.stash[RECORD_KEY].redact_patterns)
+
+
+def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    if report.failed and report.longrepr is not None:
+        text = str(report.longrepr)
+        cleaned = redactor.text(text)
+        if cleaned != text:
+            report.longrepr = cleaned
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
 class _SummaryWriter:
@@ -186,13 +208,17 @@ class _SummaryWriter:
                 entry.setdefault("error", str(report.longrepr)[-2000:])
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        with report_hooks.reporting(self.config, "summary.json"):
+            self._write()
+
+    def _write(self) -> None:
         settings: Settings = self.config.stash[SETTINGS_KEY]
         entries = list(self.entries.values())
         if not entries:
             return
         redactor = Redactor([settings.gateway.api_key() or ""], self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
-        summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
+        summary = redactor.value(summary)  # each string value: redacting JSON text can break it
         path = write_summary(settings.report_dir / "summary.json", summary)
         self.config.stash[SUMMARY_PATH] = path
 

@@ -145,8 +145,7 @@ MATCH_ON = (method, path, query, json_body, sent_headers)
 
 
 def _redact_bytes(data: bytes, redactor: Redactor) -> bytes:
-    # surrogateescape: invalid UTF-8 (a case in itself) survives redaction byte for byte.
-    return redactor.text(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    return redactor.wire_bytes(data)  # JSON-aware: a redacted body still parses
 
 
 def redact_request(redactor: Redactor) -> Callable[[Request], Request]:
@@ -189,7 +188,12 @@ def redact_response(redactor: Redactor) -> Callable[[dict[str, Any]], dict[str, 
         ext = response.get(EXTENSION) or {}
         body = response["body"]["string"] or b""
         chunks = redact_chunks(list(split_chunks(body, ext.get("chunks"))), redactor)
-        response["body"]["string"] = b"".join(d for _, d in chunks)
+        response["body"]["string"] = redacted = b"".join(d for _, d in chunks)
+        if len(redacted) != len(body):
+            # The stored headers must describe the stored body (a vcrpy client reads by them).
+            for name, values in response["headers"].items():
+                if name.lower() == "content-length":
+                    response["headers"][name] = [str(len(redacted))] * len(values)
         if EXTENSION in response:
             ext["chunks"] = [f"{o:.6f} {len(d)}" for o, d in chunks]
             if ext.get("error"):

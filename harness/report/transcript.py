@@ -32,8 +32,11 @@ def request_text(request: WireRequest, redactor: Redactor, limit: int = BODY_LIM
     lines = [f"{request.method} {redactor.text(request.url)}", *_headers(request.headers, redactor)]
     if request.body:
         parsed = request.json
-        body = json.dumps(parsed, indent=2, ensure_ascii=False) if parsed is not None else _decode(request.body)
-        lines += ["", _cut(redactor.text(body), limit)]
+        if parsed is not None:  # the structure is cleaned, then printed: the JSON stays whole
+            body = json.dumps(redactor.value(parsed), indent=2, ensure_ascii=False)
+        else:
+            body = redactor.wire(_decode(request.body))
+        lines += ["", _cut(body, limit)]
     return "\n".join(lines)
 
 
@@ -57,13 +60,12 @@ def response_head(exchange: Exchange, redactor: Redactor) -> str:
 
 def response_body(exchange: Exchange, redactor: Redactor) -> str:
     """The body, pretty-printed when it is one JSON document, else as it came."""
-    raw = _decode(exchange.body)
     if not exchange.is_sse:
         try:
-            raw = json.dumps(json.loads(exchange.body), indent=2, ensure_ascii=False)
+            return json.dumps(redactor.value(json.loads(exchange.body)), indent=2, ensure_ascii=False)
         except ValueError:
             pass
-    return redactor.text(raw)
+    return redactor.wire(_decode(exchange.body))
 
 
 def chunks_text(exchange: Exchange, redactor: Redactor) -> str:
@@ -73,7 +75,7 @@ def chunks_text(exchange: Exchange, redactor: Redactor) -> str:
     for chunk in exchange.chunks:
         stamp = f"[+{chunk.offset * 1000:8.1f} ms] "
         pad = " " * len(stamp)
-        lines = redactor.text(_decode(chunk.data)).split("\n")
+        lines = redactor.wire(_decode(chunk.data)).split("\n")
         if lines and lines[-1] == "" and len(lines) > 1:
             lines.pop()  # the chunk's own trailing newline; blank lines inside stay (SSE framing)
         out += [(stamp if i == 0 else pad) + line for i, line in enumerate(lines)]
