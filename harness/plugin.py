@@ -18,6 +18,7 @@ from harness import options, recording, resilience
 from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
+from harness.recording.cassette import gateway_dir
 from harness.redact import Redactor
 from harness.report import pytest_hooks as report_hooks
 from harness.report.summary import build_summary, write_summary
@@ -223,6 +224,15 @@ class _SummaryWriter:
         self.config.stash[SUMMARY_PATH] = path
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        ran = [e for e in self.entries.values() if e["outcome"] != "skipped"]
+        replayed = [e for e in ran if str(e.get("source", "")).startswith("replayed")]
+        if replayed:
+            # A replayed verdict is not the relay's answer today: never let it pass for one.
+            rec: recording.RecordOptions = self.config.stash[RECORD_KEY]
+            where = recording.display(gateway_dir(rec.cassette_dir, self.config.stash[SETTINGS_KEY].gateway.name))
+            terminalreporter.write_line(
+                f"relaycheck: {len(replayed)} of {len(ran)} items replayed from {where} (not live)", yellow=True
+            )
         # Cassette notes never fail an item, so say here what would otherwise hide in the JSON.
         for code, text in _CASSETTE_NOTES.items():
             items = [e["id"] for e in self.entries.values() if any(n["code"] == code for n in e.get("notes", ()))]

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vcr.cassette import Cassette
-from vcr.matchers import method, path, query
+from vcr.matchers import host, method, path, port, query, scheme
 from vcr.persisters.filesystem import FilesystemPersister
 from vcr.record_mode import RecordMode
 from vcr.request import Request
@@ -51,6 +51,11 @@ def _safe(part: str) -> str:
     if safe != part or len(safe) > _MAX_NAME:
         safe = f"{safe[:_MAX_NAME]}-{hashlib.sha1(part.encode()).hexdigest()[:8]}"
     return safe
+
+
+def gateway_dir(root: Path, gateway: str) -> Path:
+    """Where a gateway's cassettes live."""
+    return root / _safe(gateway)
 
 
 def cassette_path(root: Path, gateway: str, item_id: str) -> Path:
@@ -139,6 +144,10 @@ def sent_headers(r1: Request, r2: Request) -> None:
 
 
 MATCH_ON = (method, path, query, json_body, sent_headers)
+# A relay's cassette matches only that relay: another scheme, host or port (another base URL,
+# or two bare --base-url runs that share the gateway name "relay") is another relay, never a
+# match. The built-in gateway is left out: it listens on a new port in every session.
+RELAY_MATCH_ON = (scheme, host, port, *MATCH_ON)
 
 
 # --- redaction hooks (vcrpy's before_record_request / before_record_response) -------------------
@@ -289,7 +298,7 @@ class AtomicPersister(FilesystemPersister):
         os.replace(tmp, target)
 
 
-def open_cassette(path: Path, mode: str, redactor: Redactor) -> Cassette:
+def open_cassette(path: Path, mode: str, redactor: Redactor, match_on: tuple[Any, ...] = MATCH_ON) -> Cassette:
     """Load (or start) one item's cassette with vcrpy's record mode semantics. ``all`` drops
     interactions this run did not repeat: a cassette belongs to one item, and leftovers would
     only be reported as unused on every replay."""
@@ -298,7 +307,7 @@ def open_cassette(path: Path, mode: str, redactor: Redactor) -> Cassette:
         serializer=yamlserializer,
         persister=AtomicPersister,
         record_mode=RecordMode(mode),
-        match_on=MATCH_ON,
+        match_on=match_on,
         before_record_request=redact_request(redactor),
         before_record_response=redact_response(redactor),
         drop_unused_requests=mode == "all",
