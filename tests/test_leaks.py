@@ -228,3 +228,22 @@ def test_a_showlocals_traceback_keeps_the_key_out(relay_project: Callable, monke
     assert "internal error in the transport" in junit and MASK in junit
     written = [f for f in p.path.rglob("*") if f.is_file() and f.suffix != ".py" and "cases" not in f.parts]
     assert _scan(written, [result.stdout.str() + result.stderr.str()]) == []
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_spares_the_others(
+    relay_project: Callable, refgateway: str
+) -> None:
+    p = relay_project(refgateway, {"chat/echo.yaml": CASES["chat/echo.yaml"].replace("ECHOKEY", "hello")})
+    (p.path / "reports" / "matrix.html").mkdir(parents=True)  # matrix.html cannot be written
+    result = p.runpytest_subprocess("cases", "--junitxml", "reports/junit.xml")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0 and "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(["relaycheck: could not write matrix.html: IsADirectoryError*"])
+    assert json.loads((p.path / "reports" / "summary.json").read_text())["totals"]["passed"] == 2
+    assert (p.path / "reports" / "junit.xml").is_file()
+
+    (p.path / "reports" / "summary.json.tmp").mkdir()  # now summary.json cannot be written either
+    result = p.runpytest_subprocess("cases", "--junitxml", "reports/junit2.xml")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["relaycheck: could not write summary.json: IsADirectoryError*"])
+    assert (p.path / "reports" / "junit2.xml").is_file()
