@@ -54,10 +54,11 @@ _BUILTIN = re.compile(
 )
 # A JSON string literal. Over a document that parses, scanning with this finds exactly its strings.
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
-_B64_CHARS = "A-Za-z0-9+/_-"
+_B64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{8,}=*")  # a run that may be base64 (either alphabet)
 # A secret cut short by a repr or a message (pytest's saferepr, ``_short`` in expect.py):
 # shorter pieces than this are not treated as the secret.
 _MIN_PIECE = 8
+_ESCAPE = re.compile(r"\\.")
 _CUT = re.compile(r"(?:…|\.\.\.)")
 
 
@@ -106,7 +107,7 @@ class Redactor:
         self.secrets: list[str] = []
         self.patterns = [re.compile(p) for p in patterns]
         self._literal: re.Pattern[str] | None = None
-        self._b64: re.Pattern[str] | None = None
+        self._cores: list[str] = []
         self._pieces: list[str] = []
         for secret in secrets:
             self.add(secret)
@@ -122,26 +123,31 @@ class Redactor:
         # Longest first, so a form that contains another is masked whole.
         alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
         self._literal = re.compile(alternatives, re.IGNORECASE)
-        cores = set().union(*(base64_cores(s) for s in self.secrets))
-        if cores:
-            inner = "|".join(re.escape(c) for c in sorted(cores, key=len, reverse=True))
-            self._b64 = re.compile(f"[{_B64_CHARS}]*(?:{inner})[{_B64_CHARS}]*=*")
+        self._cores = sorted(set().union(*(base64_cores(s) for s in self.secrets)), key=len, reverse=True)
+        # Lower-cased forms: the cheap substring test before the regex, and the pieces a cut may leave.
         self._pieces = sorted({f.lower() for s in self.secrets for f in literal_forms(s)}, key=len, reverse=True)
 
     # --- free text ---------------------------------------------------------------------------
 
     def text(self, value: str) -> str:
+        # Substring tests first: this runs on every chunk and report line, and most hold no secret.
         if self._literal is not None:
-            value = self._literal.sub(MASK, value)
-            if self._b64 is not None:
-                value = self._b64.sub(MASK, value)
-            if "\\" in value:
+            lowered = value.lower()
+            if any(piece in lowered for piece in self._pieces):
+                value = self._literal.sub(MASK, value)
+            if any(core in value for core in self._cores):
+                value = _B64_TOKEN.sub(self._base64_token, value)
+            if "\\u" in value or "\\/" in value:
                 value = _JSON_STRING.sub(self._escaped_string, value)
-            if _CUT.search(value):
+            if "…" in value or "..." in value:
                 value = self._cut_pieces(value)
         for pattern in self.patterns:
             value = pattern.sub(MASK, value)
         return _BUILTIN.sub(_mask, value) if _might_hold_key(value) else value
+
+    def _base64_token(self, m: re.Match[str]) -> str:
+        token = m.group(0)
+        return MASK if any(core in token for core in self._cores) else token
 
     def _escaped_string(self, m: re.Match[str]) -> str:
         """A JSON string inside free text whose escapes may spell a key (``rc\\u002dkey``)."""
@@ -161,16 +167,22 @@ class Redactor:
         lowered = value.lower()
         spans = []
         for cut in _CUT.finditer(value):
-            for piece in self._pieces:
-                for size in range(len(piece) - 1, _MIN_PIECE - 1, -1):
-                    head, tail = piece[:size], piece[-size:]
-                    if lowered.endswith(head, 0, cut.start()):
-                        spans.append((cut.start() - size, cut.start()))
-                        break
-                    if lowered.startswith(tail, cut.end()):
-                        spans.append((cut.end(), cut.end() + size))
-                        break
-        for start, end in sorted(spans, reverse=True):
+            at, to = cut.start(), cut.end()
+            before = lowered[at - _MIN_PIECE : at] if at >= _MIN_PIECE else ""
+            after = lowered[to : to + _MIN_PIECE] if len(value) - to >= _MIN_PIECE else ""
+            if not any((before and before in p) or (after and after in p) for p in self._pieces):
+                continue  # neither side of this cut looks like a piece of a secret: the usual case
+            sizes = [(p, n) for p in self._pieces for n in range(_MIN_PIECE, len(p))]
+            head = max((n for p, n in sizes if lowered.endswith(p[:n], 0, at)), default=0)
+            tail = max((n for p, n in sizes if lowered.startswith(p[-n:], to)), default=0)
+            spans += [(at - head, at)] * bool(head) + [(to, to + tail)] * bool(tail)
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in reversed(merged):
             value = value[:start] + MASK + value[end:]
         return value
 
@@ -190,6 +202,12 @@ class Redactor:
         """Wire text cleaned without breaking it: a JSON document or an SSE ``data:`` line that
         parses keeps its exact bytes except for the strings that held a secret; other lines are
         cleaned as text (which never touches a quote or a backslash)."""
+        if "\\u" not in text and "\\/" not in text:
+            # Fast path: with every other escape made a space, the text as text holds nothing to
+            # mask, so no decoded JSON string can (a \u or \/ escape could spell a key: no shortcut).
+            probe = _ESCAPE.sub(" ", text) if "\\" in text else text
+            if self.text(probe) == probe:
+                return text
         if _parses(text):
             return _JSON_STRING.sub(self._json_string, text)
         out = []
