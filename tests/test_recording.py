@@ -375,9 +375,7 @@ def test_a_cassette_replays_only_for_the_relay_it_was_recorded_from(relay_projec
     for mode in ("none", "auto"):
         result = p.runpytest_subprocess("cases", "--record-mode", mode, "-k", "sync")
         result.assert_outcomes(failed=1)
-        result.stdout.fnmatch_lines(
-            ["*[[]replay.unmatched[]]*", "*differs in*port*", "*another relay*"]
-        )
+        result.stdout.fnmatch_lines(["*[[]replay.unmatched[]]*", "*differs in*port*", "*another relay*"])
 
 
 def test_changed_request_fails_with_the_closest_match(relay_project: Callable, refgateway: str) -> None:
