@@ -66,6 +66,9 @@ def all_codes() -> dict[str, str]:
     for name in dialects.ENDPOINTS:
         module = __import__(f"harness.dialects.{name}", fromlist=["CODES"])
         codes.update(getattr(module, "CODES", {}))
+    from harness.docscheck.codes import CODES as DOCS_CODES
+
+    codes.update(DOCS_CODES)
     return dict(sorted(codes.items()))
 
 
