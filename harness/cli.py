@@ -167,6 +167,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
             auth=args.auth,
             models=tuple(m for m in (args.models or "").split(",") if m),
             gateways_file=Path(args.gateways_file) if args.gateways_file else None,
+            max_answer_bytes=args.max_answer_bytes,
         )
     )
     cases = [Path(c) for c in (args.cases or [str(DEFAULT_CASES)])]
