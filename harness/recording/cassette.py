@@ -173,7 +173,10 @@ def redact_chunks(chunks: list[tuple[float, bytes]], redactor: Redactor) -> list
     chunks is only found in the joined text: such chunks are merged (keeping the first one's
     arrival time) until the chunks redact exactly like the whole body."""
     groups = [list(c) for c in chunks]
-    whole = _redact_bytes(b"".join(d for _, d in chunks), redactor)
+    joined = b"".join(d for _, d in chunks)
+    whole = _redact_bytes(joined, redactor)
+    if whole == joined:
+        return chunks  # nothing to mask (the usual case): the chunks stay as they arrived
     while len(groups) > 1:
         parts = [_redact_bytes(d, redactor) for _, d in groups]
         if b"".join(parts) == whole:
