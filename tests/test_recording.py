@@ -317,13 +317,18 @@ def _free_port() -> int:
 
 
 def _go_offline(p: pytest.Pytester) -> None:
-    """Point the gateway at a closed port and cut the network in the replaying process."""
+    """Cut the network in the replaying process. The base URL stays: a cassette replays only for
+    the relay (scheme, host, port) it was recorded from."""
+    (p.path / "conftest.py").write_text(NO_NETWORK)
+
+
+def _move_relay(p: pytest.Pytester) -> None:
+    """Point the gateway at another (closed) port: another relay."""
     gw = p.path / "gateways.yaml"
     text = gw.read_text()
     start = text.index("base_url: ") + len("base_url: ")
     end = text.index("\n", start)
     gw.write_text(text[:start] + f"http://127.0.0.1:{_free_port()}" + text[end:])
-    (p.path / "conftest.py").write_text(NO_NETWORK)
 
 
 def _verdicts(p: pytest.Pytester) -> dict[str, tuple[str, list[str]]]:
@@ -350,9 +355,27 @@ def test_record_then_replay_offline_gives_identical_verdicts(relay_project: Call
     assert {e["source"] for e in _items(p).values()} == {"replayed"}
     stream = _items(p)["cases/messages/text.yaml::hello[relay-claude-sonnet-4-20250514-stream]"]
     assert any("not judged: replayed from a cassette" in n["message"] for n in stream["notes"])
-    # auto (the default) replays what has a cassette: still offline, still the same verdicts.
-    p.runpytest_subprocess("cases").assert_outcomes(passed=2, failed=2)
+    # auto replays what has a cassette: still offline, still the same verdicts, and it says so.
+    auto = p.runpytest_subprocess("cases", "--record-mode", "auto")
+    auto.assert_outcomes(passed=2, failed=2)
+    auto.stdout.fnmatch_lines(["relaycheck: 4 of 4 items replayed from cassettes/relay (not live)"])
     assert _verdicts(p) == recorded
+    # The default is live: with the relay gone, nothing passes on the recordings.
+    live = p.runpytest_subprocess("cases")
+    live.assert_outcomes(failed=4)
+    assert {e["source"] for e in _items(p).values()} == {"live"}
+    assert "replayed from" not in live.stdout.str()
+
+
+def test_a_cassette_replays_only_for_the_relay_it_was_recorded_from(relay_project: Callable, refgateway: str) -> None:
+    p = relay_project(refgateway, {"messages/text.yaml": CASES["messages/text.yaml"]})
+    p.runpytest_subprocess("cases", "--record-mode", "all").assert_outcomes(passed=2)
+    _go_offline(p)
+    _move_relay(p)
+    for mode in ("none", "auto"):
+        result = p.runpytest_subprocess("cases", "--record-mode", mode, "-k", "sync")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*[[]replay.unmatched[]]*", "*differs in*port*", "*another relay*"])
 
 
 def test_changed_request_fails_with_the_closest_match(relay_project: Callable, refgateway: str) -> None:
