@@ -92,7 +92,7 @@ class RunWatch:
         self.internal_error = True
 
     def pytest_unconfigure(self, config: Any) -> None:
-        from harness.plugin import REPORT_ERRORS
+        from harness.report.pytest_hooks import REPORT_ERRORS
 
         self.report_errors = list(config.stash.get(REPORT_ERRORS, []))
 
