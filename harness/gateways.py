@@ -4,6 +4,7 @@ capabilities. Read from gateways.yaml; command-line flags override single fields
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ CAPABILITIES = (
 )
 BUILTIN = "builtin"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "gateways.yaml"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class ConfigError(ValueError):
@@ -57,6 +59,22 @@ class Gateway:
     retries: int = 2  # as the official SDKs: 429 / 5xx / overloaded retried twice
     retry_budget_s: float = 60.0  # the most one request waits between its attempts
     models: dict[str, tuple[Model, ...]] = field(default_factory=dict)
+    # Extra request headers sent on every request (a relay that routes by header, e.g. Portkey's
+    # x-portkey-provider). Values are kept as written; ${VAR} is expanded only when a request is
+    # built, and such values are treated as secrets (masked in reports, cassettes and failures).
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def extra_headers(self) -> dict[str, str]:
+        return {name: _ENV_REF.sub(lambda m: os.environ.get(m.group(1), ""), value) for name, value in self.headers}
+
+    def secrets(self) -> list[str]:
+        """What the redactor masks: the key and every header value that came from the environment."""
+        expanded = self.extra_headers()
+        from_env = [expanded[name] for name, value in self.headers if _ENV_REF.search(value)]
+        return [s for s in (self.api_key(), *from_env) if s]
+
+    def missing_env(self) -> list[str]:
+        return sorted({m for _, v in self.headers for m in _ENV_REF.findall(v) if m not in os.environ})
 
     @property
     def builtin(self) -> bool:
@@ -115,6 +133,9 @@ def _gateway(name: str, raw: dict[str, Any], file: str) -> Gateway:
     auth = raw.get("auth", "x-api-key")
     if auth not in ("bearer", "x-api-key", "both"):
         raise ConfigError(f"{where}: auth must be bearer, x-api-key or both, not {auth!r}")
+    headers = raw.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str | int | float) for v in headers.values()):
+        raise ConfigError(f"{where}: headers must map header names to string values")
     t = raw.get("timeouts") or {}
     rpm = raw.get("rate_limit_rpm")
     return Gateway(
@@ -129,6 +150,7 @@ def _gateway(name: str, raw: dict[str, Any], file: str) -> Gateway:
         retries=int(raw.get("retries", 2)),
         retry_budget_s=float(raw.get("retry_budget_s", 60)),
         models=models,
+        headers=tuple((str(k).lower(), str(v)) for k, v in headers.items()),
     )
 
 
@@ -184,6 +206,8 @@ def resolve(overrides: Overrides) -> Gateway:
         gw = replace(gw, anthropic_version=overrides.anthropic_version)
     if overrides.models:
         gw = replace(gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS})
+    if gw.missing_env():
+        raise ConfigError(f"gateway {gw.name!r}: headers use unset environment variable(s) {', '.join(gw.missing_env())}")
     if not gw.builtin and not gw.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"base URL must start with http:// or https://, got {gw.base_url!r}")
     return gw

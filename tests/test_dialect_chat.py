@@ -276,6 +276,18 @@ def test_grammar_tool_delta_later_repeats_name() -> None:
     assert failing(run(render(chunks), REQ_TOOLS).violations) == {"grammar.chat.tool_delta"}
 
 
+def test_grammar_tool_delta_later_repeats_type_is_strict_only() -> None:
+    # LiteLLM repeats type: "function" on every delta (docs/interop.md). The official SDKs overwrite
+    # type instead of concatenating it, so it fails strict only; a repeated id still fails both.
+    chunks = tool_chunks()
+    chunks[2]["choices"][0]["delta"]["tool_calls"][0]["type"] = "function"
+    found = [v for v in run(render(chunks), REQ_TOOLS).violations if v.code == "grammar.chat.tool_delta"]
+    assert [v.severity for v in found] == ["strict"]
+    chunks[2]["choices"][0]["delta"]["tool_calls"][0]["id"] = chunks[1]["choices"][0]["delta"]["tool_calls"][0]["id"]
+    found = [v for v in run(render(chunks), REQ_TOOLS).violations if v.code == "grammar.chat.tool_delta"]
+    assert [v.severity for v in found] == ["error"]
+
+
 def test_grammar_tool_index_all_at_zero() -> None:
     # RELAY_DEFECTS #7: parallel calls all streamed with index 0.
     chunks = tool_chunks()
