@@ -207,7 +207,8 @@ def resolve(overrides: Overrides) -> Gateway:
     if overrides.models:
         gw = replace(gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS})
     if gw.missing_env():
-        raise ConfigError(f"gateway {gw.name!r}: headers use unset environment variable(s) {', '.join(gw.missing_env())}")
+        unset = ", ".join(gw.missing_env())
+        raise ConfigError(f"gateway {gw.name!r}: headers use unset environment variable(s) {unset}")
     if not gw.builtin and not gw.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"base URL must start with http:// or https://, got {gw.base_url!r}")
     return gw

@@ -279,7 +279,8 @@ class _Grammar:
                     self.flag(
                         "grammar.chat.tool_delta",
                         f"{self._path(ci)}.delta.tool_calls[{k}]",
-                        f"a later delta of tool call {index} repeats {', '.join(concatenated)} (clients concatenate them)",
+                        f"a later delta of tool call {index} repeats {', '.join(concatenated)} "
+                        "(clients concatenate them)",
                         expected="only function.arguments after the first delta",
                         actual=_clip(json.dumps(call)),
                     )

@@ -99,12 +99,14 @@ def start(name: str, argv: Sequence[str], log_dir: Path, env: Mapping[str, str],
 
 def wait_http(proc: Process, url: str, timeout: float = 90.0, ok: Sequence[int] = (200,)) -> None:
     """Until url answers one of `ok`; fails with the process's log when it exits or never does."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while time.monotonic() < deadline:
         if proc.popen.poll() is not None:
             pytest.fail(f"{proc.name} exited with {proc.popen.returncode} before answering:\n{proc.tail()}")
         try:
             if httpx.get(url, timeout=2).status_code in ok:
+                print(f"interop: {proc.name} answered after {time.monotonic() - started:.1f} s")
                 return
         except httpx.HTTPError:
             pass
@@ -185,12 +187,14 @@ def run_relaycheck(
         "off",
         *extra,
     ]
+    started = time.monotonic()
     proc = subprocess.run(
         argv, cwd=REPO, env=base_env(**key_env), capture_output=True, text=True, timeout=timeout, check=False
     )
     summary_path = report_dir / "summary.json"
     if proc.returncode not in (0, 1) or not summary_path.is_file():
         pytest.fail(f"relaycheck run exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    print(f"interop: relaycheck run through {name} took {time.monotonic() - started:.1f} s")
     return RunResult(proc.returncode, json.loads(summary_path.read_text()), proc.stdout)
 
 

@@ -4,7 +4,6 @@ through it, every failure as triaged in docs/interop.md, and a planted deviation
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,10 @@ MODELS = {
         "claude-sonnet-4-6": ["tools", "parallel_tools", "thinking", "count_tokens"],
         "gpt-4o": ["tools", "parallel_tools"],
     },
-    "responses": {"gpt-4.1": ["tools", "parallel_tools", "stored_responses"], "claude-sonnet-4-6": ["tools", "parallel_tools"]},
+    "responses": {
+        "gpt-4.1": ["tools", "parallel_tools", "stored_responses"],
+        "claude-sonnet-4-6": ["tools", "parallel_tools"],
+    },
 }
 
 
@@ -88,31 +90,29 @@ def test_litellm_findings_match_triage(litellm: tuple[str, str], tmp_path: Path)
     assert result.counts().get("passed", 0) >= 40
 
 
-def test_litellm_planted_deviation_is_caught(upstream: tuple[str, str], interop_logs: Path, tmp_path: Path) -> None:
-    """The same proxy with a callback that rewrites the id of non-streamed chat answers
-    (tests/interop/litellm_planted.py): relaycheck reports id.prefix where the clean peer had none."""
-    prefix = peers.install("litellm")
-    shutil.copy(peers.HERE / "litellm_planted.py", tmp_path / "litellm_planted.py")
-    config = peers.yaml.safe_load((peers.HERE / "litellm_config.yaml").read_text())
-    config["litellm_settings"]["callbacks"] = "litellm_planted.rewrite_chat_id"
-    cfg = tmp_path / "config.yaml"
-    cfg.write_text(peers.yaml.safe_dump(config))
-    proc, base, master = _start_litellm(prefix, upstream, interop_logs, cfg, "litellm-planted")
-    try:
-        # Identity encoding (a gateways.yaml `headers:` entry) so the rewritten body can be read
-        # whether or not relaycheck's transport decodes gzip yet.
-        gateway = {**_gateway(base), "headers": {"accept-encoding": "${RC_INTEROP_ENCODING}"}}
-        result = peers.run_relaycheck(
-            "litellm",
-            gateway,
-            {"RC_INTEROP_KEY": master, "RC_INTEROP_ENCODING": "identity"},
-            tmp_path / "run",
-            extra=["--endpoints", "chat", "--", "-k", "basic.yaml and sync"],
-        )
-    finally:
-        proc.stop()
+def test_litellm_planted_deviation_is_caught(litellm: tuple[str, str], tmp_path: Path) -> None:
+    """The same proxy, asked with the header that switches on its planted callback
+    (tests/interop/litellm_planted.py, which rewrites the id of non-streamed chat answers):
+    relaycheck reports id.prefix where the clean run had none."""
+    base, master = litellm
+    # The plant is switched on by a gateways.yaml `headers:` entry whose value comes from the
+    # environment; identity encoding so the rewritten body is readable whether or not the
+    # transport decodes gzip yet.
+    gateway = {
+        **_gateway(base),
+        "headers": {"x-interop-plant": "${RC_INTEROP_PLANT}", "accept-encoding": "identity"},
+    }
+    result = peers.run_relaycheck(
+        "litellm",
+        gateway,
+        {"RC_INTEROP_KEY": master, "RC_INTEROP_PLANT": "chat-id"},
+        tmp_path,
+        extra=["--endpoints", "chat", "--", "-k", "basic.yaml and sync"],
+    )
     clean = peers.expected("litellm")
     found = result.failures()
     caught = [item for item, codes in found.items() if "id.prefix" in codes and "id.prefix" not in clean.get(item, [])]
     assert caught, f"the planted id rewrite went unnoticed: {found}"
-    assert any("gpt-4.1-sync" in item for item in caught)
+    assert "cases/chat/basic.yaml::plain-text[litellm-gpt-4.1-sync]" in caught
+    # The header's value came from the environment: it is masked wherever it would be written.
+    assert "chat-id" not in (tmp_path / "summary.json").read_text()
