@@ -85,7 +85,7 @@ def test_litellm_findings_match_triage(litellm: tuple[str, str], tmp_path: Path)
     pending = peers.gzip_false_alarms(result)
     print(f"litellm: {result.counts()}; {len(pending)} item(s) set aside as gzip false alarms (h1)")
     problems = peers.compare(result, "litellm")
-    assert not problems, "LiteLLM findings differ from docs/interop.md:\n" + "\n".join(problems)
+    assert not problems, f"LiteLLM findings differ from docs/interop.md (run: {tmp_path}):\n" + "\n".join(problems)
     # The run judged something: most items passed or failed as triaged, not set aside.
     assert result.counts().get("passed", 0) >= 40
 
