@@ -194,7 +194,7 @@ def run_relaycheck(
     summary_path = report_dir / "summary.json"
     if proc.returncode not in (0, 1) or not summary_path.is_file():
         pytest.fail(f"relaycheck run exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    print(f"interop: relaycheck run through {name} took {time.monotonic() - started:.1f} s")
+    print(f"interop: relaycheck run through {name} took {time.monotonic() - started:.1f} s ({report_dir})")
     return RunResult(proc.returncode, json.loads(summary_path.read_text()), proc.stdout)
 
 

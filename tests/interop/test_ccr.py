@@ -53,13 +53,16 @@ def ccr(
         RC_UPSTREAM_KEY=key,
     )
     # `ccr start` runs the server in this very process (no daemon), so its PID is the server's.
-    proc = peers.start("ccr", ["node", str(prefix / PACKAGE), "start"], interop_logs, env, cwd=home)
+    # The preload keeps it on loopback: any outbound connection (update checks, telemetry) is refused.
+    argv = ["node", "--require", str(peers.HERE / "loopback_preload.cjs"), str(prefix / PACKAGE), "start"]
+    proc = peers.start("ccr", argv, interop_logs, env, cwd=home)
     base = f"http://127.0.0.1:{port}"
     peers.wait_http(proc, base + "/", timeout=60, ok=(200, 401, 404))
     try:
         yield base, client_key
     finally:
         proc.stop()
+    assert "blocked outbound connection" not in proc.tail(200000), "claude-code-router tried to reach beyond loopback"
 
 
 def test_ccr_findings_match_triage(ccr: tuple[str, str], tmp_path: Path) -> None:
