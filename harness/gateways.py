@@ -67,11 +67,10 @@ class Gateway:
     def extra_headers(self) -> dict[str, str]:
         return {name: _ENV_REF.sub(lambda m: os.environ.get(m.group(1), ""), value) for name, value in self.headers}
 
-    def secrets(self) -> list[str]:
-        """What the redactor masks: the key and every header value that came from the environment."""
+    def header_secrets(self) -> list[str]:
+        """Header values that came from the environment: masked like the key wherever we write."""
         expanded = self.extra_headers()
-        from_env = [expanded[name] for name, value in self.headers if _ENV_REF.search(value)]
-        return [s for s in (self.api_key(), *from_env) if s]
+        return [v for name, value in self.headers if _ENV_REF.search(value) and (v := expanded[name])]
 
     def missing_env(self) -> list[str]:
         return sorted({m for _, v in self.headers for m in _ENV_REF.findall(v) if m not in os.environ})

@@ -114,7 +114,7 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
         base_url = server.base_url if server else "http://relaycheck-replay.invalid"
     else:
         base_url = gateway.base_url
-    redactor = Redactor(gateway.secrets(), rec.redact_patterns)
+    redactor = Redactor([gateway.api_key() or "", *gateway.header_secrets()], rec.redact_patterns)
     transport = recording.session_transport(Transport(gateway.timeouts), rec, gateway.name, redactor)
     pool = None
     try:
@@ -190,7 +190,8 @@ class _SummaryWriter:
         entries = list(self.entries.values())
         if not entries:
             return
-        redactor = Redactor(settings.gateway.secrets(), self.config.stash[RECORD_KEY].redact_patterns)
+        secrets_ = [settings.gateway.api_key() or "", *settings.gateway.header_secrets()]
+        redactor = Redactor(secrets_, self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
         summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
         path = write_summary(settings.report_dir / "summary.json", summary)
