@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     det.add_argument("--fault", action="append", help="only these faults (repeatable; default: all)")
     report_commands.add_parser(sub)  # relaycheck report diff | merge | html
+    from harness.docscheck import command as docs_command
+
+    docs_command.add_parser(sub)  # relaycheck docs PAGE...
     return parser
 
 
@@ -141,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _detection(args)
         if args.command == "report":
             return report_commands.run(args)
+        if args.command == "docs":
+            from harness.docscheck import command as docs_command
+
+            return docs_command.run(args)
     except ConfigError as exc:
         print(f"relaycheck: error: {exc}", file=sys.stderr)
         return 2
@@ -160,6 +167,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
             auth=args.auth,
             models=tuple(m for m in (args.models or "").split(",") if m),
             gateways_file=Path(args.gateways_file) if args.gateways_file else None,
+            max_answer_bytes=args.max_answer_bytes,
         )
     )
     cases = [Path(c) for c in (args.cases or [str(DEFAULT_CASES)])]

@@ -79,6 +79,17 @@ def evaluate_exchange(
                     actual=exchange.content_type,
                 )
             )
+        if exchange.content_encoding:
+            out.append(
+                Violation(
+                    "stream.compressed",
+                    "$",
+                    f"the stream came {exchange.content_encoding}-encoded: many proxies and clients buffer a "
+                    "compressed stream until it ends (the official APIs send streams uncompressed)",
+                    actual=exchange.content_encoding,
+                    severity="note",
+                )
+            )
         events, parser = sse.parse(body)
         for problem in parser.problems:
             out.append(Violation("sse.framing", "$", problem))

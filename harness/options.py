@@ -56,6 +56,12 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         metavar="RPM",
         help="requests per minute to the gateway, shared by every worker (default: the gateway's rate_limit_rpm)",
     )
+    addoption(
+        "--max-answer-bytes",
+        metavar="SIZE",
+        help="the most one answer may be, on the wire and decoded (e.g. 8MiB, the default; the gateway's "
+        "max_answer_bytes); a bigger answer fails its item with transport.too_large",
+    )
     add_recording_options(addoption)  # --record-mode, --replay-pacing, --cassette-dir, ...
     addoption(
         "--fault",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from harness import options, recording, resilience
+from harness.breaker import Breaker
 from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
@@ -37,6 +39,7 @@ _OPTIONS = (
     "level",
     "profile",
     "anthropic_version",
+    "max_answer_bytes",
 )
 _MARKERS = {
     "chat": "OpenAI Chat Completions items",
@@ -74,7 +77,19 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
+        _warn_without_key(settings.gateway, config.stash[RECORD_KEY].mode)
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
+
+
+def _warn_without_key(gateway: Any, record_mode: str | None) -> None:
+    """One line on stderr when a live relay is tested without a key: every item would fail
+    with 401s that look like the relay's fault."""
+    if gateway.builtin or gateway.api_key() or record_mode == "none":
+        return
+    sys.stderr.write(
+        f"relaycheck: warning: no API key for gateway {gateway.name!r}: ${gateway.api_key_env} is not set "
+        "and no --api-key was given; requests go out unauthenticated\n"
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -114,8 +129,9 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
         base_url = server.base_url if server else "http://relaycheck-replay.invalid"
     else:
         base_url = gateway.base_url
-    redactor = Redactor([gateway.api_key() or "", *gateway.header_secrets()], rec.redact_patterns)
-    transport = recording.session_transport(Transport(gateway.timeouts), rec, gateway.name, redactor)
+    redactor = Redactor([*gateway.secrets(), *gateway.header_secrets()], rec.redact_patterns)
+    live_transport = Transport(gateway.timeouts, max_bytes=gateway.max_answer_bytes)
+    transport = recording.session_transport(live_transport, rec, gateway.name, redactor)
     pool = None
     try:
         rpm = pytestconfig.getoption("rate_limit") or gateway.rate_limit_rpm
@@ -130,6 +146,7 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             retry=retry,
             limiter=limiter,
             extras_fail=pytestconfig.getoption("extras") == "fail",
+            breaker=Breaker(gateway.unreachable_after),
         )
         pool = start_pool(request.session, ctx, rec, pytestconfig.getoption("concurrency") or gateway.concurrency)
         yield ctx
@@ -190,7 +207,7 @@ class _SummaryWriter:
         entries = list(self.entries.values())
         if not entries:
             return
-        secrets_ = [settings.gateway.api_key() or "", *settings.gateway.header_secrets()]
+        secrets_ = [*settings.gateway.secrets(), *settings.gateway.header_secrets()]
         redactor = Redactor(secrets_, self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
         summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
@@ -203,6 +220,17 @@ class _SummaryWriter:
             items = [e["id"] for e in self.entries.values() if any(n["code"] == code for n in e.get("notes", ()))]
             if items:
                 terminalreporter.write_line(f"relaycheck: {len(items)} item(s) {text}, e.g. {items[0]}")
+        # Said once here (from the entries, so xdist workers' items count too); each item that
+        # was not sent carries only a one-line failure.
+        down = [
+            v["message"] for e in self.entries.values() for v in e["violations"] if v["code"] == "transport.unreachable"
+        ]
+        if down:
+            name = self.config.stash[SETTINGS_KEY].gateway.name
+            headline = down[0].split("; not sent")[0]
+            terminalreporter.write_line(
+                f"relaycheck: {name}: {headline}; {len(down)} item(s) not sent", red=True, bold=True
+            )
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")

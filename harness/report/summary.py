@@ -42,6 +42,7 @@ def result_entry(result: Any, ctx: Any) -> dict[str, Any]:
         "violations": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if v.fails(level)],
         "notes": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if not v.fails(level)],
         "status": last.status if last else None,
+        "content_encoding": last.content_encoding if last else None,  # the answer was decoded from it
         "ttft_ms": round(first.ttft_ms, 2) if first and first.ttft_ms is not None else None,
         "latency_ms": round(sum(s.exchange.latency_ms or 0 for s in sent), 2) if first else None,
         "input_tokens": tokens_in,
