@@ -211,24 +211,11 @@ def expected(peer: str) -> dict[str, list[str]]:
 TIMING = "stream.buffered"
 
 
-def gzip_false_alarms(result: RunResult) -> set[str]:
-    """Items failing transport.utf8 on a gzip-encoded answer: relaycheck's false alarm (httpx asks
-    for gzip, the transport did not decode it), fixed by the gzip decoding of issue 14's sibling
-    change (helper h1). Such an item cannot be judged until then, so it is set aside, by name, and
-    only when the transcript shows the gzip encoding; once decoding lands the set is empty."""
-    out = set()
-    for item in result.summary.get("items", []):
-        codes = {v["code"] for v in item.get("violations", [])}
-        if "transport.utf8" in codes and "content-encoding: gzip" in (item.get("transcript") or "").lower():
-            out.add(item["id"])
-    return out
-
-
 def compare(result: RunResult, peer: str) -> list[str]:
     """Differences between what the run found and the triage; empty when they agree."""
     want, got = expected(peer), result.failures()
     problems = []
-    for item in sorted((set(want) | set(got)) - gzip_false_alarms(result)):
+    for item in sorted(set(want) | set(got)):
         codes = got.get(item)
         if codes and TIMING in codes:
             # Timing verdict (see TIMING): the rest must be triaged; a case whose first step is
