@@ -55,17 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
     _run_parser(sub, "record", "run the suite live and record every item's cassette (--record-mode all)")
     _run_parser(sub, "replay", "replay the suite from cassettes, offline (--record-mode none)")
-    lint = sub.add_parser(
-        "lint-traffic",
-        help="check recorded exchanges offline (corpus JSONL, HAR)",
-        description="Check recorded traffic (JSONL in the shared corpus format, HAR files) "
-        "and print a verdict per interaction.",
-    )
-    lint.add_argument("paths", nargs="+", type=Path)
-    lint.add_argument("--level", choices=("strict", "compatible"), default="strict")
-    lint.add_argument("--profile", choices=("official", "open-responses"), default="official")
-    lint.add_argument("--report-dir", default="reports", help="where summary.json is written")
-    lint.add_argument("--quiet", "-q", action="store_true", help="print failing interactions only")
+    from harness.lint import add_arguments as add_lint_arguments
+
+    add_lint_arguments(sub)
     codes = sub.add_parser("codes", help="list every violation code")
     codes.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
     serve = sub.add_parser("serve", help="serve the reference gateway on loopback (for client developers)")
@@ -118,11 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("run", "record", "replay"):
             return _run(args, extra)
         if args.command == "lint-traffic":
-            from harness.lint import lint_paths
+            from harness.lint import main as lint_main
 
-            return lint_paths(
-                args.paths, level=args.level, profile=args.profile, report_dir=Path(args.report_dir), quiet=args.quiet
-            )
+            return lint_main(args)
         if args.command == "codes":
             from harness import codes
 

@@ -27,6 +27,11 @@ CORE_CODES: dict[str, str] = {
     "body.json": "the body is not JSON (an HTML error page, plain text, an empty body)",
     "schema": "a body, chunk or event does not match the dialect's JSON Schema",
     "schema.extra": "a field the official API does not send (listed; fails only with --extras fail)",
+    "schema.predates": "a required field missing from a recorded answer made before the official API sent it"
+    " (a note; harness/history.py)",
+    "schema.since": "a field the official API sends on every answer since a known date is missing from a later"
+    " (or live) answer (harness/history.py)",
+    "content_type.not_recorded": "the recording kept no Content-Type: SSE or JSON inferred from the body (a note)",
     "error.shape": "an error body not in the dialect's own error shape",
     "error.in_200": "an error reported inside an HTTP 200 body or stream",
     "object.kind": "the body is another dialect's object (e.g. a chat.completion from /v1/messages)",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from harness import dialects, sse
+from harness import dialects, history, sse
 from harness.dialects.base import Profile
 from harness.model import Exchange, Level, Violation
 
@@ -31,6 +32,37 @@ class Evaluation:
 
 
 def evaluate_exchange(
+    exchange: Exchange,
+    endpoint: str,
+    *,
+    level: Level = "strict",
+    profile: Profile = "official",
+    stream_requested: bool | None = None,
+    body_schema: str | None = None,
+    recorded: bool = False,
+    recorded_on: date | None = None,
+) -> Evaluation:
+    """See ``_evaluate``. Then the history of the official API applies (harness/history.py): a
+    live answer is held to today's API; a ``recorded`` one (lint-traffic) to the API of its
+    date (its own ``created``/``created_at``, else ``recorded_on``)."""
+    ev = _evaluate(
+        exchange, endpoint, level=level, profile=profile, stream_requested=stream_requested, body_schema=body_schema
+    )
+    if body_schema is not None or ev.final is None:
+        return ev
+    body = not exchange.is_sse and 200 <= (exchange.status or 0) < 300
+    violations = history.adjust(
+        ev.violations,
+        endpoint,
+        ev.final,
+        live=not recorded,
+        answered_on=history.answer_date(ev.final, recorded_on) if recorded else None,
+        body=body,
+    )
+    return Evaluation(tuple(violations), ev.final, ev.events)
+
+
+def _evaluate(
     exchange: Exchange,
     endpoint: str,
     *,
