@@ -40,6 +40,10 @@ class ConfigError(ValueError):
 class Model:
     name: str
     capabilities: frozenset[str]
+    # False: nobody said what the model can do (a name from --models, or a plain list in
+    # gateways.yaml). Cases that require a capability are then skipped as "not declared", never
+    # run and failed: "not offered" must not read as "broken" (`relaycheck discover` finds out).
+    declared: bool = True
 
 
 @dataclass(frozen=True)
@@ -195,9 +199,9 @@ def _gateway(name: str, raw: dict[str, Any], file: str, doc: yamlpos.Located) ->
     """One gateway entry (already valid against the schema)."""
     models: dict[str, tuple[Model, ...]] = {}
     for endpoint, entries in (raw.get("models") or {}).items():
-        if isinstance(entries, list):  # plain list of names: no capability tags
-            entries = {m: [] for m in entries}
-        models[endpoint] = tuple(Model(str(m), frozenset(c or ())) for m, c in entries.items())
+        if isinstance(entries, list):  # plain list of names: capabilities unknown (not "none")
+            entries = {m: None for m in entries}
+        models[endpoint] = tuple(Model(str(m), frozenset(c or ()), declared=c is not None) for m, c in entries.items())
     headers = raw.get("headers") or {}  # its shape is checked by schemas/gateways.schema.json
     t = raw.get("timeouts") or {}
     rpm = raw.get("rate_limit_rpm")
@@ -273,9 +277,14 @@ def resolve(overrides: Overrides) -> Gateway:
             raise ConfigError(f"unknown gateway {overrides.gateway!r} (known: {', '.join(sorted(gateways)) or 'none'})")
         gw = gateways[overrides.gateway]
     elif overrides.base_url:
-        # A bare --base-url: a relay of unknown make; it gets the default gateway's models.
+        # A bare --base-url: a relay of unknown make. It keeps the default gateway's settings but
+        # not its models: those describe another gateway, and their tags would be guesses here.
         base = gateways.get(default)
-        gw = replace(base, name="relay", base_url=overrides.base_url) if base else Gateway("relay", overrides.base_url)
+        gw = (
+            replace(base, name="relay", base_url=overrides.base_url, models={})
+            if base
+            else Gateway("relay", overrides.base_url)
+        )
     else:
         if default not in gateways:
             raise ConfigError("no gateway given and no default gateway configured")
@@ -302,8 +311,8 @@ def resolve(overrides: Overrides) -> Gateway:
 
 
 def _override_model(gw: Gateway, endpoint: str, name: str) -> Model:
-    """--models applies to every endpoint. A model the config already describes keeps its
-    capability tags; an unknown one is assumed capable of everything the user asks of it,
-    so no case is skipped silently for lack of a tag nobody wrote."""
-    known = gw.model(endpoint, name) or next((m for e in ENDPOINTS for m in gw.models_for(e) if m.name == name), None)
-    return known or Model(name, frozenset(CAPABILITIES))
+    """--models applies to every endpoint. A model the config describes on this endpoint keeps
+    its capability tags; any other has unknown capabilities (tags are per endpoint: a model's
+    count_tokens on /v1/messages says nothing about /v1/chat/completions), so the cases that
+    require one are skipped with that reason and counted in the digest."""
+    return gw.model(endpoint, name) or Model(name, frozenset(), declared=False)

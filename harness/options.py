@@ -86,6 +86,18 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         help="lines mode: at most one progress line every N items (default: a tenth of the run)",
     )
     addoption("--no-matrix", action="store_true", help="do not write matrix.html next to summary.json")
+    addoption(
+        "--dry-run",
+        action="store_true",
+        help="list the items that would run with their estimated input/output tokens; send nothing",
+    )
+    addoption(
+        "--token-budget",
+        type=int,
+        metavar="N",
+        help="stop sending new requests once N tokens (input + output, from usage) are spent; the "
+        "items not sent are skipped as 'not run'",
+    )
 
 
 def forwarded_args(specs: list[tuple[str, str, str | None, Any]], values: dict[str, Any]) -> list[str]:

@@ -17,11 +17,22 @@ import pytest
 
 from harness import options, recording, resilience
 from harness.breaker import Breaker
-from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
+from harness.collect import (
+    BUDGET_KEY,
+    META,
+    RESULT,
+    SETTINGS_KEY,
+    CaseFile,
+    dropped_lines,
+    dry_run,
+    is_case_file,
+    start_pool,
+)
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.redact import Redactor
 from harness.report import pytest_hooks as report_hooks
+from harness.report.digest import build_digest, render_digest
 from harness.report.summary import build_summary, write_summary
 from harness.runner import Context
 from harness.settings import Settings, from_options
@@ -75,6 +86,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "relaycheck: --fault needs the live built-in gateway; a replay (--record-mode none) never starts it"
         )
+    budget = config.getoption("token_budget")
+    if budget is not None:
+        if budget <= 0:
+            raise pytest.UsageError(f"relaycheck: --token-budget must be a positive number, not {budget}")
+        from harness.cost import TokenBudget
+
+        config.stash[BUDGET_KEY] = TokenBudget(budget)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
         _warn_without_key(settings.gateway, config.stash[RECORD_KEY].mode)
@@ -103,6 +121,24 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """--dry-run: list what would be sent and what it may cost, then stop (nothing is sent)."""
+    if not session.config.getoption("dry_run") or hasattr(session.config, "workerinput"):
+        return None
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for line in dry_run(session):
+        if reporter is not None:
+            reporter.write_line(line)
+        else:
+            print(line)
+    return True
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    return dropped_lines(config)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return recording.describe(config.stash[RECORD_KEY], config.stash[SETTINGS_KEY].gateway.name)
 
@@ -123,9 +159,12 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
 
         key = "rc-local-" + secrets.token_hex(16)  # lives only in this process
         models = {e: [m.name for m in gateway.models_for(e)] for e in ("chat", "messages", "responses")}
+        # The gateway does what the tags say (and refuses the rest), so they are its real capabilities.
+        tags = {e: {m.name: m.capabilities for m in gateway.models_for(e) if m.declared} for e in models}
         gateway = replace(gateway, api_key_value=key)
         if live:  # a run replayed entirely from cassettes starts no gateway: nothing listens or connects
-            server = start_in_thread(key, models=models, faults=tuple(pytestconfig.getoption("fault") or ()))
+            faults = tuple(pytestconfig.getoption("fault") or ())
+            server = start_in_thread(key, models=models, faults=faults, capability_map=tags)
         base_url = server.base_url if server else "http://relaycheck-replay.invalid"
     else:
         base_url = gateway.base_url
@@ -163,6 +202,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
         report.longrepr = str(call.excinfo.value)  # the violations say it all; no traceback
+    elif report.skipped and call.when == "call" and isinstance(report.longrepr, tuple):
+        # Skipped while running (not served, token budget): point at the case, not at harness code.
+        path, line = item.reportinfo()[:2]
+        report.longrepr = (str(path), (line or 0) + 1, report.longrepr[2])
     return report
 
 
@@ -174,6 +217,7 @@ class _SummaryWriter:
         self.config = config
         self.entries: dict[str, dict[str, Any]] = {}
         self.started = time.time()
+        self.digest: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -210,8 +254,15 @@ class _SummaryWriter:
         secrets_ = [*settings.gateway.secrets(), *settings.gateway.header_secrets()]
         redactor = Redactor(secrets_, self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
+        summary["digest"] = build_digest(
+            summary,
+            matrix=None if self.config.getoption("no_matrix") else str(settings.report_dir / "matrix.html"),
+            builtin=settings.gateway.builtin,
+            faults=tuple(self.config.getoption("fault") or ()),
+        )
         summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
         path = write_summary(settings.report_dir / "summary.json", summary)
+        self.digest = summary["digest"]
         self.config.stash[SUMMARY_PATH] = path
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -234,6 +285,14 @@ class _SummaryWriter:
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # After pytest's own summary lines, so the digest is the last thing on the screen.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if self.digest is not None and reporter is not None:
+            reporter.write_line("")
+            for line in render_digest(self.digest):
+                reporter.write_line(line)
 
 
 _CASSETTE_NOTES = {

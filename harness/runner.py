@@ -273,5 +273,10 @@ def failure_for(result: ItemResult, item_id: str, ctx: Context) -> ConformanceFa
         if s.exchange is not None:
             lines.append("  reproduce:")
             lines.append("    " + curl_command(s.exchange.request, ctx.gateway.api_key_env, ctx.redactor))
+            if ctx.gateway.builtin:  # its random port closes with the run
+                lines.append(
+                    "    (built-in gateway, its port is gone: `relaycheck serve --port 8765` with this run's"
+                    " --fault options, then port 8765)"
+                )
     codes = sorted({v.code for v in failing})
     return ConformanceFailure(f"{case.id}: {', '.join(codes)}", failing, ctx.redactor.text("\n".join(lines)))
