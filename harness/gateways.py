@@ -114,9 +114,9 @@ class Gateway:
         return urlunsplit((parts.scheme, parts.netloc, base + own_path, query, ""))
 
     def secrets(self) -> list[str]:
-        """What a report must never show: the key, and the values of the base URL's query
-        (a relay that takes its key as ``?key=`` or ``?code=``)."""
-        found = [self.api_key() or ""]
+        """What a report must never show: the key, the values of the base URL's query (a relay
+        that takes its key as ``?key=`` or ``?code=``) and header values from the environment."""
+        found = [self.api_key() or "", *self.header_secrets()]
         if not self.builtin:
             found += [v for _, v in parse_qsl(urlsplit(self.base_url).query) if len(v) >= 4]
         return [s for s in found if s]

@@ -169,7 +169,7 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
         base_url = server.base_url if server else "http://relaycheck-replay.invalid"
     else:
         base_url = gateway.base_url
-    redactor = Redactor([*gateway.secrets(), *gateway.header_secrets()], rec.redact_patterns)
+    redactor = Redactor(gateway.secrets(), rec.redact_patterns)
     live_transport = Transport(gateway.timeouts, max_bytes=gateway.max_answer_bytes)
     transport = recording.session_transport(live_transport, rec, gateway.name, redactor)
     pool = None
@@ -278,8 +278,7 @@ class _SummaryWriter:
         entries = list(self.entries.values())
         if not entries:
             return
-        secrets_ = [*settings.gateway.secrets(), *settings.gateway.header_secrets()]
-        redactor = Redactor(secrets_, self.config.stash[RECORD_KEY].redact_patterns)
+        redactor = Redactor(settings.gateway.secrets(), self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
         summary["digest"] = build_digest(
             summary,

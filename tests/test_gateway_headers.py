@@ -58,6 +58,7 @@ def test_env_valued_headers_are_secrets_and_literal_ones_are_not(config: Path, m
     monkeypatch.setenv("RC_TEST_UPSTREAM", "http://127.0.0.1:8123")
     gw = resolve(Overrides(gateways_file=config))
     assert gw.header_secrets() == ["http://127.0.0.1:8123/v1"]  # "openai" is written in the file: not a secret
+    assert "http://127.0.0.1:8123/v1" in gw.secrets()  # every redactor built from the gateway masks it
     masked = Redactor(gw.header_secrets()).text("host http://127.0.0.1:8123/v1 via openai")
     assert masked == f"host {MASK} via openai"
 
