@@ -93,6 +93,10 @@ FAULTS: dict[str, str] = {
     "usage-inflated": "every usage count is billed 1.5 times (count_tokens stays honest)",
 }
 
+# Faults no wire-format check can see (every byte is well-formed): the bundled suite is not
+# expected to fail under them; the fidelity probes are (harness/fidelity/, `relaycheck fidelity`).
+FIDELITY_ONLY: frozenset[str] = frozenset({"substituted-family", "injected-system-prompt", "usage-inflated"})
+
 
 def parse_fault_header(value: str | None) -> frozenset[str]:
     """Known fault names from a comma-separated header value."""
