@@ -128,13 +128,17 @@ def probe_usage(
     ``endpoint/model`` when ``baselines`` has it, else (on /v1/messages, when ``count_tokens``)
     the relay's count_tokens for the same bodies."""
     start_req, start_tok = sender.requests, sender.tokens
+
+    def done(outcome: Any, reason: str, numbers: dict[str, Any], found: Sequence[Violation] = ()) -> Verdict:
+        spent = (sender.requests - start_req, sender.tokens - start_tok)
+        return Verdict("usage", endpoint, model, outcome, reason, numbers, tuple(found), *spent)
+
     counts: list[int] = []
     for k in REPEATS:
         answer = sender.send(endpoint, request_body(endpoint, model, prompt(k), MAX_TOKENS))
         tin, _ = tokens_of(endpoint, answer.body) if answer.ok else (None, None)
         if tin is None:
-            why = answer.error or "the answer reports no input tokens"
-            return _verdict(sender, start_req, start_tok, endpoint, model, "inconclusive", f"k={k}: {why}")
+            return done("inconclusive", f"k={k}: {answer.error or 'the answer reports no input tokens'}", {})
         counts.append(tin)
     line = fit(REPEATS, counts)
     numbers: dict[str, Any] = {"unit": UNIT, "k": list(REPEATS), "input_tokens": counts, **line.as_dict()}
@@ -145,36 +149,20 @@ def probe_usage(
             f"input tokens {counts} for k={list(REPEATS)} repetitions of the unit do not grow on a line "
             f"(worst point {line.worst_residual:.1f} tokens off the fit, slope {line.slope:.2f})",
         )
-        return _verdict(sender, start_req, start_tok, endpoint, model, "inconsistent", v.message, numbers, (v,))
+        return done("inconsistent", v.message, numbers, [v])
     base, source = _baseline(sender, endpoint, model, baselines, count_tokens)
     if base is None:
-        return _verdict(
-            sender,
-            start_req,
-            start_tok,
-            endpoint,
-            model,
-            "inconclusive",
-            f"linear (slope {line.slope:.2f} tokens per unit, overhead {line.intercept:.1f}), but no baseline is known"
-            f" for {endpoint}/{model}: {source}",
-            numbers,
+        reason = (
+            f"linear (slope {line.slope:.2f} tokens per unit, overhead {line.intercept:.1f}), but no baseline is "
+            f"known for {endpoint}/{model}: {source}"
         )
+        return done("inconclusive", reason, numbers)
     numbers |= {"baseline": base.as_dict(), "baseline_source": source}
     found = compare(line, base)
     if found:
-        return _verdict(
-            sender, start_req, start_tok, endpoint, model, "inconsistent", found[0].message, numbers, tuple(found)
-        )
-    return _verdict(
-        sender,
-        start_req,
-        start_tok,
-        endpoint,
-        model,
-        "consistent",
-        f"slope {line.slope:.2f} tokens per unit and overhead {line.intercept:.1f} match the baseline ({source})",
-        numbers,
-    )
+        return done("inconsistent", found[0].message, numbers, found)
+    reason = f"slope {line.slope:.2f} tokens per unit and overhead {line.intercept:.1f} match the baseline ({source})"
+    return done("consistent", reason, numbers)
 
 
 def _baseline(
@@ -198,30 +186,6 @@ def _baseline(
     if line.worst_residual > NONLINEAR_TOLERANCE:
         return None, f"count_tokens itself is not linear ({counted})"
     return line, f"the relay's count_tokens: {counted}"
-
-
-def _verdict(
-    sender: Sender,
-    start_req: int,
-    start_tok: int,
-    endpoint: str,
-    model: str,
-    outcome: Any,
-    reason: str,
-    numbers: dict[str, Any] | None = None,
-    violations: tuple[Violation, ...] = (),
-) -> Verdict:
-    return Verdict(
-        "usage",
-        endpoint,
-        model,
-        outcome,
-        reason,
-        numbers or {},
-        violations,
-        sender.requests - start_req,
-        sender.tokens - start_tok,
-    )
 
 
 def measure(sender: Sender, endpoint: str, model: str) -> dict[str, Any] | None:
