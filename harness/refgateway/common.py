@@ -114,7 +114,7 @@ INFLATION = 1.5  # usage-inflated: every count billed times this
 
 def billed_input(ctx: Ctx, *parts: Any) -> int:
     """usage's input tokens for the prompt parts, in the serving model's tokenizer, with the
-    billing faults applied (count_tokens is answered without them: see app.py)."""
+    billing faults applied (count_tokens is answered without them: messages.input_tokens)."""
     n = tokenizer.count_prompt(ctx.family, *parts)
     if ctx.has("injected-system-prompt"):
         n += INJECTED_PROMPT_TOKENS
