@@ -70,6 +70,7 @@ class Sender:
         dialect = dialects.get(endpoint)
         style = self.gw.auth if endpoint == "messages" else "bearer"
         headers = dict(dialect.auth_headers(self.gw.api_key() or "", style, self.gw.anthropic_version))  # type: ignore[arg-type]
+        headers.update(self.gw.extra_headers())  # a relay that routes by header gets them here too
         headers["content-type"] = "application/json"
         url = self.gw.url(path or dialect.path, self.base_url)
         ex = self.transport.send(WireRequest("POST", url, headers, json.dumps(body).encode()))
