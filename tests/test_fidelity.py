@@ -209,3 +209,13 @@ def test_cli_prints_verdicts_and_writes_a_summary(tmp_path: Path, capsys: pytest
     assert failed["id"] == "fidelity/usage[chat-gpt-4o]" and failed["fidelity"]["numbers"]["intercept"] == 51.0
     assert main([*args, str(tmp_path), "--fault", "no-such-fault"]) == 2
     assert main(["fidelity", "--base-url", "http://127.0.0.1:9", "--fault", "stop-ignored"]) == 2
+
+
+def test_probe_requests_carry_the_gateways_extra_headers() -> None:
+    seen = Counts()
+    sent: list[WireRequest] = []
+    capture = type("Capture", (Transport,), {"send": lambda self, r: sent.append(r) or seen.send(r)})()
+    gw = replace(gateway("http://127.0.0.1:9"), headers=(("x-route", "team-a"),))
+    Sender(gw, capture).send("chat", {"model": "gpt-4o"})
+    headers = {k.lower(): v for k, v in sent[0].headers.items()}
+    assert headers["x-route"] == "team-a" and headers["authorization"] == f"Bearer {TEST_KEY}"
