@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.recording.options import add_options as add_recording_options
+from harness.shard import parse_shard
 
 AddOption = Callable[..., Any]
 
@@ -84,6 +85,14 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         default=0,
         metavar="N",
         help="lines mode: at most one progress line every N items (default: a tenth of the run)",
+    )
+    addoption(
+        "--shard",
+        type=parse_shard,
+        metavar="K/N",
+        help="run only part K of N of the selected items (e.g. 2/4 on the second of four CI machines): a "
+        "deterministic split by case (hash of its file and id), the same on every machine; summary.json "
+        "records the part, and `relaycheck report merge` checks that the parts add up",
     )
     addoption("--no-matrix", action="store_true", help="do not write matrix.html next to summary.json")
     addoption(

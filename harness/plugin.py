@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness import options, recording, resilience
+from harness import options, recording, resilience, shard_hooks
 from harness.breaker import Breaker
 from harness.collect import (
     BUDGET_KEY,
@@ -96,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
         _warn_without_key(settings.gateway, config.stash[RECORD_KEY].mode)
+    shard_hooks.configure(config)  # --shard K/N
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
 
 
@@ -249,10 +250,12 @@ class _SummaryWriter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings: Settings = self.config.stash[SETTINGS_KEY]
         entries = list(self.entries.values())
-        if not entries:
+        ran = not (self.config.option.collectonly or self.config.getoption("dry_run"))
+        if not entries and not (ran and shard_hooks.active(self.config)):  # a shard that owns nothing says so
             return
         redactor = Redactor(settings.gateway.secrets(), self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
+        shard_hooks.annotate(self.config, summary)
         summary["digest"] = build_digest(
             summary,
             matrix=None if self.config.getoption("no_matrix") else str(settings.report_dir / "matrix.html"),
