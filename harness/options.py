@@ -58,6 +58,13 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         help="requests per minute to the gateway, shared by every worker (default: the gateway's rate_limit_rpm)",
     )
     addoption(
+        "--rate-limit-backend",
+        metavar="URL",
+        help="keep the rate limit in Redis (redis://host:6379/0, or env:NAME for a URL held in a variable), "
+        "shared by every machine testing the same relay with the same key, e.g. the shards of a CI matrix "
+        "(default: the gateway's rate_limit_backend, else a local file; needs relaycheck[redis])",
+    )
+    addoption(
         "--max-answer-bytes",
         metavar="SIZE",
         help="the most one answer may be, on the wire and decoded (e.g. 8MiB, the default; the gateway's "
