@@ -194,3 +194,62 @@ def test_shard_option_values() -> None:
     assert args.shard == Shard(3, 8)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--shard", "9/8"])
+
+
+def _commands(steps: list[dict[str, Any]], values: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """(step name, argv after `relaycheck`) for every relaycheck command line in the steps, with
+    ${{ ... }} expressions replaced by the given values (others by X)."""
+    import re
+    import shlex
+
+    out = []
+    for step in steps:
+        for line in str(step.get("run", "")).replace("\\\n", " ").splitlines():
+            if line.strip().startswith("relaycheck "):
+                line = re.sub(r"\$\{\{\s*([^}]*?)\s*\}\}", lambda m: values.get(m.group(1), "X"), line)
+                words = shlex.split(line)
+                cut = next((i for i, w in enumerate(words) if w in ("--", "|", ">", "||")), len(words))
+                out.append((str(step.get("name") or step.get("id")), words[1:cut]))
+    return out
+
+
+def test_sharded_nightly_example_runs_real_commands() -> None:
+    import yaml
+
+    from harness.cli import build_parser
+
+    flow = yaml.safe_load((REPO / "examples" / "github-actions" / "sharded-nightly.yml").read_text())
+    jobs = flow["jobs"]
+    shards = jobs["shard"]["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1)) and len(shards) > 1
+    assert jobs["shard"]["strategy"]["fail-fast"] is False
+    assert jobs["merge"]["needs"] == "shard" and jobs["merge"]["if"] == "always()"  # a dead shard is named
+    steps, merge_steps = jobs["shard"]["steps"], jobs["merge"]["steps"]
+    # The key (and the Redis URL) reach one step only: the shard's run.
+    secret_steps = [s for s in steps + merge_steps if "secrets." in json.dumps(s)]
+    assert len(secret_steps) == 1 and set(secret_steps[0]["env"]) == {
+        "RELAYCHECK_API_KEY",
+        "RELAYCHECK_RATE_LIMIT_REDIS",
+    }
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()" and upload["with"]["name"] == "relaycheck-shard-${{ matrix.shard }}"
+    download = next(s for s in merge_steps if str(s.get("uses", "")).startswith("actions/download-artifact"))
+    assert download["with"]["pattern"] == "relaycheck-shard-*"
+    for k in shards:  # every matrix entry's command parses, and names its own part of the whole
+        values = {"matrix.shard": str(k), "strategy.job-total": str(len(shards)), "vars.RELAY_RPM": "600"}
+        ((name, argv),) = _commands(steps, values)
+        args = build_parser().parse_args(argv)
+        assert args.command == "run" and args.shard == Shard(k, len(shards)), name
+        assert args.rate_limit_backend == "env:RELAYCHECK_RATE_LIMIT_REDIS"
+    merged = _commands(merge_steps, {})
+    assert [argv[:2] for _, argv in merged] == [["report", "merge"]] * 2 + [["report", "html"], ["report", "diff"]]
+    strict, partial = (build_parser().parse_args(argv) for _, argv in merged[:2])
+    assert not strict.partial and partial.partial  # the strict merge decides; --partial only publishes
+    for _, argv in merged:
+        build_parser().parse_args(argv)  # exits (SystemExit) on an option relaycheck does not have
+    baseline = next(s for s in merge_steps if s.get("name") == "Keep this summary as the next baseline")
+    assert baseline["if"] == "success()" and baseline["with"]["path"] == "reports/summary.json"
+    failing = next(s for s in merge_steps if s.get("name") == "An incomplete night fails")
+    assert failing["if"] == "steps.merge.outcome == 'failure'" and "exit 1" in failing["run"]
+    assert any(str(s.get("uses", "")).startswith("actions/upload-pages-artifact") for s in merge_steps)
+    assert jobs["publish"]["steps"][0]["uses"].startswith("actions/deploy-pages")
