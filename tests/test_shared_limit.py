@@ -206,3 +206,16 @@ def test_backend_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     path.write_text("gateways:\n  g:\n    base_url: https://relay.example\n    rate_limit_backend: memcached://x\n")
     with pytest.raises(ConfigError, match=r"gateways\.yaml:4:"):
         load_gateways(path)
+
+
+def test_a_backend_lost_mid_run_errors_the_item_without_the_password() -> None:
+    try:
+        import limits  # noqa: F401
+    except ImportError:
+        _unavailable("the redis extra (limits[redis]) is not installed")
+    from harness.shared_limit import BackendError, RedisRateLimiter
+
+    limiter = RedisRateLimiter(RPM, key="k", url="redis://:s3cret@127.0.0.1:1/0")  # nothing listens on port 1
+    with pytest.raises(BackendError, match=r"rate-limit backend redis://:\*\*\*@127\.0\.0\.1:1/0: ") as caught:
+        limiter.acquire(sleep=lambda s: None)
+    assert "s3cret" not in str(caught.value)
