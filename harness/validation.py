@@ -65,11 +65,44 @@ def validate(schema_id: str, instance: Any, limit: int = 20) -> list[SchemaError
     if validator.is_valid(instance):
         return []
     errors: list[SchemaError] = []
-    for err in validator.iter_errors(instance):
-        parts = getattr(err, "instance_path", None)
-        if parts is None:  # python-jsonschema
-            parts = list(err.absolute_path)
-        errors.append(SchemaError(_json_path(parts), str(err.message)))
+    for top in validator.iter_errors(instance):
+        for err in _specific(top):
+            parts = getattr(err, "instance_path", None)
+            if parts is None:  # python-jsonschema
+                parts = list(err.absolute_path)
+            errors.append(SchemaError(_json_path(parts), str(err.message)))
         if len(errors) >= limit:
             break
-    return errors
+    return errors[:limit]
+
+
+def _branches(err: Any) -> list[list[Any]]:
+    """The per-branch errors of a failed anyOf / oneOf, from either library; [] otherwise."""
+    context = getattr(getattr(err, "kind", None), "context", None)  # jsonschema-rs
+    if context is not None:
+        return [list(b) for b in context]
+    if getattr(err, "validator", None) in ("anyOf", "oneOf") and err.context:  # python-jsonschema
+        by_branch: dict[int, list[Any]] = {}
+        for sub in err.context:
+            by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+        return list(by_branch.values())
+    return []
+
+
+def _is_type_error(err: Any) -> bool:
+    return type(getattr(err, "kind", None)).__name__ == "Type" or getattr(err, "validator", None) == "type"
+
+
+def _specific(err: Any) -> list[Any]:
+    """An anyOf / oneOf failure replaced by the errors of the branch the value was meant for:
+    the one whose type matched (a usage object with one undocumented field fails its object
+    branch on that field, and the null branch on its type), with the fewest errors. Without
+    this, "not valid under any of the schemas" hides an extra field (a schema.extra note)
+    behind a strict schema failure (LiteLLM's usage.cost, docs/interop.md)."""
+    branches = [b for b in _branches(err) if b]
+    if not branches:
+        return [err]
+    best = min(branches, key=lambda b: (all(_is_type_error(e) for e in b), len(b)))
+    if all(_is_type_error(e) for e in best):
+        return [err]  # no branch had the right shape: the combined message says it best
+    return [s for e in best for s in _specific(e)]
