@@ -48,7 +48,11 @@ def test_wheel_install_runs_the_suite_and_lint_traffic(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = wheels.glob("relaycheck-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ("harness/_data/gateways.yaml", "harness/_data/schemas/case.schema.json"):
+    for needed in (
+        "harness/_data/gateways.yaml",
+        "harness/_data/schemas/case.schema.json",
+        "harness/fidelity/local_baseline.json",
+    ):
         assert needed in names
     assert sum(n.startswith("harness/_data/cases/") for n in names) == len(list((REPO / "cases").rglob("*.yaml")))
 
