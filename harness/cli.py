@@ -233,6 +233,17 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     if code == 5 and not watch.collection_errors:
         print("relaycheck: error: no case matched the selection (check --endpoints, --models, -k, -m)", file=sys.stderr)
     result = watch.exit_code(code)
+    if result == exitcodes.USAGE and code == 0 and watch.nothing_judged:
+        what = (
+            f"the relay answered not found for {', '.join(watch.served_nowhere)} on every endpoint tried"
+            if watch.served_nowhere
+            else f"all {watch.skipped} selected items were skipped"
+        )
+        print(
+            f"relaycheck: error: {what}: nothing was checked for it (see the skip reasons in the digest; "
+            "relaycheck discover lists what the relay serves)",
+            file=sys.stderr,
+        )
     if result == exitcodes.INCOMPLETE:
         why = (
             "interrupted"

@@ -9,6 +9,7 @@ pytest's codes mean: 0 ok, 1 tests failed, 2 interrupted, 3 internal error, 4 us
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
@@ -30,7 +31,7 @@ TABLE: tuple[tuple[int, str], ...] = (
     (
         USAGE,
         "usage or configuration error (one line on stderr): a bad option, gateway config or case file, "
-        "or nothing matched the selection",
+        "or nothing matched the selection, or nothing was checked (every item skipped, or a model served nowhere)",
     ),
     (
         INCOMPLETE,
@@ -79,6 +80,22 @@ class RunWatch:
         self.interrupted = False
         self.internal_error = False
         self.report_errors: list[str] = []
+        self.judged = 0  # items that passed or failed: something was actually checked
+        self.skipped = 0
+        self.served_nowhere: list[str] = []  # models the relay answered "not found" for everywhere
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            if report.skipped:
+                self.skipped += 1
+            else:
+                self.judged += 1
+
+    @property
+    def nothing_judged(self) -> bool:
+        """Every selected item was skipped (capability not declared, not served, token budget), or a
+        model asked for was served on no endpoint: a nightly that checks nothing must not look green."""
+        return (self.judged == 0 and self.skipped > 0) or bool(self.served_nowhere)
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
@@ -95,6 +112,15 @@ class RunWatch:
         from harness.report.pytest_hooks import REPORT_ERRORS
 
         self.report_errors = list(config.stash.get(REPORT_ERRORS, []))
+        from harness.plugin import SUMMARY_PATH
+
+        path = config.stash.get(SUMMARY_PATH, None)
+        if path is not None:
+            try:
+                digest = json.loads(path.read_text(encoding="utf-8")).get("digest") or {}
+                self.served_nowhere = list(digest.get("served_nowhere") or [])
+            except (OSError, ValueError):
+                pass  # an unwritten summary is already a report error
 
     def exit_code(self, pytest_code: int) -> int:
         if self.collection_crashes:
@@ -104,7 +130,7 @@ class RunWatch:
             only_collection = pytest_code == 2 and self.collection_errors and not self.interrupted
             if not only_collection or self.internal_error or self.report_errors:
                 return INCOMPLETE
-        if pytest_code in (4, 5) or self.collection_errors:
+        if pytest_code in (4, 5) or self.collection_errors or (pytest_code == 0 and self.nothing_judged):
             return USAGE
         return FAILED if pytest_code == 1 else PASSED
 

@@ -73,6 +73,26 @@ def test_readme_quick_start_against_a_chat_only_relay_fails_nothing(tmp_path: Pa
     assert '<pre class="digest"' in (tmp_path / "matrix.html").read_text()
 
 
+def test_a_run_where_every_item_was_skipped_is_not_green(tmp_path: Path, chat_only_relay: str) -> None:
+    """A relay that answers "not found" for the only model asked for: every item is skipped as not
+    served. Nothing was checked, so the run must not exit 0 (a nightly would stay green forever)."""
+    res = cli(
+        "run",
+        "--base-url",
+        chat_only_relay,
+        "--models",
+        "no-such-model",
+        "--report-dir",
+        str(tmp_path),
+        env={"RELAYCHECK_API_KEY": TEST_KEY},
+    )
+    assert res.returncode == 2, res.stdout[-3000:] + res.stderr[-2000:]
+    assert "answered not found for no-such-model on every endpoint tried: nothing was checked" in res.stderr
+    assert "NOT SERVED: no-such-model" in res.stdout
+    totals = json.loads((tmp_path / "summary.json").read_text())["totals"]
+    assert totals["failed"] == 0 and totals["skipped"] > 0, totals
+
+
 def test_a_declared_capability_that_fails_is_a_failure(tmp_path: Path, chat_only_relay: str) -> None:
     # Declared on messages with tools, but the relay does not serve the model there: a failure.
     gateways = tmp_path / "gateways.yaml"

@@ -79,6 +79,8 @@ def build_digest(
     meanings = all_codes()
     by_code: dict[str, list[str]] = {}
     for e in items:
+        if e["outcome"] not in ("failed", "error"):
+            continue  # a skipped item's violations (e.g. the 404 that made it "not served") are no defect
         for code in dict.fromkeys(v["code"] for v in e.get("violations", [])):
             by_code.setdefault(code, []).append(e["id"])
     defects = [
@@ -99,6 +101,7 @@ def build_digest(
     )
     return {
         "totals": summary.get("totals", {}),
+        "served_nowhere": served_nowhere(items),
         "rows": rows,
         "defects": defects[:TOP_DEFECTS],
         "more_codes": max(0, len(defects) - TOP_DEFECTS),
@@ -106,6 +109,22 @@ def build_digest(
         "tokens": tokens,
         "next": _next_steps(first, matrix, builtin, faults),
     }
+
+
+def served_nowhere(items: list[dict[str, Any]]) -> list[str]:
+    """Models asked for that the relay answered "not found" for on every endpoint they were tried
+    on. Their items are skipped as not served, and the few model-independent items (a wrong key's
+    401) still pass: without this the run would look green while the model was never checked."""
+    tried: dict[str, set[str]] = {}
+    missing: dict[str, set[str]] = {}
+    for e in items:
+        model, endpoint = e.get("model"), e.get("endpoint")
+        if not model or not endpoint:
+            continue
+        tried.setdefault(model, set()).add(endpoint)
+        if str(e.get("skip_reason", "")).startswith("not served: "):
+            missing.setdefault(model, set()).add(endpoint)
+    return sorted(m for m, endpoints in missing.items() if endpoints == tried[m])
 
 
 def _next_steps(first: dict[str, Any] | None, matrix: str | None, builtin: bool, faults: tuple[str, ...]) -> list[str]:
@@ -141,6 +160,11 @@ def render_digest(d: dict[str, Any], width: int = 160) -> list[str]:
         f"relaycheck digest: {t.get('items', 0)} items: {t.get('passed', 0)} passed, {t.get('failed', 0)} failed, "
         f"{t.get('error', 0)} errors, {t.get('skipped', 0)} skipped"
     ]
+    for model in d.get("served_nowhere", []):
+        lines.append(
+            f"  NOT SERVED: {model} was answered \"not found\" on every endpoint tried: nothing about it was "
+            "checked (check --models; relaycheck discover lists what the relay serves)"
+        )
     rows = d.get("rows", [])
     if rows:
         mw = max(len("model"), *(len(r["model"]) for r in rows))
