@@ -63,7 +63,7 @@ def all_codes() -> dict[str, str]:
     from harness import dialects
 
     codes = dict(CORE_CODES)
-    for name in dialects.ENDPOINTS:
+    for name in (*dialects.ENDPOINTS, "official"):
         module = __import__(f"harness.dialects.{name}", fromlist=["CODES"])
         codes.update(getattr(module, "CODES", {}))
     return dict(sorted(codes.items()))

@@ -93,6 +93,7 @@ class _State:
     terminal: dict[str, Any] | None = None
     terminal_at: int = -1
     done_at: int = -1
+    head: tuple[int, dict[str, Any]] | None = None  # (event index, response) of the first snapshot
 
     def v(self, code: str, path: str, message: str, severity: Severity = "error", **kw: Any) -> None:
         self.out.append(Violation(code, path, message, severity=severity, **kw))
@@ -239,9 +240,32 @@ def _sequence(st: _State, d: dict[str, Any], path: str) -> None:
 # ---- per-type handlers -----------------------------------------------------------------------------
 
 
+_SAME = ("id", "model", "created_at")
+
+
+def _consistent(st: _State, resp: dict[str, Any], path: str, index: int) -> None:
+    """Every response snapshot of one stream names the same response. Corpus: 157 of 157
+    official streams agree on id, model and created_at across created / in_progress / the end."""
+    if st.head is None:
+        st.head = (index, resp)
+        return
+    first_at, first = st.head
+    for key in _SAME:
+        if key in resp and key in first and resp[key] != first[key]:
+            st.v(
+                G + "consistent",
+                f"{path}.data.response.{key}",
+                f"response.{key} differs from the one in event {first_at}",
+                severity="strict",
+                expected=first[key],
+                actual=resp[key],
+            )
+
+
 def _response(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     if isinstance(d.get("response"), dict):
         st.snapshot = d["response"]
+        _consistent(st, d["response"], path, index)
 
 
 def _terminal(st: _State, d: dict[str, Any], path: str, index: int) -> None:
@@ -250,6 +274,7 @@ def _terminal(st: _State, d: dict[str, Any], path: str, index: int) -> None:
         st.terminal, st.terminal_at = (resp if isinstance(resp, dict) else {}), index
     if not isinstance(resp, dict):
         return
+    _consistent(st, resp, path, index)
     missing = [k for k in ("id", "object", "model") if k not in resp]
     if missing:
         st.v(
