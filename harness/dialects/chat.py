@@ -37,6 +37,10 @@ CODES: dict[str, str] = {
     "grammar.chat.usage": "usage chunk missing though include_usage was asked, sent unasked, not last,"
     " or usage on a content chunk",
     "grammar.chat.choice_index": "a choice index outside 0..n-1 of the request's n",
+    "grammar.chat.tool_delta_content": 'a tool-call delta with content "" where the official stream sends null'
+    " or no content",
+    "grammar.chat.empty_fragment": 'a later tool-call delta whose arguments fragment is "" (the official'
+    " stream sends empty arguments only on a call's first delta)",
 }
 
 PATH = "/v1/chat/completions"

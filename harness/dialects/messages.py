@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
 
 SCHEMA_PREFIX = "messages"
 _EXTRA = re.compile(r"Additional properties are not allowed \((.*) (?:was|were) unexpected\)")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 # The official id prefix of each kind of object that carries an id.
 ID_PREFIX = {
@@ -106,14 +107,16 @@ def schema_check(name: str, instance: Any, path: str = "$", code: str = "schema"
         where = path + err.path[1:]
         extra = _EXTRA.fullmatch(err.message)
         if extra:
-            out.append(
-                Violation(
-                    "schema.extra",
-                    where,
-                    f"fields the official API does not send: {extra.group(1)}",
-                    severity="note",
+            # One note per field, named in the path, the same way for bodies and stream events.
+            for name in _QUOTED.findall(extra.group(1)):
+                out.append(
+                    Violation(
+                        "schema.extra",
+                        f"{where}.{name}",
+                        f"field {name!r} is not sent by the official API",
+                        severity="note",
+                    )
                 )
-            )
         elif where not in broken:
             out.append(Violation(code, where, f"{err.message} (schema {strict_id})", severity="strict"))
     return out

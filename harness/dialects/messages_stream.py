@@ -189,7 +189,8 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
     st.out.extend(_lost_text_after_thinking(st.blocks))
     st.out.extend(_usage_start(st))
     if st.stopped:
-        st.out.extend(check_message(final, request, "final"))
+        # The events already named their unknown fields; the fold would name them again.
+        st.out.extend(v for v in check_message(final, request, "final") if v.code != "schema.extra")
     return StreamVerdict(tuple(st.out), final)
 
 
