@@ -70,8 +70,8 @@ def lint_paths(paths: list[Path], *, level: Level, profile: Profile, report_dir:
                 note = " (response only: request not recorded)" if entry["checked"] == "response-only" else ""
                 print(redactor.text(f"{entry['outcome'].upper():8} {entry['id']}{extra}{note}"))
                 if entry["outcome"] == "failed" and not quiet:
-                    for v in entry["violations"][:5]:
-                        print(redactor.text(f"    [{v['code']}] {v['path']}: {v['message']}"))
+                    for line in _grouped_lines(entry["violations"])[:5]:
+                        print(redactor.text(line))
     summary = build_summary(entries, gateway=None, level=level, started=started, tool="lint-traffic")
     summary["totals"]["response_only"] = sum(
         1 for e in entries if e.get("checked") == "response-only" and e["outcome"] != "skipped"
@@ -84,3 +84,12 @@ def lint_paths(paths: list[Path], *, level: Level, profile: Profile, report_dir:
         file=sys.stderr,
     )
     return 1 if t["failed"] else 0
+
+
+def _grouped_lines(violations: list[dict[str, Any]]) -> list[str]:
+    """One line per rule per item, with a count and the event range (harness.grouping)."""
+    from harness.grouping import group
+    from harness.model import Violation
+
+    vs = [Violation(v["code"], v["path"], v["message"], severity=v.get("severity", "error")) for v in violations]
+    return [f"    [{g.first.code}] {g.where}: {g.first.message}{g.suffix()}" for g in group(vs)]

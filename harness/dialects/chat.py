@@ -440,12 +440,20 @@ class ChatDialect:
         return out
 
     def check_error(self, body: Any, status: int, level: Level) -> list[Violation]:
+        from harness.dialects.common import error_shape
+
         out = []
+        shape = error_shape(body)
         for v in schema_check("error", body):
             if v.code == "schema":
-                v = Violation("error.shape", v.path, f"not the OpenAI error shape: {v.message}", severity=v.severity)
+                v = Violation(
+                    "error.shape",
+                    v.path,
+                    f"{_shape_words(shape)}: {v.message}",
+                    severity=v.severity,
+                )
             out.append(v)
-        if isinstance(body, Mapping) and body.get("type") == "error" and out:
+        if shape == "an Anthropic-shaped error" and out:
             out.insert(
                 0,
                 Violation(
@@ -495,3 +503,9 @@ def _kind_of(obj: Any) -> Any:
 DIALECT = ChatDialect()
 
 __all__ = ["CODES", "DIALECT", "ChatDialect", "check_final", "schema_check"]
+
+
+def _shape_words(shape: str) -> str:
+    if shape == "an OpenAI-shaped error":
+        return "an OpenAI-shaped error with a field of the wrong type"
+    return f"{shape}, not this dialect's (OpenAI) error shape"

@@ -424,12 +424,13 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     """The Anthropic error shape {"type":"error","error":{"type","message"},"request_id"} (#19)."""
     if not isinstance(body, dict) or body.get("type") != "error" or not isinstance(body.get("error"), dict):
-        shape = "an OpenAI-shaped error" if isinstance(body, dict) and "error" in body else "not an error object"
+        from harness.dialects.common import error_shape
+
         return [
             Violation(
                 "error.shape",
                 path,
-                f"{shape}, not the Anthropic error shape",
+                f"{error_shape(body)}, not this dialect's (Anthropic) error shape",
                 expected='{"type":"error","error":{"type","message"}}',
                 actual=_clip(json.dumps(body)),
             )

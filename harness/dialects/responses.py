@@ -349,17 +349,23 @@ def _clip(value: Any, n: int = 160) -> str:
 def check_error(body: Any, status: int, level: Level) -> list[Violation]:
     """OpenAI's error shape: {"error": {"message", "type", "param", "code"}} (all four sent,
     param/code may be null). An Anthropic-shaped {"type": "error", ...} is not it."""
+    from harness.dialects.common import error_shape
+
+    shape = error_shape(body)
     if isinstance(body, dict) and body.get("type") == "error":
         return [
             Violation(
                 "error.shape",
                 "$",
-                "an Anthropic-shaped error body on /v1/responses",
+                f"{shape} on /v1/responses, not this dialect's (OpenAI) error shape",
                 expected='{"error": {"message", "type", "param", "code"}}',
                 actual=_clip(body),
             )
         ]
-    out = [Violation("error.shape", v.path, v.message, severity=v.severity) for v in leveled("error", body, "$")]
+    out = [
+        Violation("error.shape", v.path, f"{_shape_words(shape)}: {v.message}", severity=v.severity)
+        for v in leveled("error", body, "$")
+    ]
     if isinstance(body, dict) and not out:
         out += official.error_fields(body.get("error"), "$.error")
     return out
@@ -401,3 +407,9 @@ class _Responses:
 DIALECT = _Responses()
 
 __all__ = ["CODES", "DIALECT", "check_body", "check_error", "leveled", "tool_calls"]
+
+
+def _shape_words(shape: str) -> str:
+    if shape == "an OpenAI-shaped error":
+        return "an OpenAI-shaped error with a field of the wrong type"
+    return f"{shape}, not this dialect's (OpenAI) error shape"

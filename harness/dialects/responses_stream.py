@@ -143,7 +143,9 @@ def _event(st: _State, ev: SSEEvent) -> None:
         # An OpenAI-shaped {"error": {...}} line: an upstream failure a relay wrapped in a 200
         # stream (RELAY_DEFECTS #14), named so rather than only as a broken event sequence.
         st.v("error.in_200", f"{path}.data", "an error object inside a 200 stream", actual=R._clip(d))
-    if ev.event is None:
+    if t == "error" and ev.event != "error":
+        pass  # one cause, one line: named with the error.in_200 below (R32)
+    elif ev.event is None:
         st.v(
             "sse.event_name",
             path,
@@ -182,7 +184,8 @@ def _event(st: _State, ev: SSEEvent) -> None:
             actual=t,
         )
     if t == "error":
-        st.v("error.in_200", f"{path}.data", "an error event inside a 200 stream", actual=R._clip(d))
+        named = "" if ev.event == "error" else f" (its event: line is {ev.event!r}, not 'error': R32)"
+        st.v("error.in_200", f"{path}.data", f"an error event inside a 200 stream{named}", actual=R._clip(d))
         return
     handler = _HANDLERS.get(t) if isinstance(t, str) else None
     if handler is not None:
