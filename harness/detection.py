@@ -94,6 +94,7 @@ EXPECTED_CODES: dict[str, frozenset[str]] = {
         "responses-terminal-status": "grammar.responses.terminal_status",
         "responses-output-index-gap": "grammar.responses.output_index",
         "responses-wrong-item-id": "grammar.responses.item_id",
+        "no-request-id": "header.request_id",
     }.items()
 }
 

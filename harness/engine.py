@@ -38,6 +38,7 @@ def evaluate_exchange(
     profile: Profile = "official",
     stream_requested: bool | None = None,
     body_schema: str | None = None,
+    check_headers: bool = False,
 ) -> Evaluation:
     """Check one exchange against the wire format of ``endpoint`` (chat | messages | responses).
 
@@ -68,6 +69,10 @@ def evaluate_exchange(
         return Evaluation(tuple(out))
 
     status = exchange.status or 0
+    if check_headers:
+        from harness.headers import check_headers as judge_headers
+
+        out.extend(judge_headers(exchange, endpoint))
     if exchange.is_sse:
         if not stream_requested:
             out.append(
