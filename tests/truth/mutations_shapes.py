@@ -383,7 +383,8 @@ def error_code_status(it: RecordedInteraction) -> Exchange | None:
 
 
 def _m(endpoint: str, stream: bool, name: str, code: str, op: Callable, defect: str) -> Mutation:
-    return Mutation(f"{endpoint}.shape.{name}", endpoint, stream, code, op, defect)
+    kind = "stream." if stream else ""
+    return Mutation(f"{endpoint}.shape.{kind}{name}", endpoint, stream, code, op, defect)
 
 
 MUTATIONS: list[Mutation] = [
