@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--quiet", "-q", action="store_true", help="print failing interactions only")
     codes = sub.add_parser("codes", help="list every violation code")
     codes.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
+    codes.add_argument("--grades", action="store_true", help="docs/codes.md: every code's severity and evidence")
     serve = sub.add_parser("serve", help="serve the reference gateway on loopback (for client developers)")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
@@ -123,7 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "codes":
             from harness import codes
 
-            if args.markdown:
+            if args.grades:
+                from harness.grades import markdown
+
+                print(markdown(), end="")
+            elif args.markdown:
                 print(codes.markdown_table())
             else:
                 for code, text in codes.all_codes().items():

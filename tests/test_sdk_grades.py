@@ -127,6 +127,12 @@ def test_anthropic_sdk_accepts_foreign_id_prefixes(refgateway: str) -> None:
     assert message.id.startswith("resp_") and message.content[-1].id.startswith("call_")
     assert message.content[-1].input == body["content"][-1]["input"]
     assert _verdict(ex, raw, "messages") == {("id.prefix", "strict")}
+    body["id"] = "msg_" + json.loads(ex.body)["id"]  # R31: msg_msg_…
+    body["content"][-1]["id"] = "toolu_kZJMlvQmRJ6eAyJE5GIl7Q"  # R31: a Bedrock tooluse_ id renamed
+    raw = json.dumps(body).encode()
+    message = _anthropic(refgateway, ex, raw).messages.create(**MESSAGES)
+    assert message.id.startswith("msg_msg_") and message.content[-1].input == body["content"][-1]["input"]
+    assert _verdict(ex, raw, "messages") == {("id.shape", "strict")}
 
 
 def test_openai_accumulator_skips_a_repeated_type(refgateway: str) -> None:

@@ -1,0 +1,233 @@
+"""Why each violation code has the severity it has, and what the grade rests on. docs/codes.md
+is generated from here (``relaycheck codes --grades``) and a test keeps it current and checks
+that every SDK test cited exists.
+
+Kinds of evidence:
+
+- ``sdk``: tests/test_sdk_grades.py feeds a mutated answer to the pinned official SDK; the test
+  named shows it break (``error``) or cope (``strict``).
+- ``unusable``: no answer a client could use arrived (no bytes, not JSON, another dialect's object).
+- ``case``: the case file's own expectation; it fails because the case says so.
+- ``corpus``: a strict rule measured on the shared corpus of official recordings (counts in the
+  code's comments, harness/dialects/official.py and the dialect modules).
+- ``note``: reported, never fails.
+- ``unproven``: graded ``error`` before issue 13 and not yet backed by an SDK test: to be proven
+  with one, or regraded ``strict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Grade:
+    severity: str  # error | strict | note, or "error / strict" when it depends on the finding
+    kind: str  # sdk | unusable | case | corpus | note | unproven
+    why: str  # for error: how a client breaks; for strict: what differs from the official bytes
+    tests: tuple[str, ...] = ()  # tests/test_sdk_grades.py tests cited (kind sdk)
+
+
+def _g(severity: str, kind: str, why: str, *tests: str) -> Grade:
+    return Grade(severity, kind, why, tests)
+
+
+_U = "unusable"
+GRADES: dict[str, Grade] = {
+    # transport and HTTP
+    "transport.connect": _g("error", _U, "no answer at all"),
+    "transport.timeout": _g("error", _U, "no answer (or no next byte) in time: the client times out"),
+    "transport.truncated": _g("error", _U, "the body ends early: the SDK's JSON/SSE parse fails or the fold is cut"),
+    "transport.utf8": _g("error", _U, "the SDKs decode UTF-8 strictly (httpx .text / json.loads raise or replace)"),
+    "transport.retry": _g("note", "note", "a retried 429/5xx; the final answer is judged"),
+    "status": _g("error", "case", "the SDKs raise on 4xx/5xx and return on 2xx: another status flips the outcome"),
+    "content_type": _g("error", "unproven", "a JSON body under another media type"),
+    "body.json": _g("error", _U, "not JSON: the SDK's json parse raises"),
+    "schema": _g(
+        "error / strict",
+        "sdk",
+        "error: breaks the compatible schema (fields the SDKs read); strict: only the strict schema"
+        " (always-sent fields, exact types), e.g. store: null parses",
+        "test_openai_sdk_parses_store_null",
+    ),
+    "schema.extra": _g("note", "note", "an undocumented field (fails only with --extras fail)"),
+    "error.shape": _g("error", "unproven", "an error body in another shape: the SDK's error message and type are lost"),
+    "error.in_200": _g(
+        "error", _U, "a failure with HTTP 200: the SDK returns it as a success with no content, the error is lost"
+    ),
+    "error.fields": _g("strict", "corpus", "param/code typed like no official error (the string 'None', a status)"),
+    "object.kind": _g(
+        "error",
+        "sdk",
+        "another dialect's object: the SDK parses it with no content",
+        "test_anthropic_sdk_loses_the_content_of_a_chat_completion",
+    ),
+    "id.prefix": _g(
+        "strict",
+        "sdk",
+        "an id without the official prefix; the SDKs take any string",
+        "test_anthropic_sdk_accepts_foreign_id_prefixes",
+    ),
+    "id.shape": _g(
+        "strict",
+        "sdk",
+        "an id of the right prefix but not the official length/alphabet; the SDKs take any string",
+        "test_anthropic_sdk_accepts_foreign_id_prefixes",
+    ),
+    "model.rewritten": _g("strict", "corpus", "the answer names another model than asked (R39)"),
+    "stop.truncated_as_complete": _g("strict", "corpus", "a cut-off answer reported as complete (R34)"),
+    "text.replacement_char": _g("strict", "corpus", "U+FFFD in text: characters lost by the relay (R37)"),
+    "content.not_enabled": _g("strict", "corpus", "server-tool blocks the request never enabled"),
+    "usage.fields": _g("strict", "corpus", "usage counts the official API always sends are missing"),
+    "usage": _g("error", "unproven", "token counts that contradict each other (billing data altered)"),
+    "header.request_id": _g("strict", "corpus", "no request-id header (clients log it for support)"),
+    "header.relay": _g("note", "note", "headers of the relay's own"),
+    # SSE framing
+    "sse.framing": _g("error / strict", "unproven", "events merged or split: the SDK's SSE decoder joins them wrongly"),
+    "sse.json": _g("error", _U, "a data payload that is not JSON: the SDK's json.loads raises"),
+    "sse.event_name": _g(
+        "error / strict",
+        "unproven",
+        "error on Messages (the Anthropic SDK dispatches on the event name); strict on Responses/chat",
+    ),
+    "sse.done": _g("error / strict", "unproven", "a [DONE] where the SDK does not expect one, or none where it waits"),
+    "sse.after_end": _g("error", "unproven", "events after the end: folded into a finished answer or dropped"),
+    "sse.not_stream": _g("error", _U, "stream asked, JSON answered (or the reverse): the SDK's stream reader fails"),
+    "stream.buffered": _g("error", _U, "no streaming: the first byte comes with the last (time to first token lost)"),
+    "stream.accumulate": _g("error", "unproven", "the streamed answer differs from the terminal copy"),
+    # tools
+    "tool.args": _g(
+        "error",
+        "sdk",
+        "arguments that are not a JSON string of the declared shape: json.loads in the client raises",
+        "test_openai_sdk_hands_on_object_arguments_that_json_loads_rejects",
+    ),
+    "tool.as_text": _g("error", _U, "a tool call written as text: the client sees no tool call"),
+    "tool.missing": _g("error", "case", "the case expected a tool call"),
+    "tool.name": _g("error", "case", "a tool the request did not declare, or not the expected one"),
+    "tool.count": _g("error", "case", "the case expected another number of tool calls"),
+    "tool.stop_reason": _g("error", "unproven", "agent loops stop on finish_reason/stop_reason and miss the call"),
+    # case expectations and replay
+    **{
+        code: _g("error", "case", "the case's expectation")
+        for code in (
+            "expect.equals",
+            "expect.contains",
+            "expect.regex",
+            "expect.one_of",
+            "expect.type",
+            "expect.present",
+            "expect.absent",
+            "expect.save",
+            "case.request",
+        )
+    },
+    "replay.unmatched": _g("error", "case", "no recorded answer for the request"),
+    "replay.unused": _g("note", "note", "a recorded interaction nobody asked for"),
+    "replay.stale": _g("note", "note", "an old cassette"),
+    # chat stream grammar
+    "grammar.chat.empty": _g("error", _U, "no chunk: the SDK's accumulator has nothing to return"),
+    "grammar.chat.consistent": _g("strict", "corpus", "id/model/created change within one stream"),
+    "grammar.chat.role": _g("strict", "corpus", "role missing on the first delta or repeated"),
+    "grammar.chat.tool_delta": _g(
+        "error / strict",
+        "sdk",
+        "error: a repeated id/name is concatenated by the accumulators; strict: a repeated type is skipped",
+        "test_openai_accumulator_skips_a_repeated_type",
+    ),
+    "grammar.chat.tool_index": _g(
+        "error",
+        "sdk",
+        "calls sharing an index are merged into one call with glued arguments",
+        "test_openai_accumulator_merges_calls_sharing_an_index",
+    ),
+    "grammar.chat.tool_delta_content": _g("strict", "corpus", 'content "" beside tool_calls (official: null)'),
+    "grammar.chat.empty_fragment": _g("strict", "corpus", 'an empty "" arguments fragment after the first delta'),
+    "grammar.chat.finish": _g("error", "unproven", "no finish_reason (or two): clients waiting for it hang or misread"),
+    "grammar.chat.after_finish": _g("error / strict", "unproven", "content after finish_reason is appended late"),
+    "grammar.chat.usage": _g("error / strict", "unproven", "usage missing though asked (error), or unasked (strict)"),
+    "grammar.chat.choice_index": _g("error", "unproven", "a choice index outside n: accumulators index past the list"),
+    # messages stream grammar
+    "grammar.messages.start": _g("error", "unproven", "no message_start: the SDK has no message to fold into"),
+    "grammar.messages.block_index": _g(
+        "error", "unproven", "block indexes with gaps: the SDK looks up a missing block"
+    ),
+    "grammar.messages.block_overlap": _g("error", "unproven", "two blocks open at once"),
+    "grammar.messages.delta_without_start": _g(
+        "error",
+        "sdk",
+        "a delta for a block never started: the SDK's accumulator raises",
+        "test_anthropic_stream_raises_on_delta_without_start",
+    ),
+    "grammar.messages.block_closed": _g("error", "unproven", "a delta for a stopped block"),
+    "grammar.messages.delta_type": _g(
+        "error",
+        "sdk",
+        "a delta the open block cannot take: the SDK drops it silently (data lost)",
+        "test_anthropic_stream_drops_text_delta_in_tool_use",
+    ),
+    "grammar.messages.unclosed_block": _g("error", "unproven", "a block never stopped"),
+    "grammar.messages.thinking_signature": _g(
+        "error", "unproven", "a thinking block without signature: the next turn is rejected upstream (#11)"
+    ),
+    "grammar.messages.empty_text_block": _g("error", "unproven", "a lost first text_delta (#1): text lost"),
+    "grammar.messages.lost_text_delta": _g("error", "unproven", "a lost first text_delta (#1): text lost"),
+    "grammar.messages.block_after_delta": _g("error", "unproven", "content after message_delta"),
+    "grammar.messages.no_message_delta": _g("error", "unproven", "no stop_reason reaches the client"),
+    "grammar.messages.no_message_stop": _g("error", "unproven", "the stream never ends properly"),
+    "grammar.messages.unknown_event": _g("note", "note", "an undocumented event type"),
+    "grammar.messages.request_accepted": _g("error", "unproven", "a request the official API rejects was answered"),
+    "grammar.messages.error_type": _g("strict", "corpus", "error.type not the one of its HTTP status"),
+    "grammar.messages.usage_start": _g("strict", "corpus", "message_start usage contradicts message_delta"),
+    # responses stream grammar
+    **{
+        f"grammar.responses.{rule}": _g("error", "unproven", why)
+        for rule, why in (
+            ("sequence_number", "sequence numbers missing or skipping: resumption and ordering break"),
+            ("first_event", "no response.created: the SDK's stream state starts without a response"),
+            ("output_index", "an output index out of order: the SDK's snapshot misplaces items"),
+            ("item_not_added", "an item done that was never added (#3)"),
+            ("item_not_done", "an item never done: a tool call is dropped (#4)"),
+            ("delta_before_added", "a delta before its item: the SDK's snapshot has nowhere to put it"),
+            ("after_item_done", "events after an item's done"),
+            ("part_unpaired", "content parts unpaired"),
+            ("text_done_missing", "no output_text.done (#5)"),
+            ("text_mismatch", "joined deltas differ from the done text"),
+            ("args_mismatch", "arguments lost or altered between deltas and done (#2)"),
+            ("args_done_missing", "no function_call_arguments.done"),
+            ("item_id", "item_id of another item"),
+            ("terminal_missing", "no response.completed / failed / incomplete: the client waits forever"),
+            ("terminal_status", "the terminal event's status contradicts its type"),
+            ("terminal_fields", "the terminal response lacks id/object/model (#6)"),
+            ("status_details", "status and incomplete_details/error disagree"),
+        )
+    },
+    "grammar.responses.unknown_event": _g("note", "note", "an event type not known to be official"),
+    "grammar.responses.consistent": _g("strict", "corpus", "snapshots of one stream disagree on id/model/created_at"),
+}
+
+
+def markdown() -> str:
+    from harness.codes import all_codes
+
+    codes = all_codes()
+    lines = [
+        "# Violation codes: severity and evidence",
+        "",
+        "Generated by `relaycheck codes --grades` from harness/grades.py (tests/test_codes_doc.py keeps it"
+        " current). `error` fails both levels (`compatible` and `strict`), `strict` only the strict level,"
+        " `note` never. Evidence: `sdk` = tests/test_sdk_grades.py feeds a mutated answer to the pinned"
+        " official SDK (the test named); `unusable` = no usable answer; `case` = the case's own"
+        " expectation; `corpus` = measured on official recordings (0 of them break the rule);"
+        " `unproven` = graded `error` without an SDK test yet (to be proven or regraded `strict`).",
+        "",
+        "| code | severity | evidence | why | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for code, meaning in codes.items():
+        g = GRADES[code]
+        evidence = g.kind + "".join(f"<br>`{t}`" for t in g.tests)
+        lines.append(f"| `{code}` | {g.severity} | {evidence} | {g.why} | {meaning} |")
+    unproven = sorted(c for c in codes if GRADES[c].kind == "unproven")
+    lines += ["", f"{len(unproven)} of {len(codes)} codes are `unproven`."]
+    return "\n".join(lines) + "\n"
