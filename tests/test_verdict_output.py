@@ -186,12 +186,14 @@ def test_request_id_header_required_on_answers_seen_as_sent() -> None:
     missing = exchange("{}", date="x")
     (v,) = check_headers(missing, "chat")
     assert (v.code, v.severity, v.path) == ("header.request_id", "strict", "headers.x-request-id")
-    found = check_headers(exchange("{}", **{"x-request-id": "req_1"}), "messages")
+    found = check_headers(exchange("{}", **{"x-request-id": "req_1", "date": "x"}), "messages")
     assert [(v.code, v.path) for v in found if v.severity == "strict"] == [("header.request_id", "headers.request-id")]
 
 
 def test_relay_headers_are_listed_as_a_note() -> None:
-    ex = exchange("{}", **{"request-id": "req_011C", "x-litellm-model-id": "abc", "x-oneapi-request-id": "1"})
+    ex = exchange(
+        "{}", **{"request-id": "req_011C", "date": "x", "x-litellm-model-id": "abc", "x-oneapi-request-id": "1"}
+    )
     (v,) = check_headers(ex, "messages")
     assert (v.code, v.severity) == ("header.relay", "note")
     assert v.actual == ["x-litellm-model-id", "x-oneapi-request-id"]
@@ -202,5 +204,9 @@ def test_headers_not_judged_unless_asked() -> None:
     body = json.dumps({"error": {"message": "m", "type": "t", "param": None, "code": None}})
     ev = evaluate_exchange(exchange(body, status=400), "chat")
     assert not [v for v in ev.violations if v.code.startswith("header.")]
-    ev = evaluate_exchange(exchange(body, status=400), "chat", check_headers=True)
+    ev = evaluate_exchange(exchange(body, status=400, date="x"), "chat", check_headers=True)
     assert [v.code for v in ev.violations if v.code.startswith("header.")] == ["header.request_id"]
+
+
+def test_headers_without_date_are_not_headers_as_sent() -> None:
+    assert check_headers(exchange("{}"), "chat") == []
