@@ -114,6 +114,7 @@ def evaluate_exchange(
                 "a JSON body must be served as application/json",
                 expected="application/json",
                 actual=exchange.content_type or "(none)",
+                severity="strict",  # the SDKs parse JSON under any media type (tests/test_sdk_grades.py)
             )
         )
     if status >= 400:

@@ -41,7 +41,12 @@ GRADES: dict[str, Grade] = {
     "transport.utf8": _g("error", _U, "the SDKs decode UTF-8 strictly (httpx .text / json.loads raise or replace)"),
     "transport.retry": _g("note", "note", "a retried 429/5xx; the final answer is judged"),
     "status": _g("error", "case", "the SDKs raise on 4xx/5xx and return on 2xx: another status flips the outcome"),
-    "content_type": _g("error", "unproven", "a JSON body under another media type"),
+    "content_type": _g(
+        "strict",
+        "sdk",
+        "a JSON body under another media type: the SDKs parse it anyway",
+        "test_content_type_is_not_read_by_the_sdks",
+    ),
     "body.json": _g("error", _U, "not JSON: the SDK's json parse raises"),
     "schema": _g(
         "error / strict",
@@ -83,14 +88,27 @@ GRADES: dict[str, Grade] = {
     "header.request_id": _g("strict", "corpus", "no request-id header (clients log it for support)"),
     "header.relay": _g("note", "note", "headers of the relay's own"),
     # SSE framing
-    "sse.framing": _g("error / strict", "unproven", "events merged or split: the SDK's SSE decoder joins them wrongly"),
+    "sse.framing": _g(
+        "error / strict",
+        "sdk",
+        "events merged (no blank line): the SDKs' SSE decoders join them and json.loads raises",
+        "test_sdk_on_stream_faults",
+    ),
     "sse.json": _g("error", _U, "a data payload that is not JSON: the SDK's json.loads raises"),
     "sse.event_name": _g(
         "error / strict",
-        "unproven",
-        "error on Messages (the Anthropic SDK dispatches on the event name); strict on Responses/chat",
+        "sdk",
+        "error on Messages (the Anthropic SDK dispatches on the event name and raises); strict on"
+        " Responses and chat (the openai SDK reads the data's type)",
+        "test_sdk_on_stream_faults",
     ),
-    "sse.done": _g("error / strict", "unproven", "a [DONE] where the SDK does not expect one, or none where it waits"),
+    "sse.done": _g(
+        "error / strict",
+        "sdk",
+        "strict: a [DONE] in a Messages/Responses stream or none in chat (the SDKs cope); error: a malformed"
+        " terminator, or none under the Open Responses profile",
+        "test_sdk_on_stream_faults",
+    ),
     "sse.after_end": _g("error", "unproven", "events after the end: folded into a finished answer or dropped"),
     "sse.not_stream": _g("error", _U, "stream asked, JSON answered (or the reverse): the SDK's stream reader fails"),
     "stream.buffered": _g("error", _U, "no streaming: the first byte comes with the last (time to first token lost)"),
@@ -148,7 +166,9 @@ GRADES: dict[str, Grade] = {
     "grammar.chat.usage": _g("error / strict", "unproven", "usage missing though asked (error), or unasked (strict)"),
     "grammar.chat.choice_index": _g("error", "unproven", "a choice index outside n: accumulators index past the list"),
     # messages stream grammar
-    "grammar.messages.start": _g("error", "unproven", "no message_start: the SDK has no message to fold into"),
+    "grammar.messages.start": _g(
+        "error", "sdk", "no message_start: the Anthropic SDK's accumulator raises", "test_sdk_on_stream_faults"
+    ),
     "grammar.messages.block_index": _g(
         "error", "unproven", "block indexes with gaps: the SDK looks up a missing block"
     ),
@@ -183,25 +203,50 @@ GRADES: dict[str, Grade] = {
     **{
         f"grammar.responses.{rule}": _g("error", "unproven", why)
         for rule, why in (
-            ("sequence_number", "sequence numbers missing or skipping: resumption and ordering break"),
-            ("first_event", "no response.created: the SDK's stream state starts without a response"),
             ("output_index", "an output index out of order: the SDK's snapshot misplaces items"),
             ("item_not_added", "an item done that was never added (#3)"),
-            ("item_not_done", "an item never done: a tool call is dropped (#4)"),
-            ("delta_before_added", "a delta before its item: the SDK's snapshot has nowhere to put it"),
             ("after_item_done", "events after an item's done"),
             ("part_unpaired", "content parts unpaired"),
-            ("text_done_missing", "no output_text.done (#5)"),
             ("text_mismatch", "joined deltas differ from the done text"),
             ("args_mismatch", "arguments lost or altered between deltas and done (#2)"),
             ("args_done_missing", "no function_call_arguments.done"),
             ("item_id", "item_id of another item"),
-            ("terminal_missing", "no response.completed / failed / incomplete: the client waits forever"),
             ("terminal_status", "the terminal event's status contradicts its type"),
             ("terminal_fields", "the terminal response lacks id/object/model (#6)"),
             ("status_details", "status and incomplete_details/error disagree"),
         )
     },
+    "grammar.responses.sequence_number": _g(
+        "strict",
+        "sdk",
+        "sequence numbers missing or out of step: the openai SDK does not read them",
+        "test_sdk_on_stream_faults",
+    ),
+    "grammar.responses.first_event": _g(
+        "error", "sdk", "no response.created: the openai SDK's stream state raises", "test_sdk_on_stream_faults"
+    ),
+    "grammar.responses.delta_before_added": _g(
+        "error",
+        "sdk",
+        "a delta before its item: the openai SDK raises (no output item at that index)",
+        "test_sdk_on_stream_faults",
+    ),
+    "grammar.responses.terminal_missing": _g(
+        "error", "sdk", "no response.completed: get_final_response raises", "test_sdk_on_stream_faults"
+    ),
+    "grammar.responses.text_done_missing": _g(
+        "strict",
+        "sdk",
+        "no output_text.done (#5): the openai SDK folds the deltas without it",
+        "test_sdk_on_stream_faults",
+    ),
+    "grammar.responses.item_not_done": _g(
+        "error / strict",
+        "sdk",
+        "strict when the terminal response lists the item (the SDK takes it from there); error when"
+        " it does not: the item, often a tool call, is dropped (#4)",
+        "test_sdk_on_stream_faults",
+    ),
     "grammar.responses.unknown_event": _g("note", "note", "an event type not known to be official"),
     "grammar.responses.consistent": _g("strict", "corpus", "snapshots of one stream disagree on id/model/created_at"),
 }

@@ -255,3 +255,143 @@ def test_evidence_table_names_real_tests() -> None:
     names = {n for n in globals() if n.startswith("test_")}
     assert set(EVIDENCE) <= names
     assert copy.deepcopy(EVIDENCE) == EVIDENCE
+
+
+# ---- stream faults, one table: does the pinned SDK raise, and what does relaycheck grade? ---------
+
+
+def _drop(kind: str) -> Callable[[list[tuple[str | None, dict[str, Any]]]], list[tuple[str | None, dict[str, Any]]]]:
+    """Drop every event of one type (sequence numbers renumbered, so only that is broken)."""
+
+    def edit(events: list[tuple[str | None, dict[str, Any]]]) -> list[tuple[str | None, dict[str, Any]]]:
+        kept = [e for e in events if e[1].get("type") != kind]
+        for seq, (_, d) in enumerate(kept):
+            if "sequence_number" in d:
+                d["sequence_number"] = seq
+        return kept
+
+    return edit
+
+
+def _strip_sequence(events: list[tuple[str | None, dict[str, Any]]]) -> list[tuple[str | None, dict[str, Any]]]:
+    return [(n, {k: v for k, v in d.items() if k != "sequence_number"}) for n, d in events]
+
+
+def _unnamed(events: list[tuple[str | None, dict[str, Any]]]) -> list[tuple[str | None, dict[str, Any]]]:
+    return [(None, d) for _, d in events]
+
+
+# (test id, endpoint, edit of the events or of the raw bytes, the SDK raises?, (code, severity) relaycheck gives)
+STREAM_CASES: list[tuple[str, str, Callable[..., Any], bool, tuple[str, str]]] = [
+    (
+        "chat-no-blank-line",
+        "chat",
+        lambda raw: raw.replace(b"\n\ndata: ", b"\ndata: ", 3),
+        True,
+        ("sse.framing", "error"),
+    ),
+    (
+        "messages-no-blank-line",
+        "messages",
+        lambda raw: raw.replace(b"\n\nevent: ", b"\nevent: ", 3),
+        True,
+        ("sse.framing", "error"),
+    ),
+    ("messages-no-event-lines", "messages", _unnamed, True, ("sse.event_name", "error")),
+    ("messages-no-message-start", "messages", _drop("message_start"), True, ("grammar.messages.start", "error")),
+    ("messages-done-sentinel", "messages", lambda raw: raw + b"data: [DONE]\n\n", False, ("sse.done", "strict")),
+    (
+        "responses-no-terminal",
+        "responses",
+        _drop("response.completed"),
+        True,
+        ("grammar.responses.terminal_missing", "error"),
+    ),
+    ("responses-no-created", "responses", _drop("response.created"), True, ("grammar.responses.first_event", "error")),
+    (
+        "responses-no-item-added",
+        "responses",
+        _drop("response.output_item.added"),
+        True,
+        ("grammar.responses.delta_before_added", "error"),
+    ),
+    (
+        "responses-no-sequence-number",
+        "responses",
+        _strip_sequence,
+        False,
+        ("grammar.responses.sequence_number", "strict"),
+    ),
+    (
+        "responses-no-text-done",
+        "responses",
+        _drop("response.output_text.done"),
+        False,
+        ("grammar.responses.text_done_missing", "strict"),
+    ),
+    (
+        "responses-item-done-dropped",
+        "responses",
+        _drop("response.output_item.done"),
+        False,
+        ("grammar.responses.item_not_done", "strict"),
+    ),
+    ("responses-no-event-lines", "responses", _unnamed, False, ("sse.event_name", "strict")),
+    (
+        "chat-event-lines",
+        "chat",
+        lambda raw: b"".join(b"event: chunk\n" + b + b"\n\n" for b in raw.split(b"\n\n") if b),
+        False,
+        ("sse.event_name", "strict"),
+    ),
+]
+EVIDENCE["test_sdk_on_stream_faults"] = tuple(sorted({case[4][0] for case in STREAM_CASES}))
+
+
+def _sdk_fold(base: str, endpoint: str, ex: Exchange, raw: bytes) -> Any:
+    if endpoint == "chat":
+        with _openai(base, ex, raw).chat.completions.stream(**CHAT) as stream:
+            return stream.get_final_completion()
+    if endpoint == "messages":
+        with _anthropic(base, ex, raw).messages.stream(**MESSAGES) as stream:
+            return stream.get_final_message()
+    with _openai(base, ex, raw).responses.stream(**RESPONSES) as stream:
+        return stream.get_final_response()
+
+
+@pytest.mark.parametrize(
+    ("name", "endpoint", "edit", "raises", "graded"), STREAM_CASES, ids=[c[0] for c in STREAM_CASES]
+)
+def test_sdk_on_stream_faults(
+    refgateway: str, name: str, endpoint: str, edit: Callable[..., Any], raises: bool, graded: tuple[str, str]
+) -> None:
+    path, body, headers = {
+        "chat": ("/v1/chat/completions", CHAT, OPENAI_HEADERS),
+        "messages": ("/v1/messages", MESSAGES, ANTHROPIC_HEADERS),
+        "responses": ("/v1/responses", RESPONSES, OPENAI_HEADERS),
+    }[endpoint]
+    ex = _fetch(refgateway, path, {**body, "stream": True}, headers)
+    try:  # an edit of the decoded events, or of the raw bytes
+        raw = _write(edit(_events(ex)), done=endpoint == "chat")
+    except (AttributeError, TypeError):
+        raw = edit(ex.body)
+    if raises:
+        with pytest.raises(Exception):  # noqa: B017 - which exception is the SDK's business; that it raises is ours
+            _sdk_fold(refgateway, endpoint, ex, raw)
+    else:
+        clean = _sdk_fold(refgateway, endpoint, ex, ex.body)
+        assert _sdk_fold(refgateway, endpoint, ex, raw).model_dump() == clean.model_dump()  # nothing lost
+    assert graded in _verdict(ex, raw, endpoint)
+    if graded[1] == "strict":
+        assert not any(sev == "error" for _, sev in _verdict(ex, raw, endpoint))
+
+
+def test_content_type_is_not_read_by_the_sdks(refgateway: str) -> None:
+    ex = _fetch(refgateway, "/v1/chat/completions", CHAT, OPENAI_HEADERS)
+    plain = replace(ex, headers={**ex.headers, "content-type": "text/plain"})
+    completion = _openai(refgateway, plain, ex.body).chat.completions.create(**CHAT)
+    assert completion.choices[0].message.tool_calls
+    assert _verdict(plain, ex.body, "chat") == {("content_type", "strict")}
+
+
+EVIDENCE["test_content_type_is_not_read_by_the_sdks"] = ("content_type",)
