@@ -7,7 +7,7 @@ stream grammar, error shapes). Case-specific expectations live in ``harness.expe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import dialects, sse
@@ -87,6 +87,8 @@ def evaluate_exchange(
         events, parser = sse.parse(body)
         for problem in parser.problems:
             out.append(Violation("sse.framing", "$", problem))
+        events, merged = _split_merged(events)
+        out.extend(merged)
         verdict = dialect.check_stream(events, request_json, level, profile)
         out.extend(verdict.violations)
         return Evaluation(tuple(out), verdict.final, tuple(events))
@@ -124,6 +126,45 @@ def evaluate_exchange(
     else:
         out.extend(dialect.check_body(obj, request_json, level))
     return Evaluation(tuple(out), obj)
+
+
+def _split_merged(events: list[sse.SSEEvent]) -> tuple[list[sse.SSEEvent], list[Violation]]:
+    """Events written with no blank line between them (RELAY_DEFECTS #12) arrive as one event
+    whose data lines are each a JSON object. That is one fault, named here once; the payloads
+    are then judged as the events they were meant to be, so the lost blank line does not also
+    surface as a missing role, a tool call without a name, or a block never started."""
+    if not any(ev.data_lines > 1 for ev in events):
+        return events, []
+    out: list[sse.SSEEvent] = []
+    found: list[Violation] = []
+    for ev in events:
+        lines = ev.data.split("\n") if ev.data_lines > 1 else []
+        payloads = [{} if line == "[DONE]" else _json_or_none(line) for line in lines]
+        if len(lines) < 2 or any(p is None for p in payloads) or _json_or_none(ev.data) is not None:
+            out.append(ev)
+            continue
+        found.append(
+            Violation(
+                "sse.framing",
+                f"events[{ev.index}].data",
+                f"{len(lines)} JSON payloads in one event: events written without a blank line between them",
+                expected="one JSON object per event, events separated by a blank line",
+                actual=_snippet(ev.data.encode(), 160),
+            )
+        )
+        for line, payload in zip(lines, payloads, strict=True):
+            kind = payload.get("type") if isinstance(payload, dict) else None
+            # the event: lines were merged too (the last one wins): each part gets its own type back
+            name = kind if ev.event is not None and isinstance(kind, str) else ev.event
+            out.append(replace(ev, data=line, event=name, data_lines=1))
+    return out, found
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _check_other_body(obj: Any, schema_id: str) -> list[Violation]:

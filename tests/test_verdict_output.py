@@ -210,3 +210,27 @@ def test_headers_not_judged_unless_asked() -> None:
 
 def test_headers_without_date_are_not_headers_as_sent() -> None:
     assert check_headers(exchange("{}"), "chat") == []
+
+
+def test_a_lost_blank_line_is_one_violation_not_a_cascade() -> None:
+    """Two chunks merged into one event (no blank line, RELAY_DEFECTS #12): sse.framing once;
+    the merged chunks are still judged, so the role and tool-call name they carry are not lost."""
+    head = {"id": "chatcmpl-" + "A" * 29, "object": "chat.completion.chunk", "created": 1766084441, "model": "gpt-4o"}
+    call = {"index": 0, "id": "call_" + "B" * 24, "type": "function", "function": {"name": "f", "arguments": ""}}
+    more = {"index": 0, "function": {"arguments": "{}"}}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    chunks = [
+        {
+            **head,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [call]}, "finish_reason": None}],
+        },
+        {**head, "choices": [{"index": 0, "delta": {"tool_calls": [more]}, "finish_reason": None}]},
+        {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        {**head, "choices": [], "usage": usage},
+    ]
+    merged = f"data: {json.dumps(chunks[0])}\ndata: {json.dumps(chunks[1])}\n\n"
+    text = merged + "".join(f"data: {json.dumps(c)}\n\n" for c in chunks[2:]) + "data: [DONE]\n\n"
+    ev = evaluate_exchange(exchange(text, sse=True), "chat", stream_requested=False)
+    failing = [(v.code, v.path) for v in ev.violations if v.fails("strict") and v.code != "sse.not_stream"]
+    assert failing == [("sse.framing", "events[0].data")]
+    assert ev.final["choices"][0]["message"]["tool_calls"][0]["function"] == {"name": "f", "arguments": "{}"}
