@@ -105,6 +105,7 @@ class _State:
     stopped: bool = False
     errored: bool = False
     after_end_reported: bool = False
+    no_start: bool = False  # message_start missing: the fold has no id/model/role of its own
     start_usage: dict[str, Any] | None = None  # message_start's usage as sent
     start_at: int = -1
     delta_usage: dict[str, Any] | None = None  # the last message_delta's usage as sent
@@ -192,7 +193,10 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
     st.out.extend(_usage_start(st))
     if st.stopped:
         # The events already named their unknown fields; the fold would name them again.
-        st.out.extend(v for v in check_message(final, request, "final") if v.code != "schema.extra")
+        # The events already named their unknown fields; the fold would name them again. Without
+        # a message_start the fold lacks id/model/role: grammar.messages.start said so already.
+        skip = {"schema.extra", "schema"} if st.no_start else {"schema.extra"}
+        st.out.extend(v for v in check_message(final, request, "final") if v.code not in skip)
     return StreamVerdict(tuple(st.out), final)
 
 
@@ -264,6 +268,7 @@ def _need_start(st: _State, ev: SSEEvent, kind: str) -> None:
     if st.message is None:
         st.v(G + "start", ev, f"{kind} before message_start")
         st.message = {"usage": {}}  # fold on regardless, so later rules still speak
+        st.no_start = True
     if st.saw_delta and kind.startswith("content_block"):
         st.v(G + "block_after_delta", ev, f"{kind} after message_delta")
 
