@@ -150,8 +150,10 @@ GRADES: dict[str, Grade] = {
     "grammar.chat.tool_delta": _g(
         "error / strict",
         "sdk",
-        "error: a repeated id/name is concatenated by the accumulators; strict: a repeated type is skipped",
+        "error: a repeated id/name is concatenated by the accumulator (the call changes);"
+        " strict: a repeated type is skipped",
         "test_openai_accumulator_skips_a_repeated_type",
+        "test_sdk_on_stream_faults",
     ),
     "grammar.chat.tool_index": _g(
         "error",
@@ -161,16 +163,29 @@ GRADES: dict[str, Grade] = {
     ),
     "grammar.chat.tool_delta_content": _g("strict", "corpus", 'content "" beside tool_calls (official: null)'),
     "grammar.chat.empty_fragment": _g("strict", "corpus", 'an empty "" arguments fragment after the first delta'),
-    "grammar.chat.finish": _g("error", "unproven", "no finish_reason (or two): clients waiting for it hang or misread"),
+    "grammar.chat.finish": _g(
+        "error",
+        "sdk",
+        "no finish_reason: the SDK's completion has none, agent loops cannot tell why it stopped",
+        "test_sdk_on_stream_faults",
+    ),
     "grammar.chat.after_finish": _g("error / strict", "unproven", "content after finish_reason is appended late"),
     "grammar.chat.usage": _g("error / strict", "unproven", "usage missing though asked (error), or unasked (strict)"),
-    "grammar.chat.choice_index": _g("error", "unproven", "a choice index outside n: accumulators index past the list"),
+    "grammar.chat.choice_index": _g(
+        "error",
+        "sdk",
+        "a choice index outside n: the openai accumulator indexes past its list and raises",
+        "test_sdk_on_stream_faults",
+    ),
     # messages stream grammar
     "grammar.messages.start": _g(
         "error", "sdk", "no message_start: the Anthropic SDK's accumulator raises", "test_sdk_on_stream_faults"
     ),
     "grammar.messages.block_index": _g(
-        "error", "unproven", "block indexes with gaps: the SDK looks up a missing block"
+        "error",
+        "sdk",
+        "block indexes with gaps: the Anthropic SDK looks up a missing block and raises",
+        "test_sdk_on_stream_faults",
     ),
     "grammar.messages.block_overlap": _g("error", "unproven", "two blocks open at once"),
     "grammar.messages.delta_without_start": _g(
@@ -186,14 +201,24 @@ GRADES: dict[str, Grade] = {
         "a delta the open block cannot take: the SDK drops it silently (data lost)",
         "test_anthropic_stream_drops_text_delta_in_tool_use",
     ),
-    "grammar.messages.unclosed_block": _g("error", "unproven", "a block never stopped"),
+    "grammar.messages.unclosed_block": _g(
+        "strict",
+        "sdk",
+        "a block never stopped: the Anthropic SDK keeps it as it is (a cut stream is no_message_stop)",
+        "test_sdk_on_stream_faults",
+    ),
     "grammar.messages.thinking_signature": _g(
         "error", "unproven", "a thinking block without signature: the next turn is rejected upstream (#11)"
     ),
     "grammar.messages.empty_text_block": _g("error", "unproven", "a lost first text_delta (#1): text lost"),
     "grammar.messages.lost_text_delta": _g("error", "unproven", "a lost first text_delta (#1): text lost"),
     "grammar.messages.block_after_delta": _g("error", "unproven", "content after message_delta"),
-    "grammar.messages.no_message_delta": _g("error", "unproven", "no stop_reason reaches the client"),
+    "grammar.messages.no_message_delta": _g(
+        "error",
+        "sdk",
+        "no message_delta: the SDK's message has no stop_reason and no output count",
+        "test_sdk_on_stream_faults",
+    ),
     "grammar.messages.no_message_stop": _g("error", "unproven", "the stream never ends properly"),
     "grammar.messages.unknown_event": _g("note", "note", "an undocumented event type"),
     "grammar.messages.request_accepted": _g("error", "unproven", "a request the official API rejects was answered"),
@@ -203,7 +228,6 @@ GRADES: dict[str, Grade] = {
     **{
         f"grammar.responses.{rule}": _g("error", "unproven", why)
         for rule, why in (
-            ("output_index", "an output index out of order: the SDK's snapshot misplaces items"),
             ("item_not_added", "an item done that was never added (#3)"),
             ("after_item_done", "events after an item's done"),
             ("part_unpaired", "content parts unpaired"),
@@ -211,7 +235,6 @@ GRADES: dict[str, Grade] = {
             ("args_mismatch", "arguments lost or altered between deltas and done (#2)"),
             ("args_done_missing", "no function_call_arguments.done"),
             ("item_id", "item_id of another item"),
-            ("terminal_status", "the terminal event's status contradicts its type"),
             ("terminal_fields", "the terminal response lacks id/object/model (#6)"),
             ("status_details", "status and incomplete_details/error disagree"),
         )
@@ -245,6 +268,18 @@ GRADES: dict[str, Grade] = {
         "sdk",
         "strict when the terminal response lists the item (the SDK takes it from there); error when"
         " it does not: the item, often a tool call, is dropped (#4)",
+        "test_sdk_on_stream_faults",
+    ),
+    "grammar.responses.output_index": _g(
+        "strict",
+        "sdk",
+        "output indexes with a gap: the openai SDK keys items by the index given",
+        "test_sdk_on_stream_faults",
+    ),
+    "grammar.responses.terminal_status": _g(
+        "error",
+        "sdk",
+        "the terminal status contradicts its event: the client reads the wrong status",
         "test_sdk_on_stream_faults",
     ),
     "grammar.responses.unknown_event": _g("note", "note", "an event type not known to be official"),

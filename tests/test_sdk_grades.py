@@ -281,68 +281,139 @@ def _unnamed(events: list[tuple[str | None, dict[str, Any]]]) -> list[tuple[str 
     return [(None, d) for _, d in events]
 
 
-# (test id, endpoint, edit of the events or of the raw bytes, the SDK raises?, (code, severity) relaycheck gives)
-STREAM_CASES: list[tuple[str, str, Callable[..., Any], bool, tuple[str, str]]] = [
-    (
+def _each(kind: str, edit: Callable[[dict[str, Any]], Any]) -> Callable[..., Any]:
+    """Apply ``edit`` to every event of one type (``*``: every event)."""
+
+    def apply(events: list[tuple[str | None, dict[str, Any]]]) -> list[tuple[str | None, dict[str, Any]]]:
+        for _, d in events:
+            if kind == "*" or d.get("type") == kind:
+                edit(d)
+        return events
+
+    return apply
+
+
+def _choices(edit: Callable[[dict[str, Any]], Any]) -> Callable[..., Any]:
+    return _each("*", lambda d: [edit(c) for c in d.get("choices") or []])
+
+
+def _shift(key: str) -> Callable[[dict[str, Any]], None]:
+    def edit(d: dict[str, Any]) -> None:
+        if key in d:
+            d[key] += 1
+
+    return edit
+
+
+def _repeat_first_tool_delta(
+    events: list[tuple[str | None, dict[str, Any]]],
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """The first delta of a tool call sent twice: id and function.name repeated."""
+    k = next(
+        k for k, (_, d) in enumerate(events) if any((c.get("delta") or {}).get("tool_calls") for c in d["choices"])
+    )
+    again = copy.deepcopy(events[k])
+    again[1]["choices"][0]["delta"].pop("role", None)
+    return [*events[: k + 1], again, *events[k + 1 :]]
+
+
+def _chat_event_lines(raw: bytes) -> bytes:
+    return b"".join(b"event: chunk\n" + block + b"\n\n" for block in raw.split(b"\n\n") if block)
+
+
+def _case(
+    name: str, endpoint: str, edit: Callable[..., Any], sdk: str, code: str, severity: str
+) -> tuple[str, str, Callable[..., Any], str, tuple[str, str]]:
+    return name, endpoint, edit, sdk, (code, severity)
+
+
+R, G = "grammar.responses.", "grammar.messages."
+# What the pinned SDK does with each faulty stream: "raises"; "differs" (its result lost or altered
+# data against the clean stream's); "same" (nothing lost). Then the (code, severity) relaycheck gives.
+STREAM_CASES = [
+    _case(
         "chat-no-blank-line",
         "chat",
         lambda raw: raw.replace(b"\n\ndata: ", b"\ndata: ", 3),
-        True,
-        ("sse.framing", "error"),
+        "raises",
+        "sse.framing",
+        "error",
     ),
-    (
+    _case(
         "messages-no-blank-line",
         "messages",
         lambda raw: raw.replace(b"\n\nevent: ", b"\nevent: ", 3),
-        True,
-        ("sse.framing", "error"),
+        "raises",
+        "sse.framing",
+        "error",
     ),
-    ("messages-no-event-lines", "messages", _unnamed, True, ("sse.event_name", "error")),
-    ("messages-no-message-start", "messages", _drop("message_start"), True, ("grammar.messages.start", "error")),
-    ("messages-done-sentinel", "messages", lambda raw: raw + b"data: [DONE]\n\n", False, ("sse.done", "strict")),
-    (
-        "responses-no-terminal",
-        "responses",
-        _drop("response.completed"),
-        True,
-        ("grammar.responses.terminal_missing", "error"),
+    _case("messages-no-event-lines", "messages", _unnamed, "raises", "sse.event_name", "error"),
+    _case("messages-no-message-start", "messages", _drop("message_start"), "raises", G + "start", "error"),
+    _case("messages-done-sentinel", "messages", lambda raw: raw + b"data: [DONE]\n\n", "same", "sse.done", "strict"),
+    _case("messages-unclosed-block", "messages", _drop("content_block_stop"), "same", G + "unclosed_block", "strict"),
+    _case("messages-block-index-gap", "messages", _each("*", _shift("index")), "raises", G + "block_index", "error"),
+    _case("messages-no-message-delta", "messages", _drop("message_delta"), "differs", G + "no_message_delta", "error"),
+    _case(
+        "chat-no-finish-reason",
+        "chat",
+        _choices(lambda c: c.update(finish_reason=None)),
+        "differs",
+        "grammar.chat.finish",
+        "error",
     ),
-    ("responses-no-created", "responses", _drop("response.created"), True, ("grammar.responses.first_event", "error")),
-    (
+    _case(
+        "chat-choice-index",
+        "chat",
+        _choices(lambda c: c.update(index=3)),
+        "raises",
+        "grammar.chat.choice_index",
+        "error",
+    ),
+    _case("chat-tool-delta-repeated", "chat", _repeat_first_tool_delta, "differs", "grammar.chat.tool_delta", "error"),
+    _case("chat-event-lines", "chat", _chat_event_lines, "same", "sse.event_name", "strict"),
+    _case("responses-no-terminal", "responses", _drop("response.completed"), "raises", R + "terminal_missing", "error"),
+    _case("responses-no-created", "responses", _drop("response.created"), "raises", R + "first_event", "error"),
+    _case(
         "responses-no-item-added",
         "responses",
         _drop("response.output_item.added"),
-        True,
-        ("grammar.responses.delta_before_added", "error"),
+        "raises",
+        R + "delta_before_added",
+        "error",
     ),
-    (
-        "responses-no-sequence-number",
-        "responses",
-        _strip_sequence,
-        False,
-        ("grammar.responses.sequence_number", "strict"),
-    ),
-    (
+    _case("responses-no-sequence-number", "responses", _strip_sequence, "same", R + "sequence_number", "strict"),
+    _case(
         "responses-no-text-done",
         "responses",
         _drop("response.output_text.done"),
-        False,
-        ("grammar.responses.text_done_missing", "strict"),
+        "same",
+        R + "text_done_missing",
+        "strict",
     ),
-    (
+    _case(
         "responses-item-done-dropped",
         "responses",
         _drop("response.output_item.done"),
-        False,
-        ("grammar.responses.item_not_done", "strict"),
+        "same",
+        R + "item_not_done",
+        "strict",
     ),
-    ("responses-no-event-lines", "responses", _unnamed, False, ("sse.event_name", "strict")),
-    (
-        "chat-event-lines",
-        "chat",
-        lambda raw: b"".join(b"event: chunk\n" + b + b"\n\n" for b in raw.split(b"\n\n") if b),
-        False,
-        ("sse.event_name", "strict"),
+    _case("responses-no-event-lines", "responses", _unnamed, "same", "sse.event_name", "strict"),
+    _case(
+        "responses-output-index-gap",
+        "responses",
+        _each("*", _shift("output_index")),
+        "same",
+        R + "output_index",
+        "strict",
+    ),
+    _case(
+        "responses-terminal-status",
+        "responses",
+        _each("response.completed", lambda d: d["response"].update(status="in_progress")),
+        "differs",
+        R + "terminal_status",
+        "error",
     ),
 ]
 EVIDENCE["test_sdk_on_stream_faults"] = tuple(sorted({case[4][0] for case in STREAM_CASES}))
@@ -359,11 +430,9 @@ def _sdk_fold(base: str, endpoint: str, ex: Exchange, raw: bytes) -> Any:
         return stream.get_final_response()
 
 
-@pytest.mark.parametrize(
-    ("name", "endpoint", "edit", "raises", "graded"), STREAM_CASES, ids=[c[0] for c in STREAM_CASES]
-)
+@pytest.mark.parametrize(("name", "endpoint", "edit", "sdk", "graded"), STREAM_CASES, ids=[c[0] for c in STREAM_CASES])
 def test_sdk_on_stream_faults(
-    refgateway: str, name: str, endpoint: str, edit: Callable[..., Any], raises: bool, graded: tuple[str, str]
+    refgateway: str, name: str, endpoint: str, edit: Callable[..., Any], sdk: str, graded: tuple[str, str]
 ) -> None:
     path, body, headers = {
         "chat": ("/v1/chat/completions", CHAT, OPENAI_HEADERS),
@@ -375,15 +444,17 @@ def test_sdk_on_stream_faults(
         raw = _write(edit(_events(ex)), done=endpoint == "chat")
     except (AttributeError, TypeError):
         raw = edit(ex.body)
-    if raises:
+    if sdk == "raises":
         with pytest.raises(Exception):  # noqa: B017 - which exception is the SDK's business; that it raises is ours
             _sdk_fold(refgateway, endpoint, ex, raw)
     else:
-        clean = _sdk_fold(refgateway, endpoint, ex, ex.body)
-        assert _sdk_fold(refgateway, endpoint, ex, raw).model_dump() == clean.model_dump()  # nothing lost
-    assert graded in _verdict(ex, raw, endpoint)
+        clean = _sdk_fold(refgateway, endpoint, ex, ex.body).model_dump()
+        got = _sdk_fold(refgateway, endpoint, ex, raw).model_dump()
+        assert (got == clean) == (sdk == "same"), "the SDK's result " + ("is the same" if got == clean else "differs")
+    verdict = _verdict(ex, raw, endpoint)
+    assert graded in verdict
     if graded[1] == "strict":
-        assert not any(sev == "error" for _, sev in _verdict(ex, raw, endpoint))
+        assert not any(sev == "error" for _, sev in verdict), verdict
 
 
 def test_content_type_is_not_read_by_the_sdks(refgateway: str) -> None:

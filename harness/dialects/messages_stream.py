@@ -171,7 +171,9 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
             st.out.extend(schema_check(f"event_{kind}", data, f"events[{ev.index}].data"))
         _STEP[kind](st, ev, data)
     if st.open is not None:
-        st.out.append(Violation(G + "unclosed_block", "$", f"block {st.open.index} never stopped"))
+        # strict: the Anthropic SDK keeps a block that was never stopped (tests/test_sdk_grades.py);
+        # a stream cut short is no_message_stop's (error).
+        st.out.append(Violation(G + "unclosed_block", "$", f"block {st.open.index} never stopped", severity="strict"))
     if not st.stopped and not st.errored:
         st.out.append(Violation(G + "no_message_stop", "$", "the stream ends without message_stop"))
     if st.message is None:
@@ -361,7 +363,7 @@ def _close(st: _State, ev: SSEEvent) -> None:
 def _message_delta(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
     _need_start(st, ev, "message_delta")
     if st.open is not None:
-        st.v(G + "unclosed_block", ev, f"message_delta while block {st.open.index} is open")
+        st.v(G + "unclosed_block", ev, f"message_delta while block {st.open.index} is open", severity="strict")
         _close(st, ev)
     st.saw_delta = True
     msg = st.message
@@ -391,7 +393,7 @@ def _message_delta(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
 def _message_stop(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
     _need_start(st, ev, "message_stop")
     if st.open is not None:
-        st.v(G + "unclosed_block", ev, f"message_stop while block {st.open.index} is open")
+        st.v(G + "unclosed_block", ev, f"message_stop while block {st.open.index} is open", severity="strict")
         _close(st, ev)
     if not st.saw_delta:
         st.v(G + "no_message_delta", ev, "message_stop without a message_delta before it")
