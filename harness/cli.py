@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import options
+from harness import discover_cli, options
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
 
@@ -55,25 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
     _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
     _run_parser(sub, "record", "run the suite live and record every item's cassette (--record-mode all)")
     _run_parser(sub, "replay", "replay the suite from cassettes, offline (--record-mode none)")
-    lint = sub.add_parser(
-        "lint-traffic",
-        help="check recorded exchanges offline (corpus JSONL, HAR)",
-        description="Check recorded traffic (JSONL in the shared corpus format, HAR files) "
-        "and print a verdict per interaction.",
-    )
-    lint.add_argument("paths", nargs="+", type=Path)
-    lint.add_argument("--level", choices=("strict", "compatible"), default="strict")
-    lint.add_argument("--profile", choices=("official", "open-responses"), default="official")
-    lint.add_argument("--report-dir", default="reports", help="where summary.json is written")
-    lint.add_argument("--quiet", "-q", action="store_true", help="print failing interactions only")
+    from harness.lint import add_arguments as add_lint_arguments
+
+    add_lint_arguments(sub)
     codes = sub.add_parser("codes", help="list every violation code")
     codes.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
     codes.add_argument("--grades", action="store_true", help="docs/codes.md: every code's severity and evidence")
-    serve = sub.add_parser("serve", help="serve the reference gateway on loopback (for client developers)")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the reference gateway on loopback (for client developers)",
+        description="Serve the reference gateway on loopback. It accepts one API key: --api-key, else "
+        "$RELAYCHECK_API_KEY, else a key it makes up and prints at start.",
+    )
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
     serve.add_argument("--fault", action="append", default=[], help="switch a named misbehaviour on (repeatable)")
-    serve.add_argument("--api-key", help="key the gateway accepts (default: $RELAYCHECK_API_KEY)")
+    serve.add_argument(
+        "--api-key", help="key the gateway accepts (default: $RELAYCHECK_API_KEY, else one made up and printed)"
+    )
     # Slow mode, for trying a client's (or relaycheck's own) concurrency, rate limits and retries.
     serve.add_argument("--latency", type=float, default=0.0, metavar="S", help="seconds before each answer")
     serve.add_argument("--chunk-delay", type=float, default=0.0, metavar="S", help="seconds between stream events")
@@ -98,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     det.add_argument("--fault", action="append", help="only these faults (repeatable; default: all)")
     report_commands.add_parser(sub)  # relaycheck report diff | merge | html
+    discover_cli.add_parser(sub)  # relaycheck discover
+    from harness.docscheck import command as docs_command
+
+    docs_command.add_parser(sub)  # relaycheck docs PAGE...
     return parser
 
 
@@ -116,11 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("run", "record", "replay"):
             return _run(args, extra)
         if args.command == "lint-traffic":
-            from harness.lint import lint_paths
+            from harness.lint import main as lint_main
 
-            return lint_paths(
-                args.paths, level=args.level, profile=args.profile, report_dir=Path(args.report_dir), quiet=args.quiet
-            )
+            return lint_main(args)
         if args.command == "codes":
             from harness import codes
 
@@ -146,6 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _detection(args)
         if args.command == "report":
             return report_commands.run(args)
+        if args.command == "discover":
+            return discover_cli.run(args)
+        if args.command == "docs":
+            from harness.docscheck import command as docs_command
+
+            return docs_command.run(args)
     except ConfigError as exc:
         print(f"relaycheck: error: {exc}", file=sys.stderr)
         return 2
@@ -165,6 +172,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
             auth=args.auth,
             models=tuple(m for m in (args.models or "").split(",") if m),
             gateways_file=Path(args.gateways_file) if args.gateways_file else None,
+            max_answer_bytes=args.max_answer_bytes,
         )
     )
     cases = [Path(c) for c in (args.cases or [str(DEFAULT_CASES)])]
@@ -205,7 +213,7 @@ def _detection(args: argparse.Namespace) -> int:
     unknown = [f for f in args.fault or () if f not in FAULTS]
     if unknown:
         raise ConfigError(f"unknown fault {', '.join(unknown)} (see `relaycheck faults`)")
-    matrix = detection_matrix(DEFAULT_CASES, args.fault)
+    matrix = detection_matrix(DEFAULT_CASES, args.fault, progress=lambda line: print(line, file=sys.stderr, flush=True))
     text = render_markdown(matrix)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -237,7 +245,12 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown fault {', '.join(unknown)} (see `relaycheck faults`)")
     key = args.api_key or os.environ.get("RELAYCHECK_API_KEY")
     if not key:
-        raise ConfigError("give the key the gateway accepts: --api-key or $RELAYCHECK_API_KEY")
+        import secrets
+
+        # No key given: make one up and say it, so a client (or a digest's curl) can use it.
+        key = "rc-serve-" + secrets.token_hex(12)
+        print(f"relaycheck: no --api-key or $RELAYCHECK_API_KEY: the gateway accepts this key: {key}")
+        print(f"  export RELAYCHECK_API_KEY={key}")
     print(f"relaycheck reference gateway on http://{args.host}:{args.port} (faults: {', '.join(args.fault) or 'none'})")
     serve(
         key,

@@ -11,7 +11,15 @@ CORE_CODES: dict[str, str] = {
     "transport.connect": "the gateway could not be reached (connection refused, DNS, TLS)",
     "transport.timeout": "no answer (or no next byte) within the configured timeout",
     "transport.truncated": "the connection closed before the body was complete",
-    "transport.utf8": "the body is not valid UTF-8",
+    "transport.utf8": "the body is not valid UTF-8 (after undoing its Content-Encoding)",
+    "transport.decompress": "a Content-Encoding relaycheck did not ask for, compressed data that does not decode,"
+    " or a decompression bomb (a small body inflating past the size cap)",
+    "transport.too_large": "the answer is bigger than the size cap (max_answer_bytes, default 8 MiB), on the wire"
+    " or decoded; reading stopped there",
+    "transport.reset": "the connection was reset by the gateway (before the answer, or after N bytes of it)",
+    "transport.unreachable": "not sent: the gateway failed several requests in a row without answering (refused,"
+    " timed out); the remaining items fail at once, naming since when and why",
+    "transport.rate_limited": "the gateway still answered 429 (rate limited) after the allowed retries",
     "transport.retry": "a 429 / 5xx / overloaded answer was retried (a note; the final answer is judged)",
     # HTTP level
     "status": "the HTTP status differs from the expected one",
@@ -19,6 +27,11 @@ CORE_CODES: dict[str, str] = {
     "body.json": "the body is not JSON (an HTML error page, plain text, an empty body)",
     "schema": "a body, chunk or event does not match the dialect's JSON Schema",
     "schema.extra": "a field the official API does not send (listed; fails only with --extras fail)",
+    "schema.predates": "a required field missing from a recorded answer made before the official API sent it"
+    " (a note; harness/history.py)",
+    "schema.since": "a field the official API sends on every answer since a known date is missing from a later"
+    " (or live) answer (harness/history.py)",
+    "content_type.not_recorded": "the recording kept no Content-Type: SSE or JSON inferred from the body (a note)",
     "error.shape": "an error body not in the dialect's own error shape",
     "error.in_200": "an error reported inside an HTTP 200 body or stream",
     "object.kind": "the body is another dialect's object (e.g. a chat.completion from /v1/messages)",
@@ -34,6 +47,7 @@ CORE_CODES: dict[str, str] = {
     "sse.not_stream": "stream requested but the answer is not text/event-stream (or vice versa)",
     # streaming behaviour
     "stream.buffered": "the stream arrived all at once: the first byte came with the last",
+    "stream.compressed": "a stream sent with a Content-Encoding (gzip, br, ...): proxies often buffer it (a note)",
     "stream.accumulate": "the folded stream differs from the terminal event's own copy",
     # tools
     "tool.args": "tool-call arguments that are not JSON or do not match the declared input schema",
@@ -67,6 +81,9 @@ def all_codes() -> dict[str, str]:
     for name in (*dialects.ENDPOINTS, "official"):
         module = __import__(f"harness.dialects.{name}", fromlist=["CODES"])
         codes.update(getattr(module, "CODES", {}))
+    from harness.docscheck.codes import CODES as DOCS_CODES
+
+    codes.update(DOCS_CODES)
     return dict(sorted(codes.items()))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from harness.cases import Case, CaseFileError, load_case_file
+from harness.cost import TokenBudget
 from harness.gateways import Gateway
 from harness.pool import LivePool
 from harness.recording import CassetteTransport, RecordOptions, item_scope, with_notes
@@ -41,6 +42,9 @@ class CaseFile(pytest.File):
             else str(self.path)
         )
         for case in load_case_file(self.path, display):
+            outside = [s.endpoint for s in case.steps if s.endpoint not in settings.endpoints]
+            if case.endpoint in settings.endpoints and outside:  # said at the end of collection
+                self.config.stash.setdefault(DROPPED_KEY, []).append((f"{display}::{case.id}", outside))
             for variant, skip in expand(case, settings.gateway, settings.endpoints):
                 yield _item(self, variant, skip)
 
@@ -68,14 +72,24 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
     for model in models:
         skip = None
         if model is not None and case.requires:
-            info = gateway.model(case.endpoint, model)
-            caps = info.capabilities if info else frozenset()
-            missing = [c for c in case.requires if c not in caps]
-            if missing:
-                skip = (
-                    f"model {model!r} on gateway {gateway.name!r} lacks capability "
-                    f"{', '.join(missing)} (capability tags in the gateway config)"
-                )
+            # Every endpoint the steps use must offer what the case requires.
+            # (A model not listed on the case's own endpoint has none of them.)
+            where = list(dict.fromkeys([case.endpoint, *used]))
+            infos = [gateway.model(e, model) for e in where]
+            if any(info is not None and not info.declared for info in infos):
+                skip = undeclared_reason(model)
+            else:
+                caps = [
+                    i.capabilities if i else frozenset()
+                    for e, i in zip(where, infos, strict=True)
+                    if i or e == case.endpoint
+                ]
+                missing = [c for c in case.requires if any(c not in have for have in caps)]
+                if missing:
+                    skip = (
+                        f"model {model!r} on gateway {gateway.name!r} lacks capability "
+                        f"{', '.join(missing)} (capability tags in the gateway config)"
+                    )
         absent = [e for e in used if e != case.endpoint and model is not None and gateway.model(e, model) is None]
         if absent and skip is None:
             skip = (
@@ -86,27 +100,80 @@ def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator
             yield Variant(case, gateway.name, model, stream), skip
 
 
+UNDECLARED = "capability not declared for "
+
+
+def undeclared_reason(model: str) -> str:
+    """The skip reason for a case needing a capability nobody declared; the digest counts it."""
+    return f"{UNDECLARED}{model}: run relaycheck discover or tag it in gateways.yaml"
+
+
 def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     item = request.node
     variant: Variant = item.stash[VARIANT_KEY]
     pool = item.config.stash.get(POOL_KEY, None)
     source = _source(item, relaycheck_context)  # before the run: recording creates the cassette
+    budget = item.config.stash.get(BUDGET_KEY, None) if source != "replayed" else None  # a replay is free
     if pool is not None and item.nodeid in pool:
-        result = pool.result(item.nodeid)  # run live ahead of this item (no cassette)
+        pooled = pool.result(item.nodeid)  # run live ahead of this item (no cassette)
+        if pooled is None and budget is not None:
+            pytest.skip(budget.reason())  # the budget was spent before its turn: never sent
+        assert pooled is not None
+        result = pooled
     else:
+        if budget is not None and budget.exhausted():
+            pytest.skip(budget.reason())
         # The item's cassette (record/replay) is open while it runs; a live run has none.
         with item_scope(relaycheck_context, item.nodeid) as cassette_notes:
             result = run_variant(variant, relaycheck_context)
         result = with_notes(result, cassette_notes)
+        if budget is not None:
+            budget.add(result)
     item.stash[RESULT_KEY] = result
     from harness.report.summary import result_entry
 
     entry = result_entry(result, relaycheck_context)
     entry["source"] = source
     item.user_properties.append((RESULT, json.dumps(entry)))
+    not_served = not_served_reason(result, relaycheck_context.gateway, relaycheck_context.level)
+    if not_served:
+        pytest.skip(not_served)
     failure = failure_for(result, item.nodeid, relaycheck_context)
     if failure is not None:
         raise failure
+
+
+NOT_SERVED = "not served: "
+
+
+def not_served_reason(result: Any, gateway: Gateway, level: str = "strict") -> str | None:
+    """A model nobody declared on this endpoint (a name from --models) that the relay answers
+    "not found" for, on a request the case expects to succeed, or leaves out of the model list
+    it serves in that dialect, is not offered there; it is not broken. Skipped with the reason
+    (the digest counts it). Declared models are failed as usual."""
+    variant = result.variant
+    first = result.steps[0] if result.steps else None
+    if variant.model is None or first is None or first.exchange is None:
+        return None
+    endpoint = first.step.endpoint
+    info = gateway.model(endpoint, variant.model)
+    if info is None or info.declared:
+        return None
+    failing = result.failing(level)
+    if failing and all(v.code == "expect.contains" and v.path == "$.data[*].id" for v in failing):
+        return (
+            f"{NOT_SERVED}the {endpoint} model list (GET /v1/models) does not list {variant.model} (not declared "
+            "there): run relaycheck discover or list it in gateways.yaml"
+        )
+    status = first.exchange.status
+    if status in first.step.expect.status or not (
+        status == 404 or (status == 400 and b"model_not_found" in (first.exchange.body or b""))
+    ):
+        return None
+    return (
+        f"{NOT_SERVED}{endpoint} answered {status} for {variant.model} (not declared there): "
+        "run relaycheck discover or list it in gateways.yaml"
+    )
 
 
 def _source(item: pytest.Item, ctx: Context) -> str:
@@ -144,7 +211,7 @@ def start_pool(session: pytest.Session, ctx: Context, rec: RecordOptions, worker
     if len(items) < 2:
         return None
     live = ctx.transport.live if isinstance(ctx.transport, CassetteTransport) else ctx.transport
-    pool = LivePool(ctx, live, workers)
+    pool = LivePool(ctx, live, workers, session.config.stash.get(BUDGET_KEY, None))
     pool.submit_all(items)
     session.config.stash[POOL_KEY] = pool
     return pool
@@ -161,6 +228,32 @@ class CaseItem(pytest.Function):
 VARIANT_KEY = pytest.StashKey[Variant]()
 RESULT_KEY = pytest.StashKey[Any]()
 POOL_KEY = pytest.StashKey[LivePool]()
+BUDGET_KEY = pytest.StashKey[TokenBudget]()  # --token-budget N
+DROPPED_KEY = pytest.StashKey[list[tuple[str, list[str]]]]()  # cross-endpoint cases --endpoints left out
+
+
+def dropped_lines(config: pytest.Config) -> list[str]:
+    """What --endpoints left out: cases whose steps also use an endpoint not selected."""
+    dropped = config.stash.get(DROPPED_KEY, [])
+    if not dropped:
+        return []
+    endpoints = sorted({e for _, outside in dropped for e in outside})
+    return [
+        f"relaycheck: --endpoints leaves out {len(dropped)} cross-endpoint case(s) whose steps also use "
+        f"{', '.join(endpoints)}: {', '.join(case for case, _ in dropped)} (select those endpoints too to run them)"
+    ]
+
+
+def dry_run(session: pytest.Session) -> list[str]:
+    """--dry-run: the items that would be sent, with their estimated tokens."""
+    from harness.cost import dry_run_lines
+
+    items = [i for i in session.items if isinstance(i, CaseItem)]
+    sent = [(i.nodeid, i.stash[VARIANT_KEY]) for i in items if i.get_closest_marker("skip") is None]
+    lines = dry_run_lines(sent)
+    if len(sent) < len(items):
+        lines.append(f"  ({len(items) - len(sent)} more items are skipped before sending: see -rs or a real run)")
+    return lines
 
 
 def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Function:

@@ -11,7 +11,8 @@ current, so the Markdown holds nothing that varies between runs (no timings, sor
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -224,8 +225,17 @@ def run_items(items: list[tuple[str, Variant]], ctx: Context, workers: int) -> t
         return tuple(c for c in pool.map(one, items) if c is not None)
 
 
-def detection_matrix(cases_dir: Path, faults: Iterable[str] | None = None, *, workers: int = 4) -> Matrix:
-    """Run the suite clean and once per fault against a fresh reference gateway on loopback."""
+def detection_matrix(
+    cases_dir: Path,
+    faults: Iterable[str] | None = None,
+    *,
+    workers: int = 4,
+    progress: Callable[[str], None] | None = None,
+) -> Matrix:
+    """Run the suite clean and once per fault against a fresh reference gateway on loopback;
+    ``progress`` gets one line per run (the clean one, then each fault) as it finishes."""
+    say = progress or (lambda line: None)
+    started = time.monotonic()
     from harness.refgateway import start_in_thread
 
     key = "rc-detect-" + secrets.token_hex(16)  # lives only in this process
@@ -245,8 +255,10 @@ def detection_matrix(cases_dir: Path, faults: Iterable[str] | None = None, *, wo
                 gateway, server.base_url, transport, redactor, judge_streaming=False, streaming_skip_reason=skip
             )
             clean = run_items(items, clean_ctx, workers)
+            chosen = sorted(faults if faults is not None else FAULTS)
+            say(f"detection: clean run, {len(items)} items, {len(clean)} failing ({time.monotonic() - started:.0f} s)")
             rows = []
-            for fault in sorted(faults if faults is not None else FAULTS):
+            for n, fault in enumerate(chosen, 1):
                 ctx = replace(
                     clean_ctx,
                     transport=_Faulting(transport, fault),
@@ -254,6 +266,10 @@ def detection_matrix(cases_dir: Path, faults: Iterable[str] | None = None, *, wo
                     judge_streaming=fault == "buffered-stream",
                 )
                 rows.append(Row(fault, EXPECTED_CODES.get(fault, frozenset()), run_items(items, ctx, workers)))
+                say(
+                    f"detection: {n}/{len(chosen)} {fault}: caught by {len(rows[-1].caught_by)} items "
+                    f"({time.monotonic() - started:.0f} s)"
+                )
         finally:
             transport.close()
     return Matrix(clean, tuple(rows), len(items))

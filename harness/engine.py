@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
-from harness import dialects, sse
+from harness import dialects, history, sse
 from harness.dialects.base import Profile
 from harness.model import Exchange, Level, Violation
 
@@ -31,6 +32,68 @@ class Evaluation:
 
 
 def evaluate_exchange(
+    exchange: Exchange,
+    endpoint: str,
+    *,
+    level: Level = "strict",
+    profile: Profile = "official",
+    stream_requested: bool | None = None,
+    body_schema: str | None = None,
+    recorded: bool = False,
+    recorded_on: date | None = None,
+    check_headers: bool = False,
+) -> Evaluation:
+    """See ``_evaluate``. Then the history of the official API applies (harness/history.py): a
+    live answer is held to today's API; a ``recorded`` one (lint-traffic) to the API of its
+    date (its own ``created``/``created_at``, else ``recorded_on``)."""
+    ev = _evaluate(
+        exchange,
+        endpoint,
+        level=level,
+        profile=profile,
+        stream_requested=stream_requested,
+        body_schema=body_schema,
+        check_headers=check_headers,
+    )
+    if body_schema is not None or ev.final is None:
+        return ev
+    body = not exchange.is_sse and 200 <= (exchange.status or 0) < 300
+    violations = history.adjust(
+        ev.violations,
+        endpoint,
+        ev.final,
+        live=not recorded,
+        answered_on=history.answer_date(ev.final, recorded_on) if recorded else None,
+        body=body,
+    )
+    if recorded:
+        violations = _undated_usage_fields(violations, history.answer_date(ev.final, recorded_on), ev.final)
+    return Evaluation(tuple(violations), ev.final, ev.events)
+
+
+# Anthropic usage carries the cache counts since prompt caching (2024-08-14). A Messages answer
+# has no date of its own; a recording that does not say when it was made is dated by its usage:
+# fields the API added later (service_tier, cache_creation, server_tool_use, inference_geo: 253 of
+# the corpus's 254 bodies carry one) prove it is newer. Streams are dated in the dialect (a
+# message_delta that repeats input_tokens is the current format).
+_CACHE_COUNTS_SINCE = date(2024, 8, 14)
+_LATER_USAGE_FIELDS = ("service_tier", "cache_creation", "server_tool_use", "inference_geo")
+
+
+def _undated_usage_fields(violations: Any, answered_on: date | None, final: Any) -> list[Violation]:
+    usage = final.get("usage") if isinstance(final, dict) else None
+    newer = isinstance(usage, dict) and any(k in usage for k in _LATER_USAGE_FIELDS)
+    if newer or (answered_on is not None and answered_on >= _CACHE_COUNTS_SINCE):
+        return list(violations)
+    return [
+        replace(v, severity="note", message=f"{v.message} (a recording of unknown or earlier date: not judged)")
+        if v.code == "usage.fields" and not v.path.startswith("events[")
+        else v
+        for v in violations
+    ]
+
+
+def _evaluate(
     exchange: Exchange,
     endpoint: str,
     *,
@@ -82,6 +145,17 @@ def evaluate_exchange(
                     "an SSE stream answered a request that did not ask for one",
                     expected="application/json",
                     actual=exchange.content_type,
+                )
+            )
+        if exchange.content_encoding:
+            out.append(
+                Violation(
+                    "stream.compressed",
+                    "$",
+                    f"the stream came {exchange.content_encoding}-encoded: many proxies and clients buffer a "
+                    "compressed stream until it ends (the official APIs send streams uncompressed)",
+                    actual=exchange.content_encoding,
+                    severity="note",
                 )
             )
         events, parser = sse.parse(body)

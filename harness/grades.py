@@ -11,6 +11,7 @@ Kinds of evidence:
 - ``corpus``: a strict rule measured on the shared corpus of official recordings (counts in the
   code's comments, harness/dialects/official.py and the dialect modules).
 - ``note``: reported, never fails.
+- ``docs``: a finding on a vendor's documentation page (``relaycheck docs``), not on an answer.
 - ``unproven``: graded ``error`` before issue 13 and not yet backed by an SDK test: to be proven
   with one, or regraded ``strict``.
 """
@@ -33,6 +34,7 @@ def _g(severity: str, kind: str, why: str, *tests: str) -> Grade:
 
 
 _U = "unusable"
+_DOCS_NOTES = frozenset({"docs.auth", "docs.empty", "docs.endpoint", "docs.live_shape", "docs.pairing"})
 GRADES: dict[str, Grade] = {
     # transport and HTTP
     "transport.connect": _g("error", _U, "no answer at all"),
@@ -40,6 +42,15 @@ GRADES: dict[str, Grade] = {
     "transport.truncated": _g("error", _U, "the body ends early: the SDK's JSON/SSE parse fails or the fold is cut"),
     "transport.utf8": _g("error", _U, "the SDKs decode UTF-8 strictly (httpx .text / json.loads raise or replace)"),
     "transport.retry": _g("note", "note", "a retried 429/5xx; the final answer is judged"),
+    "transport.rate_limited": _g("error", _U, "still 429 after the allowed retries: no answer"),
+    "transport.reset": _g("error", _U, "the connection was reset: no complete answer"),
+    "transport.too_large": _g("error", _U, "past the size cap: reading stopped, the answer is incomplete"),
+    "transport.unreachable": _g("error", _U, "not sent: the gateway stopped answering"),
+    "transport.decompress": _g("error", _U, "an encoding not asked for or not decodable: the body cannot be read"),
+    "stream.compressed": _g("note", "note", "a compressed stream (proxies often buffer it)"),
+    "content_type.not_recorded": _g("note", "note", "a recording without Content-Type: inferred from the body"),
+    "schema.since": _g("strict", "corpus", "a field the official API sends on every answer since a known date"),
+    "schema.predates": _g("note", "note", "a field missing from an answer made before the API sent it"),
     "status": _g("error", "case", "the SDKs raise on 4xx/5xx and return on 2xx: another status flips the outcome"),
     "content_type": _g(
         "strict",
@@ -282,6 +293,24 @@ GRADES: dict[str, Grade] = {
         "the terminal status contradicts its event: the client reads the wrong status",
         "test_sdk_on_stream_faults",
     ),
+    # vendor documentation pages (relaycheck docs): findings on the page, not on an answer
+    **{
+        code: _g("note" if code in _DOCS_NOTES else "error / note", "docs", "a documentation page's finding")
+        for code in (
+            "docs.auth",
+            "docs.claim.stop_reason",
+            "docs.claim.stream",
+            "docs.empty",
+            "docs.endpoint",
+            "docs.live_shape",
+            "docs.pairing",
+            "docs.request.field",
+            "docs.request.rejected",
+            "docs.request.tool_shape",
+            "docs.table.field",
+            "docs.unparseable",
+        )
+    },
     "grammar.responses.unknown_event": _g("note", "note", "an event type not known to be official"),
     "grammar.responses.consistent": _g("strict", "corpus", "snapshots of one stream disagree on id/model/created_at"),
 }
@@ -298,7 +327,8 @@ def markdown() -> str:
         " current). `error` fails both levels (`compatible` and `strict`), `strict` only the strict level,"
         " `note` never. Evidence: `sdk` = tests/test_sdk_grades.py feeds a mutated answer to the pinned"
         " official SDK (the test named); `unusable` = no usable answer; `case` = the case's own"
-        " expectation; `corpus` = measured on official recordings (0 of them break the rule);"
+        " expectation; `corpus` = measured on official recordings (0 of them break the rule); `docs` = a"
+        " finding on a documentation page;"
         " `unproven` = graded `error` without an SDK test yet (to be proven or regraded `strict`).",
         "",
         "| code | severity | evidence | why | meaning |",

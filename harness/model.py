@@ -90,6 +90,10 @@ class Exchange:
 
     ``error`` is set when the transport failed (connection refused, timeout, truncated body);
     ``status`` and ``chunks`` then hold whatever arrived before the failure.
+
+    ``chunks`` hold the body as the client sees it: a compressed answer (``content-encoding`` in
+    ``headers``) decoded chunk by chunk, each piece at the arrival time of the bytes it came from;
+    ``wire_bytes`` is then how many bytes came over the wire (None: as many as the body has).
     """
 
     request: WireRequest
@@ -100,6 +104,13 @@ class Exchange:
     latency_ms: float | None = None
     error: str | None = None
     error_code: str | None = None
+    wire_bytes: int | None = None
+
+    @property
+    def content_encoding(self) -> str | None:
+        """The Content-Encoding the answer came with (None: identity)."""
+        value = self.headers.get("content-encoding", "").strip().lower()
+        return value if value and value != "identity" else None
 
     @property
     def body(self) -> bytes:

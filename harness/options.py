@@ -56,6 +56,12 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         metavar="RPM",
         help="requests per minute to the gateway, shared by every worker (default: the gateway's rate_limit_rpm)",
     )
+    addoption(
+        "--max-answer-bytes",
+        metavar="SIZE",
+        help="the most one answer may be, on the wire and decoded (e.g. 8MiB, the default; the gateway's "
+        "max_answer_bytes); a bigger answer fails its item with transport.too_large",
+    )
     add_recording_options(addoption)  # --record-mode, --replay-pacing, --cassette-dir, ...
     addoption(
         "--fault",
@@ -80,6 +86,18 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         help="lines mode: at most one progress line every N items (default: a tenth of the run)",
     )
     addoption("--no-matrix", action="store_true", help="do not write matrix.html next to summary.json")
+    addoption(
+        "--dry-run",
+        action="store_true",
+        help="list the items that would run with their estimated input/output tokens; send nothing",
+    )
+    addoption(
+        "--token-budget",
+        type=int,
+        metavar="N",
+        help="stop sending new requests once N tokens (input + output, from usage) are spent; the "
+        "items not sent are skipped as 'not run'",
+    )
 
 
 def forwarded_args(specs: list[tuple[str, str, str | None, Any]], values: dict[str, Any]) -> list[str]:

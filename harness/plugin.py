@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +16,23 @@ from typing import Any
 import pytest
 
 from harness import options, recording, resilience
-from harness.collect import META, RESULT, SETTINGS_KEY, CaseFile, is_case_file, start_pool
+from harness.breaker import Breaker
+from harness.collect import (
+    BUDGET_KEY,
+    META,
+    RESULT,
+    SETTINGS_KEY,
+    CaseFile,
+    dropped_lines,
+    dry_run,
+    is_case_file,
+    start_pool,
+)
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.redact import Redactor
 from harness.report import pytest_hooks as report_hooks
+from harness.report.digest import build_digest, render_digest
 from harness.report.summary import build_summary, write_summary
 from harness.runner import Context
 from harness.settings import Settings, from_options
@@ -37,6 +50,7 @@ _OPTIONS = (
     "level",
     "profile",
     "anthropic_version",
+    "max_answer_bytes",
 )
 _MARKERS = {
     "chat": "OpenAI Chat Completions items",
@@ -72,9 +86,28 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "relaycheck: --fault needs the live built-in gateway; a replay (--record-mode none) never starts it"
         )
+    budget = config.getoption("token_budget")
+    if budget is not None:
+        if budget <= 0:
+            raise pytest.UsageError(f"relaycheck: --token-budget must be a positive number, not {budget}")
+        from harness.cost import TokenBudget
+
+        config.stash[BUDGET_KEY] = TokenBudget(budget)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
+        _warn_without_key(settings.gateway, config.stash[RECORD_KEY].mode)
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
+
+
+def _warn_without_key(gateway: Any, record_mode: str | None) -> None:
+    """One line on stderr when a live relay is tested without a key: every item would fail
+    with 401s that look like the relay's fault."""
+    if gateway.builtin or gateway.api_key() or record_mode == "none":
+        return
+    sys.stderr.write(
+        f"relaycheck: warning: no API key for gateway {gateway.name!r}: ${gateway.api_key_env} is not set "
+        "and no --api-key was given; requests go out unauthenticated\n"
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -86,6 +119,24 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if named or is_case_file(file_path, config.rootpath):
         return CaseFile.from_parent(parent, path=file_path)
     return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """--dry-run: list what would be sent and what it may cost, then stop (nothing is sent)."""
+    if not session.config.getoption("dry_run") or hasattr(session.config, "workerinput"):
+        return None
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for line in dry_run(session):
+        if reporter is not None:
+            reporter.write_line(line)
+        else:
+            print(line)
+    return True
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    return dropped_lines(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -108,14 +159,18 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
 
         key = "rc-local-" + secrets.token_hex(16)  # lives only in this process
         models = {e: [m.name for m in gateway.models_for(e)] for e in ("chat", "messages", "responses")}
+        # The gateway does what the tags say (and refuses the rest), so they are its real capabilities.
+        tags = {e: {m.name: m.capabilities for m in gateway.models_for(e) if m.declared} for e in models}
         gateway = replace(gateway, api_key_value=key)
         if live:  # a run replayed entirely from cassettes starts no gateway: nothing listens or connects
-            server = start_in_thread(key, models=models, faults=tuple(pytestconfig.getoption("fault") or ()))
+            faults = tuple(pytestconfig.getoption("fault") or ())
+            server = start_in_thread(key, models=models, faults=faults, capability_map=tags)
         base_url = server.base_url if server else "http://relaycheck-replay.invalid"
     else:
         base_url = gateway.base_url
-    redactor = Redactor([gateway.api_key() or ""], rec.redact_patterns)
-    transport = recording.session_transport(Transport(gateway.timeouts), rec, gateway.name, redactor)
+    redactor = Redactor(gateway.secrets(), rec.redact_patterns)
+    live_transport = Transport(gateway.timeouts, max_bytes=gateway.max_answer_bytes)
+    transport = recording.session_transport(live_transport, rec, gateway.name, redactor)
     pool = None
     try:
         rpm = pytestconfig.getoption("rate_limit") or gateway.rate_limit_rpm
@@ -130,6 +185,7 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             retry=retry,
             limiter=limiter,
             extras_fail=pytestconfig.getoption("extras") == "fail",
+            breaker=Breaker(gateway.unreachable_after),
         )
         pool = start_pool(request.session, ctx, rec, pytestconfig.getoption("concurrency") or gateway.concurrency)
         yield ctx
@@ -146,6 +202,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
         report.longrepr = str(call.excinfo.value)  # the violations say it all; no traceback
+    elif report.skipped and call.when == "call" and isinstance(report.longrepr, tuple):
+        # Skipped while running (not served, token budget): point at the case, not at harness code.
+        path, line = item.reportinfo()[:2]
+        report.longrepr = (str(path), (line or 0) + 1, report.longrepr[2])
     return report
 
 
@@ -157,6 +217,7 @@ class _SummaryWriter:
         self.config = config
         self.entries: dict[str, dict[str, Any]] = {}
         self.started = time.time()
+        self.digest: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -190,10 +251,17 @@ class _SummaryWriter:
         entries = list(self.entries.values())
         if not entries:
             return
-        redactor = Redactor([settings.gateway.api_key() or ""], self.config.stash[RECORD_KEY].redact_patterns)
+        redactor = Redactor(settings.gateway.secrets(), self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
+        summary["digest"] = build_digest(
+            summary,
+            matrix=None if self.config.getoption("no_matrix") else str(settings.report_dir / "matrix.html"),
+            builtin=settings.gateway.builtin,
+            faults=tuple(self.config.getoption("fault") or ()),
+        )
         summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
         path = write_summary(settings.report_dir / "summary.json", summary)
+        self.digest = summary["digest"]
         self.config.stash[SUMMARY_PATH] = path
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -202,9 +270,28 @@ class _SummaryWriter:
             items = [e["id"] for e in self.entries.values() if any(n["code"] == code for n in e.get("notes", ()))]
             if items:
                 terminalreporter.write_line(f"relaycheck: {len(items)} item(s) {text}, e.g. {items[0]}")
+        # Said once here (from the entries, so xdist workers' items count too); each item that
+        # was not sent carries only a one-line failure.
+        down = [
+            v["message"] for e in self.entries.values() for v in e["violations"] if v["code"] == "transport.unreachable"
+        ]
+        if down:
+            name = self.config.stash[SETTINGS_KEY].gateway.name
+            headline = down[0].split("; not sent")[0]
+            terminalreporter.write_line(
+                f"relaycheck: {name}: {headline}; {len(down)} item(s) not sent", red=True, bold=True
+            )
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # After pytest's own summary lines, so the digest is the last thing on the screen.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if self.digest is not None and reporter is not None:
+            reporter.write_line("")
+            for line in render_digest(self.digest):
+                reporter.write_line(line)
 
 
 _CASSETTE_NOTES = {

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
+from harness.cost import TokenBudget
 from harness.runner import Context, ItemResult, Variant, run_variant
 from harness.transport import Transport
 
@@ -22,21 +23,31 @@ from harness.transport import Transport
 class LivePool:
     """Submits every given item at once; at most ``workers`` run at the same time."""
 
-    def __init__(self, ctx: Context, live: Transport, workers: int) -> None:
+    def __init__(self, ctx: Context, live: Transport, workers: int, budget: TokenBudget | None = None) -> None:
         # A copy: the cassette layer flips judge_streaming on the session's Context per item.
         self._ctx = replace(ctx, transport=live)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relaycheck-item")
-        self._futures: dict[str, Future[ItemResult]] = {}
+        self._futures: dict[str, Future[ItemResult | None]] = {}
         self.workers = workers
+        self._budget = budget
 
     def submit_all(self, items: Iterable[tuple[str, Variant]]) -> None:
         for item_id, variant in items:
-            self._futures[item_id] = self._executor.submit(run_variant, variant, self._ctx)
+            self._futures[item_id] = self._executor.submit(self._one, variant)
+
+    def _one(self, variant: Variant) -> ItemResult | None:
+        """Run one item; None when the token budget was spent before its turn (not sent)."""
+        if self._budget is not None and self._budget.exhausted():
+            return None
+        result = run_variant(variant, self._ctx)
+        if self._budget is not None:
+            self._budget.add(result)
+        return result
 
     def __contains__(self, item_id: str) -> bool:
         return item_id in self._futures
 
-    def result(self, item_id: str) -> ItemResult:
+    def result(self, item_id: str) -> ItemResult | None:
         """The item's result, waiting for it; an exception inside run_variant is raised here,
         in the item that caused it."""
         return self._futures.pop(item_id).result()

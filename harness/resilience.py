@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from harness.breaker import Breaker
 from harness.model import Exchange, Violation, WireRequest
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})  # 529: Anthropic overloaded_error
@@ -73,28 +74,55 @@ def send_with_retries(
     expected_statuses: tuple[int, ...] = (),
     limiter: RateLimiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    breaker: Breaker | None = None,
 ) -> tuple[Exchange, list[Violation]]:
     """Send, retrying what the official clients retry. Returns the last exchange and one note
-    per retry (code ``transport.retry``). A status the case expects is never retried."""
+    per retry (code ``transport.retry``). A status the case expects is never retried. A 429 that
+    is still there at the end is a ``transport.rate_limited`` violation. With a ``breaker``,
+    nothing is sent to a gateway that stopped answering (see harness.breaker)."""
     notes: list[Violation] = []
     waited = 0.0
     attempt = 0
     while True:
+        refused = breaker.refusal(request) if breaker is not None else None
+        if refused is not None:
+            return refused, notes
         if limiter is not None:
             waited += limiter.acquire(sleep)
         exchange = sender.send(request)
-        if exchange.status in expected_statuses or not _retryable(exchange) or attempt >= policy.max_retries:
-            return exchange, notes
+        if breaker is not None:
+            breaker.observe(exchange)
+        done = exchange.status in expected_statuses or not _retryable(exchange) or attempt >= policy.max_retries
+        if done:
+            return exchange, notes + _rate_limited(exchange, attempt, expected_statuses)
         hinted = retry_after(exchange)
         wait = hinted if hinted is not None else policy.backoff_s * (2**attempt)
         if wait > policy.max_wait_s or waited + wait > policy.budget_s:
             notes.append(_note(exchange, attempt, f"not retried: waiting {wait:g} s would exceed the retry budget"))
-            return exchange, notes
+            return exchange, notes + _rate_limited(exchange, attempt, expected_statuses)
         attempt += 1
         why = f"Retry-After {hinted:g} s" if hinted is not None else f"backoff {wait:g} s"
         notes.append(_note(exchange, attempt, f"retry {attempt} after {why}"))
         sleep(wait)
         waited += wait
+
+
+def _rate_limited(exchange: Exchange, attempt: int, expected: tuple[int, ...]) -> list[Violation]:
+    """A 429 the case did not ask for, named as what it is: the relay (or its upstream) limits
+    this run's rate; it was reached and answered."""
+    if exchange.status != 429 or 429 in expected:
+        return []
+    after = f" after {attempt} retr{'y' if attempt == 1 else 'ies'}" if attempt else " (no retries configured)"
+    hint = retry_after(exchange)
+    wait = f"; it asked to wait {hint:g} s" if hint is not None else ""
+    return [
+        Violation(
+            "transport.rate_limited",
+            "$",
+            f"rate limited: the gateway answered HTTP 429{after}{wait} (lower --rate-limit or --concurrency)",
+            actual=429,
+        )
+    ]
 
 
 def _note(exchange: Exchange, attempt: int, text: str) -> Violation:

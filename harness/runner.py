@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import dialects, jsonpath
+from harness.breaker import Breaker
 from harness.cases import Case, Expect, Matcher, RequestSpec, Step
 from harness.dialects.base import Profile
 from harness.engine import Evaluation, evaluate_exchange
@@ -85,6 +86,8 @@ class Context:
     # takes them from the gateway's config): a direct caller gets each answer as it came.
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_retries=0))
     limiter: RateLimiter | None = None
+    # Stops sending to a gateway that failed several requests in a row without answering.
+    breaker: Breaker | None = None
 
 
 def substitute(value: Any, names: dict[str, Any]) -> Any:
@@ -176,7 +179,12 @@ def run_step(step: Step, variant: Variant, ctx: Context, names: dict[str, Any]) 
         )
     # A status the step expects (a case about 429s) is judged, never retried away.
     exchange, retry_notes = send_with_retries(
-        ctx.transport, request, ctx.retry, expected_statuses=step.expect.status, limiter=ctx.limiter
+        ctx.transport,
+        request,
+        ctx.retry,
+        expected_statuses=step.expect.status,
+        limiter=ctx.limiter,
+        breaker=ctx.breaker,
     )
     ev = evaluate_exchange(
         exchange,
@@ -247,6 +255,10 @@ def failure_for(result: ItemResult, item_id: str, ctx: Context) -> ConformanceFa
     if not failing:
         return None
     case = result.variant.case
+    if all(v.code == "transport.unreachable" for v in failing):
+        # One line per item: the outage itself is printed once, at the end of the run.
+        text = f"{item_id}: [transport.unreachable] not sent: the gateway stopped answering (why and since when: below)"
+        return ConformanceFailure(f"{case.id}: transport.unreachable", failing, text)
     lines = [
         f"{item_id}: {len(failing)} violation(s) at {ctx.level} level",
         f"case {case.id!r} defined at {case.location}: {case.description.splitlines()[0]}",
@@ -262,5 +274,10 @@ def failure_for(result: ItemResult, item_id: str, ctx: Context) -> ConformanceFa
         if s.exchange is not None:
             lines.append("  reproduce:")
             lines.append("    " + curl_command(s.exchange.request, ctx.gateway.api_key_env, ctx.redactor))
+            if ctx.gateway.builtin:  # its random port closes with the run
+                lines.append(
+                    "    (built-in gateway, its port is gone: `relaycheck serve --port 8765` with this run's"
+                    " --fault options, then port 8765)"
+                )
     codes = sorted({v.code for v in failing})
     return ConformanceFailure(f"{case.id}: {', '.join(codes)}", failing, ctx.redactor.text("\n".join(lines)))

@@ -39,6 +39,7 @@ def from_options(opts: dict[str, Any]) -> Settings:
             models=_csv(opts.get("models")),
             anthropic_version=opts.get("anthropic_version"),
             gateways_file=Path(gateways_file) if gateways_file else None,
+            max_answer_bytes=opts.get("max_answer_bytes"),
         )
     )
     level = opts.get("level") or "strict"

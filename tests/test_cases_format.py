@@ -94,6 +94,7 @@ def chat_tool_answer(name: str, arguments: str) -> dict[str, Any]:
             }
         ],
         "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+        "service_tier": "default",  # on every official answer since 2025-01 (harness/history.py)
     }
 
 

@@ -518,6 +518,8 @@ def test_nightly_example_runs_real_commands_with_the_key_from_a_secret() -> None
                 words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", line))
                 cut = next((i for i, w in enumerate(words) if w in ("--", "|", ">", "||")), len(words))
                 commands.append(words[1:cut])
-    assert [c[:2] for c in commands] == [["run", "--gateways-file"], ["report", "diff"]]
+    assert [c[:2] for c in commands] == [["run", "--gateways-file"], ["report", "diff"], ["report", "trend"]]
+    history = next(s for s in steps if s.get("name") == "Keep the nights")  # every night, for the trend
+    assert history["if"] == "always()" and history["with"]["path"] == "history/"
     for argv in commands:
         build_parser().parse_args(argv)  # exits (SystemExit) on an option relaycheck does not have

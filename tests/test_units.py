@@ -146,7 +146,18 @@ def test_gateway_overrides(tmp_path: Path) -> None:
     assert gw.url("/v1/messages") == "https://relay.example/v1/messages"
     assert gw.auth == "both"
     assert [m.name for m in gw.models_for("chat")] == ["m1", "claude-sonnet-4-6"]
-    assert "thinking" in gw.model("chat", "claude-sonnet-4-6").capabilities  # tags from another endpoint
+    # A bare --base-url does not borrow the default gateway's tags: capabilities are unknown.
+    assert not gw.model("chat", "claude-sonnet-4-6").declared
+    assert not gw.model("messages", "m1").capabilities
+    local = resolve(Overrides(models=("claude-sonnet-4-6",)))
+    assert local.model("messages", "claude-sonnet-4-6").declared  # described there: keeps its tags
+    assert "thinking" in local.model("messages", "claude-sonnet-4-6").capabilities
+    assert not local.model("chat", "claude-sonnet-4-6").declared  # not described on chat
+    listed = tmp_path / "listed.yaml"
+    listed.write_text("gateways:\n  x:\n    base_url: http://h\n    models: {chat: [a], responses: {b: []}}\n")
+    gws = resolve(Overrides(gateways_file=listed))
+    assert not gws.model("chat", "a").declared  # a plain list: unknown
+    assert gws.model("responses", "b").declared and not gws.model("responses", "b").capabilities  # none
     bad = tmp_path / "g.yaml"
     bad.write_text("gateways:\n  x:\n    base_url: http://h\n    models: {chat: {m: [telepathy]}}\n")
     with pytest.raises(ConfigError, match="unknown capability"):

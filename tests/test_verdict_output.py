@@ -234,3 +234,25 @@ def test_a_lost_blank_line_is_one_violation_not_a_cascade() -> None:
     failing = [(v.code, v.path) for v in ev.violations if v.fails("strict") and v.code != "sse.not_stream"]
     assert failing == [("sse.framing", "events[0].data")]
     assert ev.final["choices"][0]["message"]["tool_calls"][0]["function"] == {"name": "f", "arguments": "{}"}
+
+
+def test_usage_fields_of_an_undated_recording_are_a_note() -> None:
+    body = {
+        "id": "msg_01AbCdEfGhIjKlMnOpQrStUv",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": "Hi"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 1},
+    }
+    ex = exchange(json.dumps(body), path="/v1/messages")
+    live = evaluate_exchange(ex, "messages")
+    assert [(v.code, v.severity) for v in live.violations if v.code == "usage.fields"] == [("usage.fields", "strict")]
+    recorded = evaluate_exchange(ex, "messages", recorded=True)
+    assert [(v.code, v.severity) for v in recorded.violations if v.code == "usage.fields"] == [("usage.fields", "note")]
+    from datetime import date
+
+    dated = evaluate_exchange(ex, "messages", recorded=True, recorded_on=date(2025, 6, 1))
+    assert [(v.code, v.severity) for v in dated.violations if v.code == "usage.fields"] == [("usage.fields", "strict")]

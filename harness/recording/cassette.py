@@ -212,11 +212,20 @@ def response_dict(exchange: Exchange) -> dict[str, Any]:
         reason = HTTPStatus(status).phrase if status is not None else ""
     except ValueError:
         reason = ""
+    # The body is stored decoded (redaction must see the text, and a vcrpy client must be able to
+    # read it), so the headers that describe the wire form move into the extension.
+    encoded = exchange.content_encoding is not None
+    wire = {"content-encoding", "content-length"} if encoded else set()
     return {
         "status": {"code": status, "message": reason},
-        "headers": {k: [v] for k, v in exchange.headers.items()},
+        "headers": {k: [v] for k, v in exchange.headers.items() if k not in wire},
         "body": {"string": exchange.body},
         EXTENSION: {
+            **(
+                {"content_encoding": exchange.headers["content-encoding"], "wire_bytes": exchange.wire_bytes}
+                if encoded
+                else {}
+            ),
             # "offset-in-seconds size-in-bytes", one line per chunk as it arrived.
             "chunks": [f"{c.offset:.6f} {len(c.data)}" for c in exchange.chunks],
             "ttft_ms": _ms(exchange.ttft_ms),
@@ -255,15 +264,19 @@ def exchange_from(request: WireRequest, response: dict[str, Any]) -> Exchange:
         body = body.encode("utf-8")
     chunks = tuple(Chunk(o, d) for o, d in split_chunks(body, ext.get("chunks")))
     error = ext.get("error") or {}
+    headers = {k.lower(): ", ".join(vs) for k, vs in response["headers"].items()}
+    if ext.get("content_encoding"):
+        headers["content-encoding"] = ext["content_encoding"]
     return Exchange(
         request=request,
         status=response["status"]["code"],
-        headers={k.lower(): ", ".join(vs) for k, vs in response["headers"].items()},
+        headers=headers,
         chunks=chunks,
         ttft_ms=ext.get("ttft_ms", chunks[0].offset * 1000 if chunks else None),
         latency_ms=ext.get("latency_ms"),
         error=error.get("message"),
         error_code=error.get("code"),
+        wire_bytes=ext.get("wire_bytes"),
     )
 
 

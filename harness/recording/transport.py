@@ -73,7 +73,9 @@ class _ReplayHTTP(httpx.BaseTransport):
         if ex is None or ex.status is None:
             raise RuntimeError("relaycheck: the replay transport was used without a recorded answer")
         stream = _PacedStream(ex, self.clock(), self.clock, self.sleep)
-        return httpx.Response(ex.status, headers=list(ex.headers.items()), stream=stream)
+        # The recorded chunks are already decoded: the wire headers would make them decoded twice.
+        headers = [(k, v) for k, v in ex.headers.items() if k not in ("content-encoding", "content-length")]
+        return httpx.Response(ex.status, headers=headers, stream=stream)
 
 
 @dataclass
@@ -97,7 +99,9 @@ class CassetteTransport(Transport):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._replay_http = _ReplayHTTP(clock, sleep)
-        super().__init__(live.timeouts, client=httpx.Client(transport=self._replay_http), clock=clock)
+        super().__init__(
+            live.timeouts, client=httpx.Client(transport=self._replay_http), clock=clock, max_bytes=live.max_bytes
+        )
         self.live, self.options, self.gateway, self.redactor = live, options, gateway, redactor
         self._sleep = sleep
         self._item: _Item | None = None
@@ -159,7 +163,8 @@ class CassetteTransport(Transport):
             return recorded
         self._replay_http.pending = recorded
         try:
-            return super().send(request)
+            replayed = super().send(request)
+            return replace(replayed, headers=recorded.headers, wire_bytes=recorded.wire_bytes)
         finally:
             self._replay_http.pending = None
 

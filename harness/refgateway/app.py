@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.refgateway import chat, messages, responses
+from harness.refgateway import capabilities, chat, messages, responses
 from harness.refgateway.common import B58, Ctx, RequestError, dump, json_response, sse_response
 from harness.refgateway.errors import html_error, render_error
 from harness.refgateway.faults import FAULT_HEADER, FAULTS, check_faults, parse_fault_header
@@ -212,6 +212,7 @@ def create_app(
     latency: float = 0.0,
     fail_every: int = 0,
     retry_after: float = 1.0,
+    capability_map: capabilities.CapabilityMap | None = None,
 ) -> Starlette:
     """The reference gateway as a Starlette app. ``faults`` must be names from FAULTS.
 
@@ -246,6 +247,8 @@ def create_app(
                 module.validate(body)
             if body["model"] not in model_map.get(dialect, []):
                 raise unknown_model(dialect, body["model"])
+            capabilities.refuse(capability_map, dialect, body)
+            ctx.faults = ctx.faults | capabilities.flags(capability_map, dialect, body["model"])
             items = responses.conversation(body, store) if dialect == "responses" else []
         except RequestError as err:
             return render_error(dialect, err, pre, pre.seed)
@@ -266,6 +269,9 @@ def create_app(
             messages.validate_count(body)
             if body["model"] not in model_map.get("messages", []):
                 raise unknown_model("messages", body["model"])
+            have = capabilities.tags(capability_map, "messages", body["model"])
+            if have is not None and "count_tokens" not in have:
+                raise RequestError(400, f"count_tokens is not supported with the model '{body['model']}'.")
         except RequestError as err:
             return render_error("messages", err, pre, pre.seed)
         return json_response(dump({"input_tokens": messages.input_tokens(body)}), 200, Ctx(body, raw, faults_on))

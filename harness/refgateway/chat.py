@@ -8,6 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from harness.refgateway import stream_faults
+from harness.refgateway.capabilities import NO_PARALLEL
 from harness.refgateway.common import (
     HEX,
     Ctx,
@@ -212,7 +213,7 @@ def build(ctx: Ctx) -> tuple[Answer, dict[str, Any]]:
         tools,
         _choice(body, bool(tools)),
         prompt,
-        parallel=body.get("parallel_tool_calls") is not False,
+        parallel=body.get("parallel_tool_calls") is not False and not ctx.has(NO_PARALLEL),
         tool_result=tool_result,
         max_words=limit,
         stops=stops,

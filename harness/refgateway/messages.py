@@ -11,6 +11,7 @@ from typing import Any
 from starlette.responses import Response
 
 from harness.refgateway import stream_faults
+from harness.refgateway.capabilities import NO_PARALLEL
 from harness.refgateway.common import (
     B58,
     Ctx,
@@ -223,7 +224,7 @@ def build(ctx: Ctx) -> tuple[list[dict[str, Any]], Answer, dict[str, Any]]:
         tools,
         choice,
         prompt,
-        parallel=parallel,
+        parallel=parallel and not ctx.has(NO_PARALLEL),
         tool_result=result,
         max_words=limit,
         stops=body.get("stop_sequences") or [],

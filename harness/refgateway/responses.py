@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from harness.refgateway import stream_faults
+from harness.refgateway.capabilities import NO_PARALLEL
 from harness.refgateway.chat import REASONING_TOKENS, is_reasoning_model
 from harness.refgateway.common import (
     HEX,
@@ -225,7 +226,7 @@ class Built:
             tools,
             _choice(body, bool(tools)),
             prompt,
-            parallel=body.get("parallel_tool_calls") is not False,
+            parallel=body.get("parallel_tool_calls") is not False and not ctx.has(NO_PARALLEL),
             tool_result=result,
             max_words=None if limit is None else limit - r_tokens,
         )

@@ -43,6 +43,8 @@ table.codes td, table.codes th { border: 1px solid #d8dee4; padding: 2px 8px; te
 .viol.strict { border-color: var(--strict); background: #fffaf0; }
 .viol.note { border-color: var(--skip); background: #f6f8fa; }
 .viol .code { font-weight: 700; }
+pre.digest { background: #f6f8fa; border: 1px solid #d0d7de; padding: 10px; border-radius: 6px;
+             overflow: auto; white-space: pre-wrap; }
 pre.transcript { background: #0d1117; color: #e6edf3; padding: 10px; border-radius: 6px; overflow: auto;
                  max-height: 60vh; white-space: pre; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; }

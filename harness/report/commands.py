@@ -62,6 +62,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     h.add_argument("summary", type=Path)
     h.add_argument("-o", "--output", type=Path, help="default: matrix.html next to the summary")
+    t = rsub.add_parser(
+        "trend",
+        help="nights over time: pass rate, codes, TTFT/latency per gateway and model",
+        description="Build a self-contained trend page from several summary.json files (or folders "
+        "holding them, one per night): per gateway and model the pass rate, items per violation code and "
+        "TTFT/latency p50/p95 per night, and the night each current failure started.",
+    )
+    t.add_argument("inputs", type=Path, nargs="+", metavar="SUMMARY|DIR")
+    t.add_argument("-o", "--output", type=Path, default=Path("reports/trend.html"), help="default: %(default)s")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
             return _merge(args)
         if args.report_command == "html":
             return _html(args)
+        if args.report_command == "trend":
+            return _trend(args)
     except SummaryError as exc:
         print(f"relaycheck: error: {exc}", file=sys.stderr)
         return 2
-    print("relaycheck report: give an action: diff, merge or html (see relaycheck report -h)", file=sys.stderr)
+    print("relaycheck report: give an action: diff, merge, html or trend (see relaycheck report -h)", file=sys.stderr)
     return 2
 
 
@@ -118,6 +129,15 @@ def _html(args: argparse.Namespace) -> int:
 
     out = write_matrix(load_summary(args.summary), args.output or args.summary.parent / "matrix.html")
     print(f"relaycheck: matrix written to {out}")
+    return 0
+
+
+def _trend(args: argparse.Namespace) -> int:
+    from harness.report.trend import collect, write_trend
+
+    nights = collect(args.inputs)
+    out = write_trend(nights, args.output)
+    print(f"relaycheck: trend of {len(nights)} nights written to {out}")
     return 0
 
 

@@ -126,6 +126,16 @@ def _embedded(items: list[dict[str, Any]]) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def _digest(summary: dict[str, Any]) -> str:
+    """The run's digest (summary.json's ``digest``), the same lines the terminal showed."""
+    if not isinstance(summary.get("digest"), dict):
+        return ""
+    from harness.report.digest import render_digest
+
+    text = "\n".join(render_digest(summary["digest"], width=10_000))
+    return f'<pre class="digest" id="digest">{escape(text)}</pre>'
+
+
 def render(summary: dict[str, Any]) -> str:
     items: list[dict[str, Any]] = summary["items"]
     gateways = sorted({str(e.get("gateway") or summary.get("gateway") or "?") for e in items})
@@ -152,6 +162,7 @@ def render(summary: dict[str, Any]) -> str:
 <body>
 <h1>relaycheck conformance matrix</h1>
 <div class="muted">{escape(meta)}</div>
+{_digest(summary)}
 <div class="scores">{"".join(_score_card(g, by_gw[g]) for g in gateways)}</div>
 <div class="legend">{legend}</div>
 <p class="muted">Click a cell for its violations and the wire transcript with arrival offsets.

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from harness.collect import META, RESULT, RESULT_KEY, SETTINGS_KEY
-from harness.report.transcript import chunks_text, request_text, response_body, response_head
+from harness.report.transcript import ANSWER_LIMIT, chunks_text, request_text, response_body, response_head
 
 MATRIX_PATH = pytest.StashKey[Path]()
 
@@ -126,6 +126,8 @@ def _allure_result(result: Any, ctx: Any) -> None:
             if ex.is_sse:
                 final = s.evaluation.final if s.evaluation is not None else None
                 folded = json.dumps(final, indent=2, ensure_ascii=False) if final is not None else "(nothing)"
+                if len(folded) > ANSWER_LIMIT:  # an attachment never holds a whole oversized answer
+                    folded = f"{folded[:ANSWER_LIMIT]}…[{len(folded) - ANSWER_LIMIT} more characters]"
                 body = "final object folded from the stream:\n" + ctx.redactor.text(folded)
             else:
                 body = response_body(ex, ctx.redactor)

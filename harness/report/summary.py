@@ -5,7 +5,8 @@ An item entry: id, case, file, line, endpoint, model, stream, gateway, features,
 (passed | failed | skipped | error), violations and notes ([{code, path, message, severity?}],
 severity omitted means "error"), status, ttft_ms, latency_ms, input_tokens, output_tokens,
 output_tps, attempts, source (live | replayed | recorded | replayed+recorded: where the answers
-came from), and transcript (the redacted wire text, capped).
+came from), transcript (the redacted wire text, capped) and, for failed items, reproduce (a curl).
+The top level also holds the run's digest (harness/report/digest.py).
 """
 
 from __future__ import annotations
@@ -38,10 +39,19 @@ def result_entry(result: Any, ctx: Any) -> dict[str, Any]:
     gen_total = sum(g for g in gen if g is not None) if any(g is not None for g in gen) else None
     failing = bool(result.failing(level))
     limit = TRANSCRIPT_LIMIT["failed" if failing else "passed"]
+    extra: dict[str, Any] = {}
+    bad = next((s for s in sent if any(v.fails(level) for v in s.violations)), None)
+    if bad is not None:  # the digest's "what to do next": a curl that asks the same (key as $VAR)
+        from harness.failure import curl_command
+
+        curl = curl_command(bad.exchange.request, ctx.gateway.api_key_env, ctx.redactor)
+        extra["reproduce"] = ctx.redactor.text(curl)  # the URL too (a key in a query string)
     return {
+        **extra,
         "violations": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if v.fails(level)],
         "notes": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if not v.fails(level)],
         "status": last.status if last else None,
+        "content_encoding": last.content_encoding if last else None,  # the answer was decoded from it
         "ttft_ms": round(first.ttft_ms, 2) if first and first.ttft_ms is not None else None,
         "latency_ms": round(sum(s.exchange.latency_ms or 0 for s in sent), 2) if first else None,
         "input_tokens": tokens_in,

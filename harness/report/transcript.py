@@ -11,6 +11,9 @@ from harness.model import Exchange, WireRequest
 from harness.redact import Redactor
 
 BODY_LIMIT = 4096  # request bodies: enough to see the messages, not a whole image
+# Answer bodies and chunk transcripts (allure attachments, summary.json): enough to see what broke,
+# never the size of an endless stream (the transport stops at max_answer_bytes, this keeps less).
+ANSWER_LIMIT = 256 * 1024
 MARK = "…[{} more bytes]"
 
 
@@ -50,34 +53,51 @@ def response_head(exchange: Exchange, redactor: Redactor) -> str:
     if timing:
         head += f"  ({', '.join(timing)})"
     lines = [head, *_headers(exchange.headers, redactor)]
+    if exchange.content_encoding and exchange.wire_bytes is not None:
+        lines.append(
+            f"(body {exchange.content_encoding}-decoded: {exchange.wire_bytes} bytes on the wire, "
+            f"{len(exchange.body)} decoded)"
+        )
     if exchange.error:
         lines.append(f"transport error [{exchange.error_code}]: {redactor.text(exchange.error)}")
     return "\n".join(lines)
 
 
-def response_body(exchange: Exchange, redactor: Redactor) -> str:
-    """The body, pretty-printed when it is one JSON document, else as it came."""
-    raw = _decode(exchange.body)
-    if not exchange.is_sse:
+def response_body(exchange: Exchange, redactor: Redactor, limit: int = ANSWER_LIMIT) -> str:
+    """The body, pretty-printed when it is one JSON document, else as it came; at most ``limit``
+    characters (and never more than that many bytes decoded for display)."""
+    body = exchange.body
+    raw = _decode(body[:limit])
+    if not exchange.is_sse and len(body) <= limit:
         try:
-            raw = json.dumps(json.loads(exchange.body), indent=2, ensure_ascii=False)
+            raw = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
         except ValueError:
             pass
-    return redactor.text(raw)
+    text = _cut(redactor.text(raw), limit)
+    return text + MARK.format(len(body) - limit) if len(body) > limit else text
 
 
-def chunks_text(exchange: Exchange, redactor: Redactor) -> str:
+def chunks_text(exchange: Exchange, redactor: Redactor, limit: int = ANSWER_LIMIT) -> str:
     """Every chunk as it arrived: ``[+  12.3 ms]`` before its first line, its other lines indented,
-    so a buffered stream (everything at one offset) is visible at a glance."""
+    so a buffered stream (everything at one offset) is visible at a glance. At most ``limit``
+    characters: the chunks past it are counted, not rendered."""
     out: list[str] = []
-    for chunk in exchange.chunks:
+    size = 0
+    for n, chunk in enumerate(exchange.chunks):
+        if size > limit:
+            rest = sum(len(c.data) for c in exchange.chunks[n:])
+            out.append(MARK.format(rest))
+            break
         stamp = f"[+{chunk.offset * 1000:8.1f} ms] "
         pad = " " * len(stamp)
         lines = redactor.text(_decode(chunk.data)).split("\n")
         if lines and lines[-1] == "" and len(lines) > 1:
             lines.pop()  # the chunk's own trailing newline; blank lines inside stay (SSE framing)
-        out += [(stamp if i == 0 else pad) + line for i, line in enumerate(lines)]
-    return "\n".join(out)
+        rendered = [(stamp if i == 0 else pad) + line for i, line in enumerate(lines)]
+        size += sum(len(line) + 1 for line in rendered)
+        out += rendered
+    text = "\n".join(out)
+    return text if len(text) <= limit + 200 else _cut(text, limit)
 
 
 def exchange_text(exchange: Exchange, redactor: Redactor) -> str:

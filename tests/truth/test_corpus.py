@@ -17,7 +17,9 @@ def test_official_traffic_passes_strict(endpoint: str, stream: bool) -> None:
     assert items, f"no {endpoint} interactions in the corpus"
     alarms = []
     for it in items:
-        ev = evaluate_exchange(it.exchange, endpoint, level="strict", stream_requested=stream)
+        ev = evaluate_exchange(
+            it.exchange, endpoint, level="strict", stream_requested=stream, recorded=True, recorded_on=it.recorded_on
+        )
         for v in ev.failing("strict"):
             alarms.append(f"{it.id}: {v.code} at {v.path}: {v.message}")
     assert not alarms, f"{len(alarms)} false alarms, first 20:\n" + "\n".join(alarms[:20])

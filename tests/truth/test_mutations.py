@@ -48,7 +48,14 @@ def test_mutant_is_caught(mutation: Mutation) -> None:
         if mutant is None:
             continue
         applied += 1
-        ev = evaluate_exchange(mutant, mutation.endpoint, level="strict", stream_requested=mutation.stream)
+        ev = evaluate_exchange(
+            mutant,
+            mutation.endpoint,
+            level="strict",
+            stream_requested=mutation.stream,
+            recorded=True,  # recorded traffic: judged against the API of its date
+            recorded_on=it.recorded_on,
+        )
         found = {v.code for v in ev.failing("strict")}
         if not _caught(mutation.code, found):
             missed.append(f"{it.id}: expected {mutation.code}, got {sorted(found) or 'nothing'}")
