@@ -35,7 +35,7 @@ def curl_command(request: WireRequest, key_env: str, redactor: Redactor) -> str:
                 continue
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if request.body:
-        parts += ["--data-raw", shlex.quote(redactor.text(request.body.decode("utf-8", "replace")))]
+        parts += ["--data-raw", shlex.quote(redactor.wire(request.body.decode("utf-8", "replace")))]
     return " ".join(parts)
 
 

@@ -30,6 +30,7 @@ from harness.collect import (
 )
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
+from harness.recording.cassette import gateway_dir
 from harness.redact import Redactor
 from harness.report import pytest_hooks as report_hooks
 from harness.report.digest import build_digest, render_digest
@@ -197,7 +198,8 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             server.close()
 
 
-@pytest.hookimpl(wrapper=True)
+# trylast: the innermost wrapper, so allure and JUnit read the report as cleaned here.
+@pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
@@ -206,7 +208,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         # Skipped while running (not served, token budget): point at the case, not at harness code.
         path, line = item.reportinfo()[:2]
         report.longrepr = (str(path), (line or 0) + 1, report.longrepr[2])
+    if report.failed or report.sections:
+        # Any other traceback may show a key: in an exception message, or in a frame's locals
+        # under -l/--showlocals (a repr cut short keeps the key's start). Cleaned as text.
+        _redact_report(report, _redactor(item))
     return report
+
+
+def _redactor(item: pytest.Item) -> Redactor:
+    ctx = getattr(item, "funcargs", {}).get("relaycheck_context")
+    if isinstance(ctx, Context):
+        return ctx.redactor  # it also knows the built-in gateway's per-session key
+    settings: Settings = item.config.stash[SETTINGS_KEY]
+    return Redactor(settings.gateway.secrets(), item.config.stash[RECORD_KEY].redact_patterns)
+
+
+def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    if report.failed and report.longrepr is not None:
+        text = str(report.longrepr)
+        cleaned = redactor.text(text)
+        if cleaned != text:
+            report.longrepr = cleaned
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
 class _SummaryWriter:
@@ -247,6 +270,10 @@ class _SummaryWriter:
                 entry.setdefault("error", str(report.longrepr)[-2000:])
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        with report_hooks.reporting(self.config, "summary.json"):
+            self._write()
+
+    def _write(self) -> None:
         settings: Settings = self.config.stash[SETTINGS_KEY]
         entries = list(self.entries.values())
         if not entries:
@@ -259,12 +286,21 @@ class _SummaryWriter:
             builtin=settings.gateway.builtin,
             faults=tuple(self.config.getoption("fault") or ()),
         )
-        summary = json.loads(redactor.text(json.dumps(summary, ensure_ascii=False)))
+        summary = redactor.value(summary)  # each string value: redacting JSON text can break it
         path = write_summary(settings.report_dir / "summary.json", summary)
         self.digest = summary["digest"]
         self.config.stash[SUMMARY_PATH] = path
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        ran = [e for e in self.entries.values() if e["outcome"] != "skipped"]
+        replayed = [e for e in ran if str(e.get("source", "")).startswith("replayed")]
+        if replayed:
+            # A replayed verdict is not the relay's answer today: never let it pass for one.
+            rec: recording.RecordOptions = self.config.stash[RECORD_KEY]
+            where = recording.display(gateway_dir(rec.cassette_dir, self.config.stash[SETTINGS_KEY].gateway.name))
+            terminalreporter.write_line(
+                f"relaycheck: {len(replayed)} of {len(ran)} items replayed from {where} (not live)", yellow=True
+            )
         # Cassette notes never fail an item, so say here what would otherwise hide in the JSON.
         for code, text in _CASSETTE_NOTES.items():
             items = [e["id"] for e in self.entries.values() if any(n["code"] == code for n in e.get("notes", ()))]

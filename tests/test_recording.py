@@ -191,9 +191,12 @@ def test_real_pacing_measures_the_replayed_arrival_times(tmp_path: Path) -> None
     with t.item(ITEM):
         ex = t.send(_request())
     assert [c.data for c in ex.chunks] == [b"data: 1\n\n", b"data: 2\n\n", b"data: 3\n\n"]
+    # A replay never delivers a chunk before its recorded offset; how late it may be depends on the
+    # machine's load, so the upper bound is loose (accuracy is measured in benchmarks/bench_scale.py).
     for chunk, want in zip(ex.chunks, (0.08, 0.12, 0.16), strict=True):
-        assert chunk.offset == pytest.approx(want, abs=0.01)
-    assert ex.latency_ms == pytest.approx(170, abs=10)
+        assert want - 0.002 <= chunk.offset <= want + 0.25
+    assert [c.offset for c in ex.chunks] == sorted(c.offset for c in ex.chunks)
+    assert 158 <= ex.latency_ms <= 170 + 250
 
 
 # --- pieces ----------------------------------------------------------------------------------------
@@ -317,13 +320,18 @@ def _free_port() -> int:
 
 
 def _go_offline(p: pytest.Pytester) -> None:
-    """Point the gateway at a closed port and cut the network in the replaying process."""
+    """Cut the network in the replaying process. The base URL stays: a cassette replays only for
+    the relay (scheme, host, port) it was recorded from."""
+    (p.path / "conftest.py").write_text(NO_NETWORK)
+
+
+def _move_relay(p: pytest.Pytester) -> None:
+    """Point the gateway at another (closed) port: another relay."""
     gw = p.path / "gateways.yaml"
     text = gw.read_text()
     start = text.index("base_url: ") + len("base_url: ")
     end = text.index("\n", start)
     gw.write_text(text[:start] + f"http://127.0.0.1:{_free_port()}" + text[end:])
-    (p.path / "conftest.py").write_text(NO_NETWORK)
 
 
 def _verdicts(p: pytest.Pytester) -> dict[str, tuple[str, list[str]]]:
@@ -350,9 +358,27 @@ def test_record_then_replay_offline_gives_identical_verdicts(relay_project: Call
     assert {e["source"] for e in _items(p).values()} == {"replayed"}
     stream = _items(p)["cases/messages/text.yaml::hello[relay-claude-sonnet-4-20250514-stream]"]
     assert any("not judged: replayed from a cassette" in n["message"] for n in stream["notes"])
-    # auto (the default) replays what has a cassette: still offline, still the same verdicts.
-    p.runpytest_subprocess("cases").assert_outcomes(passed=2, failed=2)
+    # auto replays what has a cassette: still offline, still the same verdicts, and it says so.
+    auto = p.runpytest_subprocess("cases", "--record-mode", "auto")
+    auto.assert_outcomes(passed=2, failed=2)
+    auto.stdout.fnmatch_lines(["relaycheck: 4 of 4 items replayed from cassettes/relay (not live)"])
     assert _verdicts(p) == recorded
+    # The default is live: with the relay gone, nothing passes on the recordings.
+    live = p.runpytest_subprocess("cases")
+    live.assert_outcomes(failed=4)
+    assert {e["source"] for e in _items(p).values()} == {"live"}
+    assert "replayed from" not in live.stdout.str()
+
+
+def test_a_cassette_replays_only_for_the_relay_it_was_recorded_from(relay_project: Callable, refgateway: str) -> None:
+    p = relay_project(refgateway, {"messages/text.yaml": CASES["messages/text.yaml"]})
+    p.runpytest_subprocess("cases", "--record-mode", "all").assert_outcomes(passed=2)
+    _go_offline(p)
+    _move_relay(p)
+    for mode in ("none", "auto"):
+        result = p.runpytest_subprocess("cases", "--record-mode", mode, "-k", "sync")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*[[]replay.unmatched[]]*", "*differs in*port*", "*another relay*"])
 
 
 def test_changed_request_fails_with_the_closest_match(relay_project: Callable, refgateway: str) -> None:
@@ -426,8 +452,9 @@ def test_real_pacing_reproduces_ttft(relay_project: Callable, faulty_gateway: Ca
         passed=1
     )
     replayed = next(iter(_items(p).values()))
-    assert replayed["ttft_ms"] == pytest.approx(recorded["ttft_ms"], abs=10)
-    assert replayed["latency_ms"] == pytest.approx(recorded["latency_ms"], abs=10)
+    # Never earlier than recorded; later only by scheduling delay (loose bound: accuracy is a benchmark).
+    assert recorded["ttft_ms"] - 3 <= replayed["ttft_ms"] <= recorded["ttft_ms"] + 250
+    assert recorded["latency_ms"] - 3 <= replayed["latency_ms"] <= recorded["latency_ms"] + 250
     assert not any("not judged" in n["message"] for n in replayed["notes"])  # streaming was judged
 
 

@@ -162,3 +162,18 @@ def test_gateway_overrides(tmp_path: Path) -> None:
     bad.write_text("gateways:\n  x:\n    base_url: http://h\n    models: {chat: {m: [telepathy]}}\n")
     with pytest.raises(ConfigError, match="unknown capability"):
         resolve(Overrides(gateways_file=bad))
+
+
+def test_tool_arguments_against_a_schema_no_validator_can_apply_do_not_crash() -> None:
+    """A request may declare an invalid tool schema (a docs page did: "type": "}string"); the
+    official API would reject it, and judging the answer against it must not crash the run."""
+    from harness.dialects.common import check_tool_arguments
+    from harness.model import ToolCall
+
+    calls = [ToolCall("f", '{"a": "x"}')]
+    bad_type = {"f": {"type": "object", "properties": {"a": {"type": "}string"}}}}
+    bad_ref = {"f": {"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}}
+    assert check_tool_arguments(calls, bad_type) == []
+    assert check_tool_arguments(calls, bad_ref) == []
+    good = {"f": {"type": "object", "properties": {"a": {"type": "integer"}}}}
+    assert [v.code for v in check_tool_arguments(calls, good)] == ["tool.args"]

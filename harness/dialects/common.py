@@ -69,7 +69,24 @@ def _tool_validator(schema_json: str) -> Any:
 
     schema = json.loads(schema_json)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError:
+        # The request declared a schema no validator can apply (the official API rejects such a
+        # request); the answer cannot be judged against it, and the run must not crash on it.
+        return None
     return cls(schema)
+
+
+def _schema_errors(validator: Any, instance: Any) -> list[Any]:
+    """Validation errors, or none when the declared schema cannot be applied (an unresolvable
+    $ref, an unknown format class): a broken request schema is not the relay's fault."""
+    import jsonschema
+
+    try:
+        return list(validator.iter_errors(instance))
+    except (jsonschema.SchemaError, jsonschema.exceptions.UnknownType, jsonschema.exceptions._WrappedReferencingError):
+        return []
 
 
 def check_tool_arguments(calls: Sequence[ToolCall], declared: Mapping[str, Any], path: str = "$") -> list[Violation]:
@@ -119,7 +136,9 @@ def check_tool_arguments(calls: Sequence[ToolCall], declared: Mapping[str, Any],
         if not isinstance(schema, dict):
             continue
         validator = _tool_validator(json.dumps(schema, sort_keys=True))
-        for err in validator.iter_errors(args):
+        if validator is None:
+            continue
+        for err in _schema_errors(validator, args):
             sub = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
             out.append(
                 Violation(

@@ -3,7 +3,7 @@ arrival offset, redacted before it reaches disk, replayed offline. See docs/reco
 
 from harness.recording.offline import OfflineError, offline
 from harness.recording.options import PACINGS, RECORD_MODES, RecordOptions, add_options, describe, from_values
-from harness.recording.transport import CassetteTransport, item_scope, session_transport, with_notes
+from harness.recording.transport import CassetteTransport, display, item_scope, session_transport, with_notes
 
 __all__ = [
     "PACINGS",
@@ -13,6 +13,7 @@ __all__ = [
     "RecordOptions",
     "add_options",
     "describe",
+    "display",
     "from_values",
     "item_scope",
     "offline",

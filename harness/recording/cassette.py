@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vcr.cassette import Cassette
-from vcr.matchers import method, path, query
+from vcr.matchers import host, method, path, port, query, scheme
 from vcr.persisters.filesystem import FilesystemPersister
 from vcr.record_mode import RecordMode
 from vcr.request import Request
@@ -51,6 +51,11 @@ def _safe(part: str) -> str:
     if safe != part or len(safe) > _MAX_NAME:
         safe = f"{safe[:_MAX_NAME]}-{hashlib.sha1(part.encode()).hexdigest()[:8]}"
     return safe
+
+
+def gateway_dir(root: Path, gateway: str) -> Path:
+    """Where a gateway's cassettes live."""
+    return root / _safe(gateway)
 
 
 def cassette_path(root: Path, gateway: str, item_id: str) -> Path:
@@ -139,14 +144,17 @@ def sent_headers(r1: Request, r2: Request) -> None:
 
 
 MATCH_ON = (method, path, query, json_body, sent_headers)
+# A relay's cassette matches only that relay: another scheme, host or port (another base URL,
+# or two bare --base-url runs that share the gateway name "relay") is another relay, never a
+# match. The built-in gateway is left out: it listens on a new port in every session.
+RELAY_MATCH_ON = (scheme, host, port, *MATCH_ON)
 
 
 # --- redaction hooks (vcrpy's before_record_request / before_record_response) -------------------
 
 
 def _redact_bytes(data: bytes, redactor: Redactor) -> bytes:
-    # surrogateescape: invalid UTF-8 (a case in itself) survives redaction byte for byte.
-    return redactor.text(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    return redactor.wire_bytes(data)  # JSON-aware: a redacted body still parses
 
 
 def redact_request(redactor: Redactor) -> Callable[[Request], Request]:
@@ -165,7 +173,10 @@ def redact_chunks(chunks: list[tuple[float, bytes]], redactor: Redactor) -> list
     chunks is only found in the joined text: such chunks are merged (keeping the first one's
     arrival time) until the chunks redact exactly like the whole body."""
     groups = [list(c) for c in chunks]
-    whole = _redact_bytes(b"".join(d for _, d in chunks), redactor)
+    joined = b"".join(d for _, d in chunks)
+    whole = _redact_bytes(joined, redactor)
+    if whole == joined:
+        return chunks  # nothing to mask (the usual case): the chunks stay as they arrived
     while len(groups) > 1:
         parts = [_redact_bytes(d, redactor) for _, d in groups]
         if b"".join(parts) == whole:
@@ -189,7 +200,12 @@ def redact_response(redactor: Redactor) -> Callable[[dict[str, Any]], dict[str, 
         ext = response.get(EXTENSION) or {}
         body = response["body"]["string"] or b""
         chunks = redact_chunks(list(split_chunks(body, ext.get("chunks"))), redactor)
-        response["body"]["string"] = b"".join(d for _, d in chunks)
+        response["body"]["string"] = redacted = b"".join(d for _, d in chunks)
+        if len(redacted) != len(body):
+            # The stored headers must describe the stored body (a vcrpy client reads by them).
+            for name, values in response["headers"].items():
+                if name.lower() == "content-length":
+                    response["headers"][name] = [str(len(redacted))] * len(values)
         if EXTENSION in response:
             ext["chunks"] = [f"{o:.6f} {len(d)}" for o, d in chunks]
             if ext.get("error"):
@@ -298,7 +314,7 @@ class AtomicPersister(FilesystemPersister):
         os.replace(tmp, target)
 
 
-def open_cassette(path: Path, mode: str, redactor: Redactor) -> Cassette:
+def open_cassette(path: Path, mode: str, redactor: Redactor, match_on: tuple[Any, ...] = MATCH_ON) -> Cassette:
     """Load (or start) one item's cassette with vcrpy's record mode semantics. ``all`` drops
     interactions this run did not repeat: a cassette belongs to one item, and leftovers would
     only be reported as unused on every replay."""
@@ -307,7 +323,7 @@ def open_cassette(path: Path, mode: str, redactor: Redactor) -> Cassette:
         serializer=yamlserializer,
         persister=AtomicPersister,
         record_mode=RecordMode(mode),
-        match_on=MATCH_ON,
+        match_on=match_on,
         before_record_request=redact_request(redactor),
         before_record_response=redact_response(redactor),
         drop_unused_requests=mode == "all",

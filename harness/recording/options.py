@@ -15,15 +15,17 @@ from harness.gateways import DEFAULT_FILE, ConfigError
 from harness.recording.cassette import cassette_path
 
 # vcrpy's four modes, plus "auto" (replay an item whose cassette exists, else run it live) and
-# "off" (live, cassettes neither read nor written).
-RECORD_MODES = ("auto", "off", "none", "once", "new_episodes", "all")
+# "off" (live, cassettes neither read nor written). "off" is the default: a run that nobody
+# asked to replay is live, so a dead or different relay can never pass on old recordings.
+RECORD_MODES = ("off", "auto", "none", "once", "new_episodes", "all")
+DEFAULT_MODE = "off"
 PACINGS = ("fast", "real")
 DEFAULT_MAX_AGE_DAYS = 30.0
 
 
 @dataclass(frozen=True)
 class RecordOptions:
-    mode: str = "auto"
+    mode: str = DEFAULT_MODE
     pacing: str = "fast"
     cassette_dir: Path = Path("cassettes")
     max_age_days: float = DEFAULT_MAX_AGE_DAYS
@@ -63,8 +65,10 @@ def add_options(addoption: Callable[..., Any]) -> None:
         "--record-mode",
         choices=RECORD_MODES,
         default=None,
-        help="cassettes (vcrpy's modes): auto (default: replay items that have a cassette, run the "
-        "others live), none (replay only, offline), once, new_episodes, all (re-record), off (live)",
+        help="cassettes: off (default: live, no cassette read or written), none (replay only, offline; "
+        "what `relaycheck replay` uses), once, new_episodes, all (re-record; `relaycheck record`), auto "
+        "(replay items that have a cassette, run the others live). A cassette replays only for the "
+        "base URL it was recorded from",
     )
     addoption(
         "--replay-pacing",
@@ -113,7 +117,7 @@ def from_values(
             raise ConfigError(f"redact pattern {p!r} is not a regular expression: {exc}") from None
     max_age = get("max_cassette_age")
     return RecordOptions(
-        mode=get("record_mode") or "auto",
+        mode=get("record_mode") or DEFAULT_MODE,
         pacing=get("replay_pacing") or "fast",
         cassette_dir=Path(get("cassette_dir") or rootdir / "cassettes"),
         max_age_days=DEFAULT_MAX_AGE_DAYS if max_age is None else max_age,
@@ -128,8 +132,9 @@ def describe(options: RecordOptions, gateway: str) -> str:
     what = {
         "auto": "the built-in gateway runs live (`relaycheck replay` replays its cassettes)"
         if options.builtin
-        else f"replay items that have a cassette in {where} (offline), run the others live",
-        "off": "live, cassettes off",
+        else f"replay items that have a cassette in {where} (offline, only for the base URL it was "
+        "recorded from), run the others live",
+        "off": "live, no cassette read or written (replay: `relaycheck replay` or --record-mode)",
         "none": f"replay only from {where}, offline",
         "once": f"replay from {where}; items without a cassette are recorded",
         "new_episodes": f"replay from {where}; requests not in a cassette are recorded",

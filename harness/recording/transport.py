@@ -24,6 +24,7 @@ from harness.model import Exchange, Violation, WireRequest
 from harness.recording.cassette import (
     EXTENSION,
     MATCH_ON,
+    RELAY_MATCH_ON,
     exchange_from,
     open_cassette,
     response_dict,
@@ -105,6 +106,7 @@ class CassetteTransport(Transport):
         self.live, self.options, self.gateway, self.redactor = live, options, gateway, redactor
         self._sleep = sleep
         self._item: _Item | None = None
+        self._match_on = MATCH_ON if options.builtin else RELAY_MATCH_ON
 
     def close(self) -> None:
         super().close()
@@ -120,14 +122,14 @@ class CassetteTransport(Transport):
         if mode is None:
             yield notes
             return
-        cassette = open_cassette(path, mode, self.redactor)
+        cassette = open_cassette(path, mode, self.redactor, self._match_on)
         replaying = cassette.rewound and mode != "all"
         saved = (ctx.judge_streaming, ctx.streaming_skip_reason) if ctx else None
         if ctx is not None and replaying and self.options.pacing == "fast":
             ctx.judge_streaming, ctx.streaming_skip_reason = False, FAST_REASON
         state = self._item = _Item(cassette, path, mode, len(cassette))
         # Only replay-only cassettes go offline: new_episodes may still need the relay.
-        guard = offline(f"cassette {_display(path)}") if cassette.write_protected else nullcontext()
+        guard = offline(f"cassette {display(path)}") if cassette.write_protected else nullcontext()
         try:
             with guard:
                 yield notes
@@ -169,7 +171,7 @@ class CassetteTransport(Transport):
             self._replay_http.pending = None
 
     def _unmatched(self, request: WireRequest, vreq: Any, state: _Item) -> Exchange:
-        where = _display(state.path)
+        where = display(state.path)
         what = f"{request.method} {request.path}"
         if not len(state.cassette):
             message = (
@@ -180,7 +182,7 @@ class CassetteTransport(Transport):
             best = state.cassette.find_requests_with_most_matches(vreq)
             if not best:  # nothing shares even one matcher: show how the first recording differs
                 first = state.cassette.data[0][0]
-                best = [(first, *get_matchers_results(state.cassette.filter_request(vreq), first, MATCH_ON))]
+                best = [(first, *get_matchers_results(state.cassette.filter_request(vreq), first, self._match_on))]
             stored, _, fails = best[0]
             index = next(i for i, (r, _) in enumerate(state.cassette.data) if r is stored)
             if not fails:
@@ -195,13 +197,18 @@ class CassetteTransport(Transport):
                     f"differs in {', '.join(name for name, _ in fails)}:",
                 ]
                 lines += [f"  {line}" for _, text in fails for line in (text or "").splitlines()]
+                if {"scheme", "host", "port"} & {name for name, _ in fails}:
+                    lines.append(
+                        f"recorded against {stored.scheme}://{stored.host}:{stored.port}, another relay: "
+                        "a cassette replays only for the base URL it was recorded from"
+                    )
                 lines.append("re-record with `relaycheck record` (or --record-mode new_episodes to add it)")
                 # Continuation lines indented to sit under the violation in a failure report.
                 message = "\n      ".join(lines)
         return Exchange(request=request, status=None, error=self.redactor.text(message), error_code="replay.unmatched")
 
     def _notes(self, state: _Item) -> list[Violation]:
-        cassette, where = state.cassette, _display(state.path)
+        cassette, where = state.cassette, display(state.path)
         out = []
         for i in range(state.loaded):
             if cassette.play_counts[i] == 0:
@@ -240,7 +247,8 @@ def _age_days(response: dict[str, Any]) -> float | None:
     return (time.time() - recorded) / 86400
 
 
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
     try:
         return path.resolve().relative_to(Path.cwd()).as_posix()
     except ValueError:

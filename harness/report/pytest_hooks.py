@@ -6,7 +6,8 @@ transcript kept out of JUnit, matrix.html after summary.json, the live progress 
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from harness.collect import META, RESULT, RESULT_KEY, SETTINGS_KEY
 from harness.report.transcript import ANSWER_LIMIT, chunks_text, request_text, response_body, response_head
 
 MATRIX_PATH = pytest.StashKey[Path]()
+REPORT_ERRORS = pytest.StashKey[list[str]]()  # one line per report that could not be written
 
 
 def configure(config: pytest.Config) -> None:
@@ -81,12 +83,26 @@ class ReportHooks:
         from harness.report.html import write_matrix
         from harness.report.summary import load_summary
 
-        self.config.stash[MATRIX_PATH] = write_matrix(load_summary(path), path.parent / "matrix.html")
+        with reporting(self.config, "matrix.html"):
+            self.config.stash[MATRIX_PATH] = write_matrix(load_summary(path), path.parent / "matrix.html")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         path = self.config.stash.get(MATRIX_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: matrix written to {path}")
+        for line in self.config.stash.get(REPORT_ERRORS, []):
+            terminalreporter.write_line(line, red=True)
+
+
+@contextmanager
+def reporting(config: pytest.Config, what: str) -> Iterator[None]:
+    """Writing one report: a failure is one clear line at the end of the run, never a crash that
+    takes the session (and every other report) down with it."""
+    try:
+        yield
+    except Exception as exc:  # any failure of one report must spare the others
+        line = f"relaycheck: could not write {what}: {type(exc).__name__}: {exc} (the other reports were written)"
+        config.stash.setdefault(REPORT_ERRORS, []).append(line[:2000])
 
 
 def _allure_labels(meta: dict[str, Any]) -> None:
@@ -125,10 +141,15 @@ def _allure_result(result: Any, ctx: Any) -> None:
             head = response_head(ex, ctx.redactor)
             if ex.is_sse:
                 final = s.evaluation.final if s.evaluation is not None else None
-                folded = json.dumps(final, indent=2, ensure_ascii=False) if final is not None else "(nothing)"
+                # The structure is cleaned, then printed: cleaning printed JSON could break it.
+                folded = (
+                    json.dumps(ctx.redactor.value(final), indent=2, ensure_ascii=False)
+                    if final is not None
+                    else "(nothing)"
+                )
                 if len(folded) > ANSWER_LIMIT:  # an attachment never holds a whole oversized answer
                     folded = f"{folded[:ANSWER_LIMIT]}…[{len(folded) - ANSWER_LIMIT} more characters]"
-                body = "final object folded from the stream:\n" + ctx.redactor.text(folded)
+                body = "final object folded from the stream:\n" + folded
             else:
                 body = response_body(ex, ctx.redactor)
             allure.attach(f"{head}\n\n{body}", f"{prefix}response", text)
@@ -148,7 +169,7 @@ def _violation_step(prefix: str, v: Any, failed: bool, redactor: Any) -> None:
     detail = {k: v.as_dict()[k] for k in ("expected", "actual") if k in v.as_dict()}
     if detail:
         allure.attach(
-            redactor.text(json.dumps(detail, indent=2, ensure_ascii=False)),
+            json.dumps(redactor.value(detail), indent=2, ensure_ascii=False),
             "expected / actual",
             allure.attachment_type.JSON,
         )

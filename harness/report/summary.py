@@ -63,7 +63,8 @@ def result_entry(result: Any, ctx: Any) -> dict[str, Any]:
 
 
 def ctx_redact(entry: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
-    return json.loads(redactor.text(json.dumps(entry, ensure_ascii=False)))
+    result: dict[str, Any] = redactor.value(entry)  # each string value, never the serialised JSON
+    return result
 
 
 def totals(entries: list[dict[str, Any]]) -> dict[str, int]:

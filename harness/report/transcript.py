@@ -35,8 +35,11 @@ def request_text(request: WireRequest, redactor: Redactor, limit: int = BODY_LIM
     lines = [f"{request.method} {redactor.text(request.url)}", *_headers(request.headers, redactor)]
     if request.body:
         parsed = request.json
-        body = json.dumps(parsed, indent=2, ensure_ascii=False) if parsed is not None else _decode(request.body)
-        lines += ["", _cut(redactor.text(body), limit)]
+        if parsed is not None:  # the structure is cleaned, then printed: the JSON stays whole
+            body = json.dumps(redactor.value(parsed), indent=2, ensure_ascii=False)
+        else:
+            body = redactor.wire(_decode(request.body))
+        lines += ["", _cut(body, limit)]
     return "\n".join(lines)
 
 
@@ -67,14 +70,14 @@ def response_body(exchange: Exchange, redactor: Redactor, limit: int = ANSWER_LI
     """The body, pretty-printed when it is one JSON document, else as it came; at most ``limit``
     characters (and never more than that many bytes decoded for display)."""
     body = exchange.body
-    raw = _decode(body[:limit])
     if not exchange.is_sse and len(body) <= limit:
-        try:
-            raw = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+        try:  # the structure is cleaned, then printed: cleaning printed JSON could break it
+            return _cut(json.dumps(redactor.value(json.loads(body)), indent=2, ensure_ascii=False), limit)
         except ValueError:
             pass
-    text = _cut(redactor.text(raw), limit)
-    return text + MARK.format(len(body) - limit) if len(body) > limit else text
+    text = _cut(redactor.wire(_decode(body[:limit])), limit)
+    # Cleaned again with the mark: a key cut at the limit is masked as a piece before the "…".
+    return redactor.text(text + MARK.format(len(body) - limit)) if len(body) > limit else text
 
 
 def chunks_text(exchange: Exchange, redactor: Redactor, limit: int = ANSWER_LIMIT) -> str:
@@ -90,7 +93,7 @@ def chunks_text(exchange: Exchange, redactor: Redactor, limit: int = ANSWER_LIMI
             break
         stamp = f"[+{chunk.offset * 1000:8.1f} ms] "
         pad = " " * len(stamp)
-        lines = redactor.text(_decode(chunk.data)).split("\n")
+        lines = redactor.wire(_decode(chunk.data)).split("\n")
         if lines and lines[-1] == "" and len(lines) > 1:
             lines.pop()  # the chunk's own trailing newline; blank lines inside stay (SSE framing)
         rendered = [(stamp if i == 0 else pad) + line for i, line in enumerate(lines)]
