@@ -27,6 +27,7 @@ CAPABILITIES = (
 )
 BUILTIN = "builtin"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "gateways.yaml"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024  # per answer; a real completion is far smaller
 DEFAULT_UNREACHABLE_AFTER = 3  # consecutive transport failures before a gateway counts as down
 
@@ -68,6 +69,21 @@ class Gateway:
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES  # --max-answer-bytes overrides
     unreachable_after: int = DEFAULT_UNREACHABLE_AFTER
     models: dict[str, tuple[Model, ...]] = field(default_factory=dict)
+    # Extra request headers sent on every request (a relay that routes by header, e.g. Portkey's
+    # x-portkey-provider). Values are kept as written; ${VAR} is expanded only when a request is
+    # built, and such values are treated as secrets (masked in reports, cassettes and failures).
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def extra_headers(self) -> dict[str, str]:
+        return {name: _ENV_REF.sub(lambda m: os.environ.get(m.group(1), ""), value) for name, value in self.headers}
+
+    def header_secrets(self) -> list[str]:
+        """Header values that came from the environment: masked like the key wherever we write."""
+        expanded = self.extra_headers()
+        return [v for name, value in self.headers if _ENV_REF.search(value) and (v := expanded[name])]
+
+    def missing_env(self) -> list[str]:
+        return sorted({m for _, v in self.headers for m in _ENV_REF.findall(v) if m not in os.environ})
 
     @property
     def builtin(self) -> bool:
@@ -98,9 +114,9 @@ class Gateway:
         return urlunsplit((parts.scheme, parts.netloc, base + own_path, query, ""))
 
     def secrets(self) -> list[str]:
-        """What a report must never show: the key, and the values of the base URL's query
-        (a relay that takes its key as ``?key=`` or ``?code=``)."""
-        found = [self.api_key() or ""]
+        """What a report must never show: the key, the values of the base URL's query (a relay
+        that takes its key as ``?key=`` or ``?code=``) and header values from the environment."""
+        found = [self.api_key() or "", *self.header_secrets()]
         if not self.builtin:
             found += [v for _, v in parse_qsl(urlsplit(self.base_url).query) if len(v) >= 4]
         return [s for s in found if s]
@@ -186,6 +202,7 @@ def _gateway(name: str, raw: dict[str, Any], file: str, doc: yamlpos.Located) ->
         if isinstance(entries, list):  # plain list of names: capabilities unknown (not "none")
             entries = {m: None for m in entries}
         models[endpoint] = tuple(Model(str(m), frozenset(c or ()), declared=c is not None) for m, c in entries.items())
+    headers = raw.get("headers") or {}  # its shape is checked by schemas/gateways.schema.json
     t = raw.get("timeouts") or {}
     rpm = raw.get("rate_limit_rpm")
     base_url = str(raw["base_url"])
@@ -210,6 +227,7 @@ def _gateway(name: str, raw: dict[str, Any], file: str, doc: yamlpos.Located) ->
         max_answer_bytes=size,
         unreachable_after=int(raw.get("unreachable_after", DEFAULT_UNREACHABLE_AFTER)),
         models=models,
+        headers=tuple((str(k).lower(), str(v)) for k, v in headers.items()),
     )
 
 
@@ -283,6 +301,9 @@ def resolve(overrides: Overrides) -> Gateway:
         gw = replace(gw, anthropic_version=overrides.anthropic_version)
     if overrides.models:
         gw = replace(gw, models={e: tuple(_override_model(gw, e, m) for m in overrides.models) for e in ENDPOINTS})
+    if gw.missing_env():
+        unset = ", ".join(gw.missing_env())
+        raise ConfigError(f"gateway {gw.name!r}: headers use unset environment variable(s) {unset}")
     if overrides.max_answer_bytes is not None:
         gw = replace(gw, max_answer_bytes=parse_size(overrides.max_answer_bytes, "--max-answer-bytes"))
     check_base_url(gw.base_url)

@@ -158,6 +158,7 @@ def build_request(
                 payload["stream"] = True
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers["content-type"] = "application/json"
+    headers.update(gw.extra_headers())  # a case's own headers below still win
     for name, value in spec.headers:
         headers[name.lower()] = substitute(value, names)
     return WireRequest(spec.method, gw.url(spec.path or dialect.path, ctx.base_url), headers, body)

@@ -60,73 +60,72 @@ def is_valid(schema_id: str, instance: Any) -> bool:
 
 def validate(schema_id: str, instance: Any, limit: int = 20) -> list[SchemaError]:
     """Errors of ``instance`` against the schema; empty when valid. The fast path (valid
-    instances, the common case) costs one ``is_valid`` call.
-
-    A failed ``anyOf`` / ``oneOf`` is not reported as "not valid under any of the schemas" with
-    the whole object: the errors come from the branch that came closest (see ``_closest``), so
-    the message names the field that broke it, and an unknown field there reads like any other.
-    """
+    instances, the common case) costs one ``is_valid`` call."""
     validator = _compiled(schema_id)
     if validator.is_valid(instance):
         return []
     errors: list[SchemaError] = []
-    for err in _python_validator(schema_id).iter_errors(instance):
-        for path, message in _explain(err):
-            errors.append(SchemaError(path, message))
+    for top in validator.iter_errors(instance):
+        for err, branch in _specific(top):
+            parts = getattr(err, "instance_path", None)
+            if parts is None:  # python-jsonschema
+                parts = list(err.absolute_path)
+            message = str(err.message)
+            if branch and not message.startswith("Additional properties"):  # extras stay plain (schema.extra)
+                message += f" ({branch})"
+            errors.append(SchemaError(_json_path(parts), message))
         if len(errors) >= limit:
             break
     return errors[:limit]
 
 
-@cache
-def _python_validator(schema_id: str) -> Any:
-    """python-jsonschema for explaining failures: its errors keep the per-branch ``context``."""
-    import jsonschema
-
-    schema = load_schema(schema_id)
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return cls(schema)
-
-
-def _explain(err: Any, depth: int = 0) -> list[tuple[str, str]]:
-    if err.validator in ("anyOf", "oneOf") and err.context and depth < 8:
-        branch, sub = _closest(err)
-        if sub:
-            out = []
-            for e in sub:
-                for path, message in _explain(e, depth + 1):
-                    if not message.startswith("Additional properties are not allowed"):
-                        message = f"{message} (closest {err.validator} branch: {branch})"
-                    out.append((path, message))
-            return out
-    return [(_json_path(err.absolute_path), str(err.message))]
+def _branches(err: Any) -> list[list[Any]]:
+    """The per-branch errors of a failed anyOf / oneOf, from either library; [] otherwise."""
+    context = getattr(getattr(err, "kind", None), "context", None)  # jsonschema-rs
+    if context is not None:
+        return [list(b) for b in context]
+    if getattr(err, "validator", None) in ("anyOf", "oneOf") and err.context:  # python-jsonschema
+        by_branch: dict[int, list[Any]] = {}
+        for sub in err.context:
+            by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+        return list(by_branch.values())
+    return []
 
 
-def _closest(err: Any) -> tuple[str, list[Any]]:
-    """The branch of a failed anyOf/oneOf the instance nearly matched: branches that fail on the
-    instance's own type or ``const``/``enum`` discriminator (a ``type`` field) rank last, then
-    the fewest errors, then the deepest first error."""
-    by_branch: dict[int, list[Any]] = {}
-    for e in err.context:
-        if e.relative_schema_path:
-            by_branch.setdefault(int(e.relative_schema_path[0]), []).append(e)
-    if not by_branch:
-        return "", []
+def _is_type_error(err: Any) -> bool:
+    return type(getattr(err, "kind", None)).__name__ == "Type" or getattr(err, "validator", None) == "type"
 
-    def rank(item: tuple[int, list[Any]]) -> tuple[int, int, int]:
-        _, errs = item
-        # context errors' paths are relative to the instance the anyOf/oneOf judged
-        mismatch = any(
-            (not e.relative_path and e.validator == "type")
-            or (e.validator in ("const", "enum") and list(e.relative_path) == ["type"])
-            for e in errs
-        )
-        return (1 if mismatch else 0, len(errs), -max(len(e.relative_path) for e in errs))
 
-    index, errs = min(by_branch.items(), key=rank)
-    branches = err.schema.get(err.validator) if isinstance(err.schema, dict) else None
-    sub_schema = branches[index] if isinstance(branches, list) and index < len(branches) else {}
-    name = None
-    if isinstance(sub_schema, dict):
-        name = sub_schema.get("title") or sub_schema.get("$ref") or sub_schema.get("type")
-    return f"#{index}" + (f" {name}" if name else ""), errs
+def _parts(err: Any) -> list[Any]:
+    parts = getattr(err, "instance_path", None)
+    return list(parts) if parts is not None else list(err.absolute_path)
+
+
+def _keyword(err: Any) -> str:
+    name = getattr(err, "validator", None) or type(getattr(err, "kind", None)).__name__
+    return {"AnyOf": "anyOf", "OneOf": "oneOf"}.get(str(name), str(name))
+
+
+def _specific(err: Any, branch: str = "") -> list[tuple[Any, str]]:
+    """An anyOf / oneOf failure replaced by the errors of the branch the value was meant for:
+    the one whose type matched (a usage object with one undocumented field fails its object
+    branch on that field, and the null branch on its type), with the fewest errors. Without
+    this, "not valid under any of the schemas" hides an extra field (a schema.extra note)
+    behind a strict schema failure (LiteLLM's usage.cost, docs/interop.md).
+
+    The errors carry the branch they came from ("closest anyOf branch #1"), so a vendor reads
+    which shape the value was taken for and which field broke it."""
+    branches = [(i, b) for i, b in enumerate(_branches(err)) if b]
+    if not branches:
+        return [(err, branch)]
+    depth = len(_parts(err))
+
+    def wrong_shape(errs: list[Any]) -> bool:
+        """Every error is a type error on the value itself (not on a field inside it)."""
+        return all(_is_type_error(e) and len(_parts(e)) == depth for e in errs)
+
+    index, best = min(branches, key=lambda ib: (wrong_shape(ib[1]), len(ib[1])))
+    if wrong_shape(best):
+        return [(err, branch)]  # no branch had the right shape: the combined message says it best
+    here = f"closest {_keyword(err)} branch #{index}"
+    return [s for e in best for s in _specific(e, here)]

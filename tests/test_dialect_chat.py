@@ -279,6 +279,30 @@ def test_grammar_tool_delta_later_repeats_name() -> None:
     assert failing(run(render(chunks), REQ_TOOLS).violations) == {"grammar.chat.tool_delta"}
 
 
+def test_grammar_tool_delta_later_repeats_type_is_strict_only() -> None:
+    # LiteLLM repeats type: "function" on every delta (docs/interop.md). The official SDKs overwrite
+    # type instead of concatenating it, so it fails strict only; a repeated id still fails both.
+    chunks = tool_chunks()
+    chunks[2]["choices"][0]["delta"]["tool_calls"][0]["type"] = "function"
+    found = [v for v in run(render(chunks), REQ_TOOLS).violations if v.code == "grammar.chat.tool_delta"]
+    assert [v.severity for v in found] == ["strict"]
+    chunks[2]["choices"][0]["delta"]["tool_calls"][0]["id"] = chunks[1]["choices"][0]["delta"]["tool_calls"][0]["id"]
+    found = [v for v in run(render(chunks), REQ_TOOLS).violations if v.code == "grammar.chat.tool_delta"]
+    assert [v.severity for v in found] == ["error"]
+
+
+def test_extra_usage_field_in_a_chunk_is_a_note_not_a_schema_failure() -> None:
+    # LiteLLM adds usage.cost (docs/interop.md). usage is anyOf [object, null] in the schema: the
+    # extra field must surface as the schema.extra note it is, not as "not valid under anyOf".
+    chunks = text_chunks(usage=True)
+    chunks[-1]["usage"] = {**chunks[-1]["usage"], "cost": 0.00014}
+    found = [v for v in run(render(chunks), REQ_USAGE).violations if v.code.startswith("schema")]
+    assert [(v.code, v.path, v.severity) for v in found] == [("schema.extra", "events[4].data.usage.cost", "note")]
+    chunks[-1]["usage"]["prompt_tokens"] = "ten"  # a real schema failure inside the same branch still fails
+    found = [v for v in run(render(chunks), REQ_USAGE).violations if v.code == "schema"]
+    assert found and all(v.path.startswith("events[4].data.usage") for v in found)
+
+
 def test_grammar_tool_index_all_at_zero() -> None:
     # RELAY_DEFECTS #7: parallel calls all streamed with index 0.
     chunks = tool_chunks()

@@ -194,6 +194,14 @@ def test_chat_tool_choice_modes_and_tool_result(client: httpx.Client) -> None:
     assert after["finish_reason"] == "stop" and "Sunny and 24 degrees" in after["message"]["content"]
 
 
+def test_chat_tool_choice_outside_the_enum_is_refused(client: httpx.Client) -> None:
+    # Anthropic's "any", forwarded unmapped by claude-code-router (docs/interop.md): the official
+    # API answers 400, so the relay's request, not the upstream, is what fails.
+    r = chat(client, messages=user(WEATHER_PROMPT), tools=chat_tools("get_weather"), tool_choice="any")
+    assert r.status_code == 400
+    assert r.json()["error"]["param"] == "tool_choice" and r.json()["error"]["code"] == "invalid_value"
+
+
 def test_chat_reasoning_models_refuse_max_tokens(client: httpx.Client) -> None:
     old = chat(client, model="o4-mini", messages=user("Tell me a joke"), max_tokens=50)
     assert old.status_code == 400 and old.json()["error"]["code"] == "unsupported_parameter"

@@ -285,22 +285,24 @@ class _Grammar:
                 tool = acc.by_index[index] = _Tool(new_id, call.get("type"), fn.get("name"))
                 acc.tools.append(tool)
             else:
-                repeated = [key for key in ("id",) if key in call] + (["function.name"] if "name" in fn else [])
-                if repeated:
+                concatenated = (["id"] if "id" in call else []) + (["function.name"] if "name" in fn else [])
+                if concatenated:
                     self.flag(
                         "grammar.chat.tool_delta",
                         f"{self._path(ci)}.delta.tool_calls[{k}]",
-                        f"a later delta of tool call {index} repeats {', '.join(repeated)} (clients concatenate them)",
+                        f"a later delta of tool call {index} repeats {', '.join(concatenated)} "
+                        "(clients concatenate them)",
                         expected="only function.arguments after the first delta",
                         actual=_clip(json.dumps(call)),
                     )
                 elif "type" in call:
-                    # openai-python's accumulator skips a repeated "type" (SDK evidence in
-                    # tests/test_sdk_grades.py): not the official bytes, but nothing breaks.
+                    # The official SDKs overwrite `type` rather than concatenate it (openai-python's
+                    # accumulate_delta special-cases index and type; tests/test_sdk_grades.py): harmless,
+                    # but the official API never repeats it (LiteLLM does, docs/interop.md): strict only.
                     self.flag(
                         "grammar.chat.tool_delta",
-                        f"{self._path(ci)}.delta.tool_calls[{k}].type",
-                        f"a later delta of tool call {index} repeats type",
+                        f"{self._path(ci)}.delta.tool_calls[{k}]",
+                        f"a later delta of tool call {index} repeats type (the official API sends it once)",
                         "strict",
                         expected="only function.arguments after the first delta",
                         actual=_clip(json.dumps(call)),

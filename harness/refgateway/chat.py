@@ -138,6 +138,16 @@ def validate(body: dict[str, Any]) -> None:
                     param=f"tools[{i}].function.parameters",
                     code="invalid_function_parameters",
                 )
+    choice = body.get("tool_choice")
+    if isinstance(choice, str) and choice not in ("none", "auto", "required"):
+        # Anthropic's "any" forwarded unmapped by a bridging relay (claude-code-router, docs/interop.md):
+        # the official API refuses it (ChatCompletionToolChoiceOption: enum none, auto, required).
+        raise RequestError(
+            400,
+            f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.",
+            param="tool_choice",
+            code="invalid_value",
+        )
     if body.get("tool_choice") not in (None, "none") and not tools:
         raise RequestError(
             400,
