@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import discover_cli, options
+from harness.fidelity import cli as fidelity_cli
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
 
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     det.add_argument("--fault", action="append", help="only these faults (repeatable; default: all)")
     report_commands.add_parser(sub)  # relaycheck report diff | merge | html
     discover_cli.add_parser(sub)  # relaycheck discover
+    fidelity_cli.add_parser(sub)  # relaycheck fidelity
     from harness.docscheck import command as docs_command
 
     docs_command.add_parser(sub)  # relaycheck docs PAGE...
@@ -149,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return report_commands.run(args)
         if args.command == "discover":
             return discover_cli.run(args)
+        if args.command == "fidelity":
+            return fidelity_cli.run(args)
         if args.command == "docs":
             from harness.docscheck import command as docs_command
 

@@ -66,6 +66,18 @@ CORE_CODES: dict[str, str] = {
     "expect.absent": "a value that must be absent is present",
     "expect.save": "a value to save for a later step is absent",
     "case.request": "the case's request could not be built (a saved value from an earlier step is missing)",
+    # fidelity probes (`relaycheck fidelity`, docs/fidelity.md): well-formed answers, dishonest relay
+    "fidelity.usage.nonlinear": "input tokens do not grow linearly with the prompt (k repetitions of a fixed unit)",
+    "fidelity.usage.tokenizer": "the tokens per prompt unit differ from the claimed model's baseline: another"
+    " tokenizer family answers",
+    "fidelity.usage.injected_prompt": "a fixed overhead above the baseline's at the same slope: a hidden prompt is"
+    " added to every request and billed",
+    "fidelity.usage.inflated": "every input count is the baseline's times one factor > 1: usage is inflated",
+    "fidelity.usage.overhead": "a fixed overhead below the baseline's at the same slope: part of the request is not"
+    " counted or not sent",
+    "fidelity.param.max_tokens": "more output tokens than max_tokens allows (the limit ignored, or output usage"
+    " overstated)",
+    "fidelity.param.stop": "the text runs past a stop sequence, or the reported stop sequence is not the one sent",
     # record and replay (cassettes)
     "replay.unmatched": "replay: no recorded interaction matches the request (the closest one and how it differs)",
     "replay.unused": "replay: a recorded interaction was not requested in this run (a note)",

@@ -72,7 +72,7 @@ EXPECTED_CODES: dict[str, frozenset[str]] = {
         "budget-under-1024-accepted": "grammar.messages.request_accepted",
         "budget-not-below-max-accepted": "grammar.messages.request_accepted",
         "thinking-signature-not-checked": "status",
-        "ignore-max-tokens": "expect.equals",
+        "ignore-max-tokens": "expect.equals fidelity.param.max_tokens",
         "reserialize-thinking": "status",
         "multiline-data": "sse.framing",
         "delta-before-added": "grammar.responses.delta_before_added",
@@ -96,6 +96,12 @@ EXPECTED_CODES: dict[str, frozenset[str]] = {
         "responses-output-index-gap": "grammar.responses.output_index",
         "responses-wrong-item-id": "grammar.responses.item_id",
         "no-request-id": "header.request_id",
+        # caught by the fidelity probes (run once per fault after the suite, see below)
+        "substituted-family": "fidelity.usage.tokenizer",
+        "injected-system-prompt": "fidelity.usage.injected_prompt",
+        # an inflated output count also exceeds max_tokens, though the text was cut at the limit
+        "usage-inflated": "fidelity.usage.inflated fidelity.param.max_tokens",
+        "stop-ignored": "fidelity.param.stop expect.equals expect.regex",
     }.items()
 }
 
@@ -225,6 +231,19 @@ def run_items(items: list[tuple[str, Variant]], ctx: Context, workers: int) -> t
         return tuple(c for c in pool.map(one, items) if c is not None)
 
 
+def fidelity_catches(gateway: Gateway, base_url: str, transport: Transport) -> tuple[Catch, ...]:
+    """The fidelity probes (harness/fidelity/) on the first model of each endpoint, against the
+    reference gateway's stored baselines: one Catch per inconsistent verdict."""
+    from harness.fidelity.probe import Sender
+    from harness.fidelity.run import LOCAL_BASELINE, load_baselines, run_probes
+
+    models = {e: [m.name for m in gateway.models_for(e)][:1] for e in ENDPOINTS}
+    verdicts = run_probes(Sender(gateway, transport, base_url), models, load_baselines(LOCAL_BASELINE))
+    return tuple(
+        Catch(v.id, tuple(sorted({x.code for x in v.violations}))) for v in verdicts if v.outcome == "inconsistent"
+    )
+
+
 def detection_matrix(
     cases_dir: Path,
     faults: Iterable[str] | None = None,
@@ -254,7 +273,7 @@ def detection_matrix(
             clean_ctx = Context(
                 gateway, server.base_url, transport, redactor, judge_streaming=False, streaming_skip_reason=skip
             )
-            clean = run_items(items, clean_ctx, workers)
+            clean = run_items(items, clean_ctx, workers) + fidelity_catches(gateway, server.base_url, transport)
             chosen = sorted(faults if faults is not None else FAULTS)
             say(f"detection: clean run, {len(items)} items, {len(clean)} failing ({time.monotonic() - started:.0f} s)")
             rows = []
@@ -265,7 +284,8 @@ def detection_matrix(
                     extras_fail=fault in EXTRAS_FAIL,
                     judge_streaming=fault == "buffered-stream",
                 )
-                rows.append(Row(fault, EXPECTED_CODES.get(fault, frozenset()), run_items(items, ctx, workers)))
+                failed = run_items(items, ctx, workers) + fidelity_catches(gateway, server.base_url, ctx.transport)
+                rows.append(Row(fault, EXPECTED_CODES.get(fault, frozenset()), failed))
                 say(
                     f"detection: {n}/{len(chosen)} {fault}: caught by {len(rows[-1].caught_by)} items "
                     f"({time.monotonic() - started:.0f} s)"
@@ -288,7 +308,9 @@ def render_markdown(matrix: Matrix, examples: int = 3) -> str:
         "and stream, strict level). A fault counts as caught when an item fails with one of the fault's",
         "expected codes; every item a fault fails must carry one of them. Whether a stream really",
         "streams (`stream.buffered`) is judged only under `buffered-stream`: the local gateway's streams",
-        "are too short to judge otherwise.",
+        "are too short to judge otherwise. After the suite, the fidelity probes (`relaycheck fidelity`,",
+        "docs/fidelity.md) run on the first model of each endpoint; an inconsistent verdict counts as a",
+        "failing item named `fidelity/<probe>[<endpoint>-<model>]`.",
         "",
         f"**{caught} of {len(matrix.rows)} faults caught**; with no fault, "
         f"{matrix.items - len(matrix.clean_failures)} of {matrix.items} items pass.",

@@ -64,6 +64,9 @@ class Gateway:
     timeouts: Timeouts = Timeouts()
     concurrency: int = 4  # live items in flight at once (--concurrency overrides)
     rate_limit_rpm: float | None = None  # requests per minute across all workers (--rate-limit)
+    # Where that budget is kept: None = a local file (this machine's processes); redis://... or
+    # env:NAME = Redis, shared by every machine with the same relay and key (harness/shared_limit.py).
+    rate_limit_backend: str | None = field(default=None, repr=False)
     retries: int = 2  # as the official SDKs: 429 / 5xx / overloaded retried twice
     retry_budget_s: float = 60.0  # the most one request waits between its attempts
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES  # --max-answer-bytes overrides
@@ -222,6 +225,7 @@ def _gateway(name: str, raw: dict[str, Any], file: str, doc: yamlpos.Located) ->
         timeouts=Timeouts(float(t.get("connect", 10)), float(t.get("first_byte", 60)), float(t.get("total", 300))),
         concurrency=int(raw.get("concurrency", 4)),
         rate_limit_rpm=float(rpm) if rpm is not None else None,
+        rate_limit_backend=raw.get("rate_limit_backend") or None,
         retries=int(raw.get("retries", 2)),
         retry_budget_s=float(raw.get("retry_budget_s", 60)),
         max_answer_bytes=size,

@@ -12,6 +12,8 @@ Kinds of evidence:
   code's comments, harness/dialects/official.py and the dialect modules).
 - ``note``: reported, never fails.
 - ``docs``: a finding on a vendor's documentation page (``relaycheck docs``), not on an answer.
+- ``fidelity``: a fidelity probe's finding (harness/fidelity): the relay did or billed something else
+  than asked; no SDK can see it, the data itself is wrong.
 - ``unproven``: graded ``error`` before issue 13 and not yet backed by an SDK test: to be proven
   with one, or regraded ``strict``.
 """
@@ -293,6 +295,19 @@ GRADES: dict[str, Grade] = {
         "the terminal status contradicts its event: the client reads the wrong status",
         "test_sdk_on_stream_faults",
     ),
+    # fidelity probes (harness/fidelity): what was asked is not what was done or billed
+    **{
+        code: _g("error", "fidelity", why)
+        for code, why in (
+            ("fidelity.param.max_tokens", "more output than max_tokens allows: the limit ignored or usage overstated"),
+            ("fidelity.param.stop", "the text runs past a stop sequence: the client gets what it asked to cut"),
+            ("fidelity.usage.inflated", "usage inflated by a factor: the client is overbilled"),
+            ("fidelity.usage.injected_prompt", "a hidden prompt billed on every request"),
+            ("fidelity.usage.nonlinear", "input counts that do not follow the prompt: usage not measured"),
+            ("fidelity.usage.overhead", "part of the request not counted or not sent"),
+            ("fidelity.usage.tokenizer", "another tokenizer family answers: another model than claimed"),
+        )
+    },
     # vendor documentation pages (relaycheck docs): findings on the page, not on an answer
     **{
         code: _g("note" if code in _DOCS_NOTES else "error / note", "docs", "a documentation page's finding")
@@ -328,7 +343,7 @@ def markdown() -> str:
         " `note` never. Evidence: `sdk` = tests/test_sdk_grades.py feeds a mutated answer to the pinned"
         " official SDK (the test named); `unusable` = no usable answer; `case` = the case's own"
         " expectation; `corpus` = measured on official recordings (0 of them break the rule); `docs` = a"
-        " finding on a documentation page;"
+        " finding on a documentation page; `fidelity` = a fidelity probe's finding (not what was asked);"
         " `unproven` = graded `error` without an SDK test yet (to be proven or regraded `strict`).",
         "",
         "| code | severity | evidence | why | meaning |",

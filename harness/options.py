@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.recording.options import add_options as add_recording_options
+from harness.shard import parse_shard
 
 AddOption = Callable[..., Any]
 
@@ -57,6 +58,13 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         help="requests per minute to the gateway, shared by every worker (default: the gateway's rate_limit_rpm)",
     )
     addoption(
+        "--rate-limit-backend",
+        metavar="URL",
+        help="keep the rate limit in Redis (redis://host:6379/0, or env:NAME for a URL held in a variable), "
+        "shared by every machine testing the same relay with the same key, e.g. the shards of a CI matrix "
+        "(default: the gateway's rate_limit_backend, else a local file; needs relaycheck[redis])",
+    )
+    addoption(
         "--max-answer-bytes",
         metavar="SIZE",
         help="the most one answer may be, on the wire and decoded (e.g. 8MiB, the default; the gateway's "
@@ -84,6 +92,14 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         default=0,
         metavar="N",
         help="lines mode: at most one progress line every N items (default: a tenth of the run)",
+    )
+    addoption(
+        "--shard",
+        type=parse_shard,
+        metavar="K/N",
+        help="run only part K of N of the selected items (e.g. 2/4 on the second of four CI machines): a "
+        "deterministic split by case (hash of its file and id), the same on every machine; summary.json "
+        "records the part, and `relaycheck report merge` checks that the parts add up",
     )
     addoption("--no-matrix", action="store_true", help="do not write matrix.html next to summary.json")
     addoption(

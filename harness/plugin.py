@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness import options, recording, resilience
+from harness import options, recording, resilience, shard_hooks
 from harness.breaker import Breaker
 from harness.collect import (
     BUDGET_KEY,
@@ -94,10 +94,26 @@ def pytest_configure(config: pytest.Config) -> None:
         from harness.cost import TokenBudget
 
         config.stash[BUDGET_KEY] = TokenBudget(budget)
+    backend = _rate_limit_backend(config, settings.gateway)
+    if backend and (config.getoption("rate_limit") or settings.gateway.rate_limit_rpm):
+        from harness import shared_limit
+
+        try:  # once, at start: an unreachable or misspelt backend is one usage error, not N failed items
+            if hasattr(config, "workerinput"):
+                shared_limit.resolve_url(backend)  # the controller pinged it already
+            else:
+                shared_limit.check(backend)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"relaycheck: {exc}") from None
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
         _warn_without_key(settings.gateway, config.stash[RECORD_KEY].mode)
+    shard_hooks.configure(config)  # --shard K/N
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
+
+
+def _rate_limit_backend(config: pytest.Config, gateway: Any) -> str | None:
+    return config.getoption("rate_limit_backend") or gateway.rate_limit_backend
 
 
 def _warn_without_key(gateway: Any, record_mode: str | None) -> None:
@@ -175,7 +191,15 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
     pool = None
     try:
         rpm = pytestconfig.getoption("rate_limit") or gateway.rate_limit_rpm
-        retry, limiter = resilience.for_gateway(gateway.name, base_url, gateway.retries, gateway.retry_budget_s, rpm)
+        retry, limiter = resilience.for_gateway(
+            gateway.name,
+            base_url,
+            gateway.retries,
+            gateway.retry_budget_s,
+            rpm,
+            backend=_rate_limit_backend(pytestconfig, gateway),
+            api_key=gateway.api_key(),
+        )
         ctx = Context(
             gateway=gateway,
             base_url=base_url,
@@ -276,10 +300,12 @@ class _SummaryWriter:
     def _write(self) -> None:
         settings: Settings = self.config.stash[SETTINGS_KEY]
         entries = list(self.entries.values())
-        if not entries:
+        ran = not (self.config.option.collectonly or self.config.getoption("dry_run"))
+        if not entries and not (ran and shard_hooks.active(self.config)):  # a shard that owns nothing says so
             return
         redactor = Redactor(settings.gateway.secrets(), self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
+        shard_hooks.annotate(self.config, summary)
         summary["digest"] = build_digest(
             summary,
             matrix=None if self.config.getoption("no_matrix") else str(settings.report_dir / "matrix.html"),

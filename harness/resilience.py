@@ -72,7 +72,7 @@ def send_with_retries(
     policy: RetryPolicy,
     *,
     expected_statuses: tuple[int, ...] = (),
-    limiter: RateLimiter | None = None,
+    limiter: Limiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     breaker: Breaker | None = None,
 ) -> tuple[Exchange, list[Violation]]:
@@ -172,12 +172,30 @@ class RateLimiter:
         return max(0.0, wait)
 
 
+class Limiter(Protocol):
+    def acquire(self, sleep: Callable[[float], None] = time.sleep) -> float: ...
+
+
 def for_gateway(
-    name: str, base_url: str, retries: int, budget_s: float, rate_limit_rpm: float | None
-) -> tuple[RetryPolicy, RateLimiter | None]:
-    """The retry policy and the shared limiter of one gateway. The limiter's key is the
-    gateway's name and address, so every process of a run (and only those aiming at the
-    same relay) share one budget."""
+    name: str,
+    base_url: str,
+    retries: int,
+    budget_s: float,
+    rate_limit_rpm: float | None,
+    *,
+    backend: str | None = None,
+    api_key: str | None = None,
+) -> tuple[RetryPolicy, Limiter | None]:
+    """The retry policy and the shared limiter of one gateway. The file limiter's key is the
+    gateway's name and address, so every process of a run on this machine (and only those
+    aiming at the same relay) share one budget. With a ``backend`` (redis://... or env:NAME,
+    see harness/shared_limit.py) the budget is kept in Redis under the relay's address and
+    key, shared by every machine that tests that relay with that key (a CI matrix's shards)."""
     policy = RetryPolicy(max_retries=max(0, retries), budget_s=budget_s)
-    limiter = RateLimiter(rate_limit_rpm, key=f"{name}@{base_url}") if rate_limit_rpm else None
-    return policy, limiter
+    if not rate_limit_rpm:
+        return policy, None
+    if backend:
+        from harness.shared_limit import RedisRateLimiter, limit_key
+
+        return policy, RedisRateLimiter(rate_limit_rpm, key=limit_key(base_url, api_key), url=backend)
+    return policy, RateLimiter(rate_limit_rpm, key=f"{name}@{base_url}")

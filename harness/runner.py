@@ -18,7 +18,7 @@ from harness.failure import ConformanceFailure, curl_command, describe
 from harness.gateways import Gateway
 from harness.model import Exchange, Level, Violation, WireRequest
 from harness.redact import Redactor
-from harness.resilience import RateLimiter, RetryPolicy, send_with_retries
+from harness.resilience import Limiter, RetryPolicy, send_with_retries
 from harness.transport import Transport
 
 WRONG_KEY = "rc-wrong-key-0000000000000000"
@@ -85,7 +85,7 @@ class Context:
     # request-per-minute limit (None: unlimited). No retries unless the session asks (the plugin
     # takes them from the gateway's config): a direct caller gets each answer as it came.
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_retries=0))
-    limiter: RateLimiter | None = None
+    limiter: Limiter | None = None
     # Stops sending to a gateway that failed several requests in a row without answering.
     breaker: Breaker | None = None
 

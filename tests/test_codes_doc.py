@@ -19,7 +19,7 @@ def test_every_code_has_a_grade() -> None:
 
 def test_grades_are_well_formed() -> None:
     for code, g in GRADES.items():
-        assert g.kind in ("sdk", "unusable", "case", "corpus", "note", "unproven", "docs"), code
+        assert g.kind in ("sdk", "unusable", "case", "corpus", "note", "unproven", "docs", "fidelity"), code
         assert g.severity in ("error", "strict", "note", "error / strict", "error / note"), code
         assert g.why, code
         assert bool(g.tests) == (g.kind == "sdk"), code

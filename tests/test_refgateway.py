@@ -212,8 +212,11 @@ def test_chat_reasoning_models_refuse_max_tokens(client: httpx.Client) -> None:
 
 
 def test_chat_limits(client: httpx.Client) -> None:
-    cut = chat(client, messages=user("Tell me a joke"), max_tokens=3).json()["choices"][0]
-    assert cut["finish_reason"] == "length" and len(cut["message"]["content"].split()) == 3
+    whole = chat(client, messages=user("Tell me a joke"), max_tokens=3).json()
+    cut = whole["choices"][0]
+    # "Hello", "!" and "This" are three tokens of the reference tokenizer; whole words are kept.
+    assert cut["finish_reason"] == "length" and cut["message"]["content"] == "Hello! This"
+    assert whole["usage"]["completion_tokens"] == 3
     stop = chat(client, messages=user("Tell me a joke"), stop=["reference"]).json()["choices"][0]
     assert stop["finish_reason"] == "stop" and stop["message"]["content"].endswith("relaycheck ")
 
@@ -260,7 +263,8 @@ def test_messages_tools_and_stop_sequences(client: httpx.Client) -> None:
     assert anyc["stop_reason"] == "tool_use"
     stop = msgs(client, messages=user("Hi there"), stop_sequences=["gateway"]).json()
     assert stop["stop_reason"] == "stop_sequence" and stop["stop_sequence"] == "gateway"
-    cut = msgs(client, messages=user("Hi there"), max_tokens=2).json()
+    # Claude-family tokens: "Hello" 2, "!" 1, "This" 1 (harness/refgateway/tokenizer.py).
+    cut = msgs(client, messages=user("Hi there"), max_tokens=4).json()
     assert cut["stop_reason"] == "max_tokens" and cut["content"][0]["text"] == "Hello! This"
 
 
@@ -598,6 +602,11 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         {"model": "gpt-4o-mini", "messages": user("Hi"), "max_tokens": 2},
         OPENAI,
     ),
+    "chat_stop": (
+        "/v1/chat/completions",
+        {"model": "gpt-4o-mini", "messages": user("Hi"), "stop": ["reference"]},
+        OPENAI,
+    ),
     "chat_bad_key": (
         "/v1/chat/completions",
         {"model": "gpt-4o-mini", "messages": user("Hi")},
@@ -787,6 +796,10 @@ FAULT_SCENARIO = {
     "responses-terminal-status": "resp_stream",
     "responses-output-index-gap": "resp_stream",
     "responses-wrong-item-id": "resp_stream",
+    "substituted-family": "chat_text",
+    "injected-system-prompt": "msg_text",
+    "stop-ignored": "chat_stop",
+    "usage-inflated": "resp_text",
 }
 TIMING_ONLY = {"buffered-stream"}  # same bytes, different pacing: tested with a paced gateway below
 HEADER_ONLY = {"no-request-id"}  # same body, other headers: tested below

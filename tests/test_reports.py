@@ -178,8 +178,14 @@ def test_report_html_and_merge_commands(runs: dict[str, Any]) -> None:
     root = runs["root"]
     res = relaycheck("report", "html", "faulted/summary.json", "-o", "page/m.html", cwd=root)
     assert res.returncode == 0 and (root / "page" / "m.html").read_text().count('data-verdict="fail"') == 3
+    # The same items twice are not one whole run: refused, naming them; --partial overlays them.
     res = relaycheck("report", "merge", "merged.json", "clean/summary.json", "faulted/summary.json", cwd=root)
-    assert res.returncode == 0 and "keeping faulted/summary.json" in res.stderr
+    assert res.returncode == 1 and "4 item(s) in more than one input" in res.stderr
+    assert not (root / "merged.json").exists()
+    res = relaycheck(
+        "report", "merge", "merged.json", "clean/summary.json", "faulted/summary.json", "--partial", cwd=root
+    )
+    assert res.returncode == 0 and "more than one input" in res.stderr
     merged = load_summary(root / "merged.json")
     assert merged["totals"] == {"items": 4, "passed": 1, "failed": 3, "skipped": 0, "error": 0}
     bad = relaycheck("report", "diff", "clean/summary.json", "clean/junit.xml", cwd=root)

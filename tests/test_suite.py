@@ -329,8 +329,9 @@ class Faulting(Transport):
 
 def _faults() -> list[str]:
     from harness.refgateway import FAULTS
+    from harness.refgateway.faults import FIDELITY_ONLY
 
-    return sorted(FAULTS)
+    return sorted(set(FAULTS) - FIDELITY_ONLY)  # those: tests/test_fidelity.py
 
 
 @pytest.mark.parametrize("fault", _faults())

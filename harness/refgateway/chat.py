@@ -14,8 +14,9 @@ from harness.refgateway.common import (
     Ctx,
     Event,
     RequestError,
+    billed_input,
+    billed_output,
     chars,
-    count_input_tokens,
     dump,
     frame,
     json_pieces,
@@ -23,7 +24,6 @@ from harness.refgateway.common import (
     pieces,
     sse_response,
     text_of,
-    words,
 )
 from harness.refgateway.tools import Answer, Choice, ToolSpec, plan, strict_problem
 
@@ -215,6 +215,8 @@ def build(ctx: Ctx) -> tuple[Answer, dict[str, Any]]:
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
     reasoning = REASONING_TOKENS if is_reasoning_model(body["model"]) else 0
     if limit is not None:
+        # Hidden reasoning counts against the limit too: completion_tokens never exceeds it.
+        reasoning = min(reasoning, max(limit, 0))
         limit = max(limit - reasoning, 0)
     stop = body.get("stop")
     stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if isinstance(s, str)]
@@ -225,14 +227,14 @@ def build(ctx: Ctx) -> tuple[Answer, dict[str, Any]]:
         prompt,
         parallel=body.get("parallel_tool_calls") is not False and not ctx.has(NO_PARALLEL),
         tool_result=tool_result,
-        max_words=limit,
+        max_tokens=limit,
         stops=stops,
     )
     if answer.calls and ctx.has("tool-call-as-text"):
         calls = [{"name": t.name, "arguments": json.loads(a)} for t, a in answer.calls]
         answer = Answer(dump(calls if len(calls) > 1 else calls[0]), [], "end")
-    out = len(words(answer.text or "")) + sum(len(a) // 4 + 5 for _, a in answer.calls) + reasoning
-    prompt_tokens = count_input_tokens(msgs, body.get("tools"))
+    out = billed_output(ctx, answer.text, sum(len(a) // 4 + 5 for _, a in answer.calls) + reasoning)
+    prompt_tokens = billed_input(ctx, msgs, body.get("tools"))
     total = prompt_tokens + out + (1 if ctx.has("usage-inconsistent") else 0)
     usage = {
         "prompt_tokens": prompt_tokens,

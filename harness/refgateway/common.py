@@ -11,11 +11,13 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import Response, StreamingResponse
+
+from harness.refgateway import tokenizer
 
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -64,6 +66,13 @@ class Ctx:
     def has(self, fault: str) -> bool:
         return fault in self.faults
 
+    @property
+    def family(self) -> tokenizer.Family:
+        """The tokenizer family of the model that really answers: the claimed model's, unless
+        the substituted-family fault serves the other family under the claimed name."""
+        claimed = tokenizer.family_of(str(self.body.get("model", "")))
+        return tokenizer.other(claimed) if self.has("substituted-family") else claimed
+
     def ident(self, prefix: str, n: int, alphabet: str = B62, label: str = "") -> str:
         """A fresh id for this request; calls in the same order give the same ids."""
         self._ids += 1
@@ -98,21 +107,28 @@ def words(text: str) -> list[str]:
     return text.split()
 
 
-def strings_in(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from strings_in(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from strings_in(v)
+# Fidelity faults: what a dishonest relay does to the counts it bills (harness/fidelity/).
+INJECTED_PROMPT_TOKENS = 40  # injected-system-prompt: a hidden system prompt of this many tokens
+INFLATION = 1.5  # usage-inflated: every count billed times this
 
 
-def count_input_tokens(*parts: Any) -> int:
-    """Input tokens: words in every string of the prompt parts, plus a small fixed overhead
-    (official counts are never zero, even for an empty prompt)."""
-    return 3 + sum(len(words(s)) for p in parts for s in strings_in(p))
+def billed_input(ctx: Ctx, *parts: Any) -> int:
+    """usage's input tokens for the prompt parts, in the serving model's tokenizer, with the
+    billing faults applied (count_tokens is answered without them: messages.input_tokens)."""
+    n = tokenizer.count_prompt(ctx.family, *parts)
+    if ctx.has("injected-system-prompt"):
+        n += INJECTED_PROMPT_TOKENS
+    return inflate(ctx, n)
+
+
+def billed_output(ctx: Ctx, text: str | None, extra: int = 0) -> int:
+    """usage's output tokens: the answer text in the serving model's tokenizer, plus ``extra``
+    (tool-call arguments, reasoning), with the billing faults applied."""
+    return inflate(ctx, tokenizer.count_text(text or "", ctx.family) + extra)
+
+
+def inflate(ctx: Ctx, n: int) -> int:
+    return round(n * INFLATION) if ctx.has("usage-inflated") else n
 
 
 def text_of(content: Any) -> str:
@@ -144,8 +160,10 @@ def tool_result_answer(result: str) -> str:
     return f"The tool returned: {snippet}"
 
 
-def limit_text(text: str, max_words: int | None, stops: Sequence[str] = ()) -> tuple[str, str, str | None]:
-    """Apply stop sequences, then the word limit.
+def limit_text(
+    text: str, max_tokens: int | None, stops: Sequence[str] = (), family: tokenizer.Family = "openai"
+) -> tuple[str, str, str | None]:
+    """Apply stop sequences, then the token limit (in ``family``'s tokenizer, whole words kept).
 
     Returns (text, reason, matched stop sequence), reason one of "end", "stop", "length".
     """
@@ -156,8 +174,8 @@ def limit_text(text: str, max_words: int | None, stops: Sequence[str] = ()) -> t
     reason = "end"
     if matched is not None:
         text, reason = text[:cut], "stop"
-    if max_words is not None and len(words(text)) > max_words:
-        text, reason, matched = " ".join(words(text)[: max(max_words, 0)]), "length", None
+    if max_tokens is not None and tokenizer.count_text(text, family) > max_tokens:
+        text, reason, matched = tokenizer.pieces_within(text, max(max_tokens, 0), family), "length", None
     return text, reason, matched
 
 

@@ -86,7 +86,17 @@ FAULTS: dict[str, str] = {
     "responses-terminal-status": "Responses: response.completed says status in_progress",
     "responses-output-index-gap": "Responses: output_index counted from 1",
     "responses-wrong-item-id": "Responses: the first delta names an item_id no item has",
+    # fidelity: well-formed answers from a dishonest relay (harness/fidelity/, docs/fidelity.md)
+    "substituted-family": "usage is counted by the other family's tokenizer (another family's model answers"
+    " under the claimed name); count_tokens still answers for the claimed model",
+    "injected-system-prompt": "a hidden system prompt of 40 tokens is added to every request and billed",
+    "stop-ignored": "stop / stop_sequences are not applied",
+    "usage-inflated": "every usage count is billed 1.5 times (count_tokens stays honest)",
 }
+
+# Faults no wire-format check can see (every byte is well-formed): the bundled suite is not
+# expected to fail under them; the fidelity probes are (harness/fidelity/, `relaycheck fidelity`).
+FIDELITY_ONLY: frozenset[str] = frozenset({"substituted-family", "injected-system-prompt", "usage-inflated"})
 
 
 def parse_fault_header(value: str | None) -> frozenset[str]:

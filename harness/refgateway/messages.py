@@ -10,14 +10,15 @@ from typing import Any
 
 from starlette.responses import Response
 
-from harness.refgateway import stream_faults
+from harness.refgateway import stream_faults, tokenizer
 from harness.refgateway.capabilities import NO_PARALLEL
 from harness.refgateway.common import (
     B58,
     Ctx,
     Event,
     RequestError,
-    count_input_tokens,
+    billed_input,
+    billed_output,
     dump,
     frame,
     json_pieces,
@@ -94,8 +95,13 @@ def validate_count(body: dict[str, Any]) -> None:
 
 
 def input_tokens(body: dict[str, Any]) -> int:
-    """What usage.input_tokens (and count_tokens) say for this body."""
-    return count_input_tokens(body.get("system"), body["messages"], body.get("tools"))
+    """What count_tokens says for this body: the claimed model's tokenizer, nothing injected (the
+    fidelity faults act on billing, as a relay that forwards count_tokens untouched would)."""
+    return tokenizer.count_prompt(tokenizer.family_of(str(body["model"])), *_prompt_parts(body))
+
+
+def _prompt_parts(body: dict[str, Any]) -> tuple[Any, ...]:
+    return body.get("system"), body["messages"], body.get("tools")
 
 
 def _check_messages(body: dict[str, Any]) -> None:
@@ -218,7 +224,7 @@ def build(ctx: Ctx) -> tuple[list[dict[str, Any]], Answer, dict[str, Any]]:
     thinking_on = (body.get("thinking") or {}).get("type") == "enabled"
     echo = " ".join(words(prompt)[:8])
     thought = f'The user wrote: "{echo}". I will answer briefly and plainly.' if thinking_on else ""
-    limit = body["max_tokens"] - len(words(thought))
+    limit = body["max_tokens"] - tokenizer.count_text(thought, ctx.family)
     answer = plan(
         ctx,
         tools,
@@ -226,7 +232,7 @@ def build(ctx: Ctx) -> tuple[list[dict[str, Any]], Answer, dict[str, Any]]:
         prompt,
         parallel=parallel and not ctx.has(NO_PARALLEL),
         tool_result=result,
-        max_words=limit,
+        max_tokens=limit,
         stops=body.get("stop_sequences") or [],
     )
     blocks: list[dict[str, Any]] = []
@@ -250,9 +256,11 @@ def build(ctx: Ctx) -> tuple[list[dict[str, Any]], Answer, dict[str, Any]]:
                 "caller": {"type": "direct"},
             }
         )
-    out = len(words(thought)) + len(words(answer.text or "")) + sum(len(a) // 4 + 5 for _, a in answer.calls)
+    out = billed_output(
+        ctx, answer.text, tokenizer.count_text(thought, ctx.family) + sum(len(a) // 4 + 5 for _, a in answer.calls)
+    )
     usage = {
-        "input_tokens": input_tokens(body),
+        "input_tokens": billed_input(ctx, *_prompt_parts(body)),
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
         "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},

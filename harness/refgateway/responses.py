@@ -16,7 +16,8 @@ from harness.refgateway.common import (
     Ctx,
     Event,
     RequestError,
-    count_input_tokens,
+    billed_input,
+    billed_output,
     dump,
     frame,
     json_pieces,
@@ -228,7 +229,7 @@ class Built:
             prompt,
             parallel=body.get("parallel_tool_calls") is not False and not ctx.has(NO_PARALLEL),
             tool_result=result,
-            max_words=None if limit is None else limit - r_tokens,
+            max_tokens=None if limit is None else limit - r_tokens,
         )
         if self.answer.calls and ctx.has("tool-call-as-text"):
             calls = [{"name": t.name, "arguments": json.loads(a)} for t, a in self.answer.calls]
@@ -263,8 +264,8 @@ class Built:
                     "name": tool.name,
                 }
             )
-        out_tokens = r_tokens + len(words(self.answer.text or "")) + sum(len(a) // 4 + 5 for _, a in self.answer.calls)
-        inp = count_input_tokens(body.get("instructions"), items, body.get("tools"))
+        out_tokens = billed_output(ctx, self.answer.text, r_tokens + sum(len(a) // 4 + 5 for _, a in self.answer.calls))
+        inp = billed_input(ctx, body.get("instructions"), items, body.get("tools"))
         self.usage = {
             "input_tokens": inp,
             "input_tokens_details": {"cached_tokens": 0},

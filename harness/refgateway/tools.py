@@ -286,7 +286,7 @@ def plan(
     *,
     parallel: bool,
     tool_result: str | None,
-    max_words: int | None,
+    max_tokens: int | None,
     stops: Sequence[str] = (),
 ) -> Answer:
     """Decide between tool calls and text. After a tool result, ``auto`` answers with text that
@@ -298,6 +298,8 @@ def plan(
         return Answer(None, [(t, arguments_json(t, prompt)) for t in chosen], "tool")
     text = tool_result_answer(tool_result) if tool_result is not None else answer_text(prompt)
     if ctx.has("ignore-max-tokens"):
-        max_words = None
-    text, reason, seq = limit_text(text, max_words, stops)
+        max_tokens = None
+    if ctx.has("stop-ignored"):
+        stops = ()
+    text, reason, seq = limit_text(text, max_tokens, stops, ctx.family)
     return Answer(text, [], reason, seq)

@@ -50,11 +50,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--json", type=Path, metavar="PATH", help="also write the diff as JSON")
     m = rsub.add_parser(
         "merge",
-        help="fold the summaries of sharded runs into one",
-        description="Fold shard summaries into one (an id in two shards: the later file wins).",
+        help="fold the summaries of sharded runs into one, checking that none is missing",
+        description="Fold summaries (the shards of a --shard K/N run, or runs per gateway) into one. "
+        "Exit 1, writing nothing, when they are not one whole: a shard 1..N missing or given twice, an "
+        "item a shard selected without a result, an item in two inputs; each is named.",
     )
     m.add_argument("out", type=Path)
     m.add_argument("inputs", type=Path, nargs="+")
+    m.add_argument(
+        "--partial",
+        action="store_true",
+        help="merge what is there anyway (exit 0): the gaps become warnings and the merged summary's "
+        "'incomplete' list; an id in two inputs keeps the later file's entry",
+    )
     h = rsub.add_parser(
         "html",
         help="build matrix.html from a summary",
@@ -109,10 +117,24 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from harness.report.merge import merge
+    from harness.report.merge import completeness, merge
 
     summaries = [load_summary(p) for p in args.inputs]
-    merged, warnings = merge(summaries, [str(p) for p in args.inputs])
+    sources = [str(p) for p in args.inputs]
+    problems = completeness(summaries, sources)
+    if problems and not args.partial:
+        for p in problems:
+            print(f"relaycheck: error: {p}", file=sys.stderr)
+        print(
+            f"relaycheck: not merged: the {len(summaries)} summaries are not one whole run "
+            "(--partial merges them anyway)",
+            file=sys.stderr,
+        )
+        return 1
+    merged, warnings = merge(summaries, sources)
+    if problems:
+        merged["incomplete"] = problems
+        warnings = [*problems, *(w for w in warnings if "; keeping " not in w)]
     for w in warnings:
         print(f"relaycheck: warning: {w}", file=sys.stderr)
     write_summary(args.out, merged)

@@ -1,14 +1,17 @@
 """Summaries of sharded runs (by gateway, by test id, across CI runners) folded into one, so
-one matrix and one diff cover the whole night."""
+one matrix and one diff cover the whole night; ``completeness`` says what is missing or
+duplicated before anyone mistakes a partial night for a whole one."""
 
 from __future__ import annotations
 
 import calendar
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from harness.report.summary import SCHEMA_VERSION, totals, violation_codes
+from harness.shard import selection_digest
 
 _FMT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -52,7 +55,13 @@ def merge(summaries: Sequence[dict[str, Any]], sources: Sequence[str]) -> tuple[
         # Wall time from the first shard's start to the last shard's end (shards run side by side).
         "duration_s": round(last_end - first, 3) if first is not None and last_end is not None else None,
         "shards": [
-            {"source": src, "gateway": s.get("gateway"), "started": s.get("started"), "items": len(s["items"])}
+            {
+                "source": src,
+                "gateway": s.get("gateway"),
+                "started": s.get("started"),
+                "items": len(s["items"]),
+                **({"shard": _label(s["shard"])} if isinstance(s.get("shard"), dict) else {}),
+            }
             for s, src in zip(summaries, sources, strict=True)
         ],
         "totals": totals(entries),
@@ -60,3 +69,97 @@ def merge(summaries: Sequence[dict[str, Any]], sources: Sequence[str]) -> tuple[
         "items": entries,
     }
     return merged, warnings
+
+
+SHOWN = 10  # ids named per problem; the count says how many more
+
+
+def _label(shard: dict[str, Any]) -> str:
+    return f"{shard.get('index')}/{shard.get('total')}"
+
+
+def _names(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:SHOWN])
+    return shown + (f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
+
+
+def completeness(summaries: Sequence[dict[str, Any]], sources: Sequence[str]) -> list[str]:
+    """What keeps these summaries from being one whole run, one line each (empty: complete).
+
+    - an item id in more than one input (a shard given twice, or runs that overlap);
+    - per sharded run (shards with the same N and the same selection fingerprint, see
+      harness.shard): a shard 1..N absent or given twice, an item a shard selected but has no
+      result for (a crashed runner), an item it has but did not select;
+    - the shards' selections not adding up to the whole selection they recorded (shards run
+      with different options or case files).
+    Summaries without a ``shard`` object (whole runs, e.g. one per gateway) are checked for
+    duplicates only."""
+    problems: list[str] = []
+    seen: dict[str, list[str]] = defaultdict(list)
+    for summary, source in zip(summaries, sources, strict=True):
+        for entry in summary["items"]:
+            seen[entry["id"]].append(source)
+    twice = sorted(i for i, where in seen.items() if len(where) > 1)
+    if twice:
+        where = sorted({s for i in twice for s in seen[i]})
+        problems.append(f"{len(twice)} item(s) in more than one input ({', '.join(where)}): {_names(twice)}")
+    runs: dict[tuple[Any, Any], list[tuple[dict[str, Any], str, Any]]] = defaultdict(list)
+    for summary, source in zip(summaries, sources, strict=True):
+        shard = summary.get("shard")
+        if isinstance(shard, dict):
+            runs[(shard.get("total"), shard.get("selection_sha256"))].append((shard, source, summary.get("gateway")))
+            problems += _shard_problems(summary, shard, source)
+    for (total, digest), shards in runs.items():
+        problems += _run_problems(total, digest, shards, len(runs) > 1)
+    return problems
+
+
+def _shard_problems(summary: dict[str, Any], shard: dict[str, Any], source: str) -> list[str]:
+    name = f"{source} (shard {_label(shard)})"
+    selected = shard.get("selected")
+    if not isinstance(selected, list):
+        return [f"{name} does not say which items it selected (its runner stopped before collecting?)"]
+    have = {e["id"] for e in summary["items"]}
+    missing = sorted(set(selected) - have)
+    extra = sorted(have - set(selected))
+    out = []
+    if missing:
+        out.append(f"{name}: {len(missing)} selected item(s) without a result: {_names(missing)}")
+    if extra:
+        out.append(f"{name}: {len(extra)} item(s) it did not select: {_names(extra)}")
+    return out
+
+
+def _run_problems(total: Any, digest: Any, shards: list[tuple[dict[str, Any], str, Any]], several: bool) -> list[str]:
+    # Several sharded runs in one merge (one per gateway, say) are told apart by gateway and
+    # selection fingerprint; a shard run with other options shows up as a run of its own.
+    gateways = sorted({str(g) for _, _, g in shards})
+    which = f" of gateway {', '.join(gateways)}, selection {str(digest)[:12]}" if several else ""
+    if not isinstance(total, int) or total < 1:
+        return [f"{', '.join(s for _, s, _ in shards)}: shard total {total!r} is not a number of shards"]
+    by_index: dict[Any, list[str]] = defaultdict(list)
+    for shard, source, _ in shards:
+        by_index[shard.get("index")].append(source)
+    out = []
+    absent = [k for k in range(1, total + 1) if k not in by_index]
+    if absent:
+        out.append(f"shard(s) {', '.join(f'{k}/{total}' for k in absent)}{which} missing")
+    for index, where in sorted(by_index.items(), key=lambda kv: str(kv[0])):
+        if len(where) > 1:
+            out.append(f"shard {index}/{total}{which} given {len(where)} times: {', '.join(where)}")
+        if not (isinstance(index, int) and 1 <= index <= total):
+            out.append(f"{', '.join(where)}: shard {index}/{total} is outside 1..{total}")
+    if out:
+        return out
+    # Every part once: their selections must make up exactly the whole they each recorded.
+    parts = [s.get("selected") for s, _, _ in shards]
+    if not all(isinstance(p, list) for p in parts):
+        return []  # already named per shard
+    union = [i for p in parts for i in p]
+    expected = shards[0][0].get("selection_items")
+    if len(union) != expected or selection_digest(union) != digest:
+        out.append(
+            f"shards 1..{total}{which} selected {len(union)} item(s) together, but the whole selection had "
+            f"{expected}: the shards did not split the same selection (different options or case files?)"
+        )
+    return out

@@ -1,0 +1,221 @@
+"""Fidelity probes (harness/fidelity/) against the reference gateway: the clean gateway is
+consistent on every probe, each fidelity fault is caught with its code, bad answers give
+inconclusive verdicts rather than crashes, and the gateway's tokenizer is linear and the same on
+every endpoint and count_tokens. Only 127.0.0.1 is contacted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from itertools import pairwise
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.cli import main
+from harness.codes import all_codes
+from harness.fidelity import usage
+from harness.fidelity.probe import Sender
+from harness.fidelity.run import LOCAL_BASELINE, load_baselines, measure_baselines, run_probes
+from harness.gateways import Gateway, Model, Timeouts
+from harness.model import Chunk, Exchange, WireRequest
+from harness.refgateway import tokenizer
+from harness.refgateway.faults import FAULT_HEADER, FIDELITY_ONLY
+from harness.transport import Transport
+from tests.conftest import TEST_KEY
+
+# The first model of each endpoint of the built-in gateway, as the detection matrix probes them.
+MODELS = {"chat": ["gpt-4o"], "messages": ["claude-sonnet-4-20250514"], "responses": ["gpt-4o"]}
+CAUGHT_BY = {
+    "substituted-family": "fidelity.usage.tokenizer",
+    "injected-system-prompt": "fidelity.usage.injected_prompt",
+    "usage-inflated": "fidelity.usage.inflated",
+    "stop-ignored": "fidelity.param.stop",
+    "ignore-max-tokens": "fidelity.param.max_tokens",
+}
+
+
+class Faulting(Transport):
+    def __init__(self, inner: Transport, fault: str) -> None:
+        self.inner, self.fault = inner, fault
+
+    def send(self, request: WireRequest) -> Exchange:
+        return self.inner.send(replace(request, headers={**request.headers, FAULT_HEADER: self.fault}))
+
+
+def gateway(base_url: str) -> Gateway:
+    models = {e: tuple(Model(m, frozenset()) for m in names) for e, names in MODELS.items()}
+    return Gateway("local", base_url, api_key_value=TEST_KEY, timeouts=Timeouts(5, 30, 60), models=models)
+
+
+@pytest.fixture(scope="module")
+def transport() -> Transport:
+    t = Transport(Timeouts(5, 30, 60))
+    yield t
+    t.close()
+
+
+def sender(refgateway: str, transport: Transport, fault: str | None = None) -> Sender:
+    return Sender(gateway(refgateway), Faulting(transport, fault) if fault else transport, refgateway)
+
+
+# ---------------------------------------------------------------- the reference tokenizer
+
+
+def test_reference_tokenizer_is_linear_and_differs_per_family() -> None:
+    for family in tokenizer.FAMILIES:
+        counts = [tokenizer.count_prompt(family, usage.prompt(k)) for k in range(6)]
+        steps = {b - a for a, b in pairwise(counts)}
+        assert len(steps) == 1 and steps.pop() > 0, (family, counts)
+    assert tokenizer.count_text(usage.UNIT, "openai") != tokenizer.count_text(usage.UNIT, "anthropic")
+    assert tokenizer.count_text("天气", "anthropic") == 2 * tokenizer.count_text("天气", "openai")
+
+
+def test_every_endpoint_and_count_tokens_bill_the_same_prompt_alike(refgateway: str) -> None:
+    """One Claude model served on all three endpoints: one tokenizer, the same input tokens."""
+    model, text = "claude-sonnet-4-20250514", "Count these words, 12345 and 天气 too."
+    bearer = {"authorization": f"Bearer {TEST_KEY}"}
+    anthropic = {"x-api-key": TEST_KEY, "anthropic-version": "2023-06-01"}
+    msgs = [{"role": "user", "content": text}]
+    with httpx.Client(base_url=refgateway, timeout=10) as c:
+        chat = c.post("/v1/chat/completions", json={"model": model, "messages": msgs}, headers=bearer).json()
+        mess = c.post("/v1/messages", json={"model": model, "max_tokens": 64, "messages": msgs}, headers=anthropic)
+        resp = c.post("/v1/responses", json={"model": model, "input": text}, headers=bearer).json()
+        counted = c.post("/v1/messages/count_tokens", json={"model": model, "messages": msgs}, headers=anthropic)
+    expected = tokenizer.count_prompt("anthropic", "user", text)
+    got = [chat["usage"]["prompt_tokens"], mess.json()["usage"]["input_tokens"], resp["usage"]["input_tokens"]]
+    assert got == [expected] * 3 and counted.json()["input_tokens"] == expected
+
+
+# ---------------------------------------------------------------- the line and its comparison
+
+
+def test_fit_and_compare_name_each_kind_of_difference() -> None:
+    base = usage.fit([0, 1, 2, 4, 8], [11, 16, 21, 31, 51])
+    assert (base.slope, base.intercept, base.worst_residual) == (5.0, 11.0, 0.0)
+
+    def codes(counts: list[int]) -> list[str]:
+        return [v.code for v in usage.compare(usage.fit([0, 1, 2, 4, 8], counts), base)]
+
+    assert codes([11, 16, 21, 31, 51]) == []
+    assert codes([12, 17, 22, 32, 52]) == []  # one token off: within the tolerance
+    assert codes([51, 56, 61, 71, 91]) == ["fidelity.usage.injected_prompt"]
+    assert codes([17, 24, 32, 47, 77]) == ["fidelity.usage.inflated"]
+    assert codes([17, 26, 35, 53, 89]) == ["fidelity.usage.tokenizer"]
+    assert codes([5, 10, 15, 25, 45]) == ["fidelity.usage.overhead"]
+    assert usage.fit([0, 1, 2, 4, 8], [11, 16, 30, 31, 51]).worst_residual > usage.NONLINEAR_TOLERANCE
+
+
+def test_fidelity_codes_are_registered() -> None:
+    assert set(CAUGHT_BY.values()) | {"fidelity.usage.nonlinear", "fidelity.usage.overhead"} <= set(all_codes())
+
+
+# ---------------------------------------------------------------- against the reference gateway
+
+
+def test_clean_gateway_is_consistent_on_every_probe_ten_times(refgateway: str, transport: Transport) -> None:
+    baselines = load_baselines(LOCAL_BASELINE)
+    outcomes = []
+    for _ in range(10):
+        verdicts = run_probes(sender(refgateway, transport), MODELS, baselines)
+        assert len(verdicts) == 8  # usage and max_tokens on 3 endpoints, stop on chat and messages
+        outcomes += [(v.id, v.outcome, v.reason) for v in verdicts if v.outcome != "consistent"]
+    assert outcomes == []
+
+
+@pytest.mark.parametrize("fault", sorted(CAUGHT_BY))
+def test_each_fidelity_fault_is_caught_with_its_code(refgateway: str, transport: Transport, fault: str) -> None:
+    verdicts = run_probes(sender(refgateway, transport, fault), MODELS, load_baselines(LOCAL_BASELINE))
+    bad = [v for v in verdicts if v.outcome == "inconsistent"]
+    assert bad and all(v.violations for v in bad)
+    assert CAUGHT_BY[fault] in {x.code for v in bad for x in v.violations}
+    assert all(v.numbers for v in bad)  # every accusation comes with its numbers
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        (None, None),
+        ("injected-system-prompt", "fidelity.usage.injected_prompt"),
+        ("substituted-family", "fidelity.usage.tokenizer"),
+        ("usage-inflated", "fidelity.usage.inflated"),
+    ],
+)
+def test_count_tokens_is_the_baseline_when_none_is_stored(
+    refgateway: str, transport: Transport, fault: str | None, code: str | None
+) -> None:
+    v = usage.probe_usage(sender(refgateway, transport, fault), "messages", "claude-sonnet-4-6", baselines=None)
+    assert "count_tokens" in v.numbers["baseline_source"] and v.requests == 10
+    assert [x.code for x in v.violations] == ([code] if code else [])
+    assert v.outcome == ("inconsistent" if code else "consistent")
+
+
+def test_without_a_baseline_or_an_answer_the_verdict_is_inconclusive(refgateway: str, transport: Transport) -> None:
+    v = usage.probe_usage(sender(refgateway, transport), "chat", "gpt-4o", baselines=None)
+    assert v.outcome == "inconclusive" and "no baseline" in v.reason and v.numbers["slope"] > 0
+    broken = run_probes(sender(refgateway, transport, "html-error"), MODELS, load_baselines(LOCAL_BASELINE))
+    assert {v.outcome for v in broken} == {"inconclusive"} and all("HTTP 502" in v.reason for v in broken)
+
+
+class Counts(Transport):
+    """A relay that bills made-up input counts (not on a line)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def send(self, request: WireRequest) -> Exchange:
+        self.n += 1
+        body = {"usage": {"prompt_tokens": [11, 16, 40, 31, 51][(self.n - 1) % 5], "completion_tokens": 1}}
+        return Exchange(request, 200, {"content-type": "application/json"}, (Chunk(0.0, json.dumps(body).encode()),))
+
+
+def test_counts_off_the_line_are_nonlinear() -> None:
+    s = Sender(gateway("http://127.0.0.1:9"), Counts())
+    v = usage.probe_usage(s, "chat", "gpt-4o", load_baselines(LOCAL_BASELINE))
+    assert v.outcome == "inconsistent" and [x.code for x in v.violations] == ["fidelity.usage.nonlinear"]
+
+
+def test_stored_local_baseline_is_current(refgateway: str, transport: Transport) -> None:
+    """harness/fidelity/local_baseline.json is what the clean built-in gateway measures now (its
+    local models); regenerate: relaycheck fidelity --gateway local --save-baseline <that file>."""
+    from harness.detection import builtin_gateway
+
+    local, served = builtin_gateway(TEST_KEY)
+    measured = measure_baselines(Sender(local, transport, refgateway), served, "builtin")
+    stored = json.loads(LOCAL_BASELINE.read_text(encoding="utf-8"))
+    assert measured == stored
+
+
+def test_fidelity_only_faults_are_the_ones_the_suite_cannot_see() -> None:
+    assert FIDELITY_ONLY <= set(CAUGHT_BY)
+
+
+# ---------------------------------------------------------------- relaycheck fidelity
+
+
+def test_cli_prints_verdicts_and_writes_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["fidelity", "--endpoints", "chat", "--models", "gpt-4o", "--report-dir"]
+    assert main([*args, str(tmp_path / "clean")]) == 0
+    out = capsys.readouterr().out
+    assert "consistent   usage" in out and "tokens" in out and "0 inconsistent" in out
+    assert main([*args, str(tmp_path / "bad"), "--fault", "injected-system-prompt"]) == 1
+    out = capsys.readouterr().out
+    assert "inconsistent usage" in out and "40 tokens above" in out
+    summary = json.loads((tmp_path / "bad" / "summary.json").read_text())
+    assert summary["tool"] == "fidelity" and summary["totals"]["failed"] == 1
+    assert summary["violation_codes"] == {"fidelity.usage.injected_prompt": 1}
+    [failed] = [i for i in summary["items"] if i["outcome"] == "failed"]
+    assert failed["id"] == "fidelity/usage[chat-gpt-4o]" and failed["fidelity"]["numbers"]["intercept"] == 51.0
+    assert main([*args, str(tmp_path), "--fault", "no-such-fault"]) == 2
+    assert main(["fidelity", "--base-url", "http://127.0.0.1:9", "--fault", "stop-ignored"]) == 2
+
+
+def test_probe_requests_carry_the_gateways_extra_headers() -> None:
+    seen = Counts()
+    sent: list[WireRequest] = []
+    capture = type("Capture", (Transport,), {"send": lambda self, r: sent.append(r) or seen.send(r)})()
+    gw = replace(gateway("http://127.0.0.1:9"), headers=(("x-route", "team-a"),))
+    Sender(gw, capture).send("chat", {"model": "gpt-4o"})
+    headers = {k.lower(): v for k, v in sent[0].headers.items()}
+    assert headers["x-route"] == "team-a" and headers["authorization"] == f"Bearer {TEST_KEY}"
