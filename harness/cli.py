@@ -1,7 +1,8 @@
 """``relaycheck``: run the suite against a relay (or the built-in reference gateway), lint
 recorded traffic, list violation codes, serve the reference gateway.
 
-Exit codes: 0 every item passed, 1 some item failed, 2 usage or configuration error.
+Exit codes (harness/exitcodes.py): 0 every item passed, 1 the relay failed items, 2 usage or
+configuration error, 3 relaycheck itself could not finish (interrupted, internal error, reports).
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import discover_cli, options
+from harness import discover_cli, exitcodes, options, resources
 from harness.fidelity import cli as fidelity_cli
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CASES = REPO / "cases"
+DEFAULT_CASES = resources.cases_dir()
 
 
 _RECORD_DEFAULT = {"run": None, "record": "all", "replay": "none"}
@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="relaycheck",
         description="Conformance and regression harness for LLM API relays: does the relay answer exactly "
         "as the official OpenAI Chat Completions, Anthropic Messages and OpenAI Responses APIs would?",
+        epilog=exitcodes.epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
@@ -108,6 +110,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        try:
+            code = _main(argv)
+        finally:  # flushed here, not at exit (also after --help's SystemExit), so a closed pipe is caught
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`relaycheck codes | head`): no traceback. Point stdout at devnull
+        # so the interpreter's final flush does not fail again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exitcodes.INCOMPLETE if argv[:1] in (["run"], ["record"], ["replay"]) else exitcodes.PASSED
+    return code
+
+
+def _main(argv: list[str]) -> int:
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
@@ -183,6 +201,14 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     for c in cases:
         if not c.exists():
             raise ConfigError(f"no such case file or directory: {c}")
+    report_dir = Path(args.report_dir or "reports")
+    try:  # found out now, not after the whole run when the reports cannot be written
+        report_dir.mkdir(parents=True, exist_ok=True)
+        probe = report_dir / ".relaycheck-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"cannot write reports to {report_dir}: {exc.strerror or exc}") from None
     rootdir = DEFAULT_CASES.parent if all(_inside(c, DEFAULT_CASES.parent) for c in cases) else Path.cwd()
     # --assert=plain: the plugin's checks raise ConformanceFailure themselves, so pytest need not
     # rewrite the harness's modules at every start (a third of a second).
@@ -202,12 +228,26 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     ]
     pytest_args += options.forwarded_args(args.forwarded, vars(args))
     pytest_args += report_commands.run_pytest_args(args) + list(args.pytest_args) + extra
-    code = int(pytest.main(pytest_args))
+    watch = exitcodes.RunWatch()
+    with exitcodes.sigterm_interrupts(), exitcodes.pipe_safe_stdout():
+        code = int(pytest.main(pytest_args, plugins=[watch]))
     # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.
-    if code == 5:
+    for err in watch.collection_errors + watch.collection_crashes:
+        where = f"{err['file']}:{err['line']}:{err['col']}" if err["line"] is not None else err["file"]
+        print(f"relaycheck: error: {where}: {err['message']}", file=sys.stderr)
+    if code == 5 and not watch.collection_errors:
         print("relaycheck: error: no case matched the selection (check --endpoints, --models, -k, -m)", file=sys.stderr)
-        return 2
-    return {0: 0, 1: 1}.get(code, 2 if code == 4 else 1)
+    result = watch.exit_code(code)
+    if result == exitcodes.INCOMPLETE:
+        why = (
+            "interrupted"
+            if watch.interrupted
+            else "internal error"
+            if code == 3 or watch.collection_crashes
+            else "reports not written"
+        )
+        print(f"relaycheck: incomplete run ({why}): the reports cover only what finished", file=sys.stderr)
+    return result
 
 
 def _detection(args: argparse.Namespace) -> int:

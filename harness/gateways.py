@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from harness import yamlpos
+from harness import resources, yamlpos
 from harness.dialects.base import AuthStyle
 
 ENDPOINTS = ("chat", "messages", "responses")
@@ -26,7 +26,7 @@ CAPABILITIES = (
     "stored_responses",
 )
 BUILTIN = "builtin"
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "gateways.yaml"
+DEFAULT_FILE = resources.gateways_file()
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024  # per answer; a real completion is far smaller
 DEFAULT_UNREACHABLE_AFTER = 3  # consecutive transport failures before a gateway counts as down

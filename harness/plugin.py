@@ -23,16 +23,19 @@ from harness.collect import (
     RESULT,
     SETTINGS_KEY,
     CaseFile,
+    CaseItem,
     dropped_lines,
     dry_run,
     is_case_file,
     start_pool,
 )
+from harness.exitcodes import collection_error, is_case_file_error, signals_deferred
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
 from harness.recording.cassette import gateway_dir
 from harness.redact import Redactor
 from harness.report import pytest_hooks as report_hooks
+from harness.report.completeness import UNFINISHED, describe_run, run_record
 from harness.report.digest import build_digest, render_digest
 from harness.report.summary import build_summary, write_summary
 from harness.runner import Context
@@ -222,6 +225,14 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             server.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> Any:
+    # Every report (summary.json, junit.xml, matrix.html) is written here: a second Ctrl-C or
+    # SIGTERM must not cut one in half.
+    with signals_deferred():
+        return (yield)
+
+
 # trylast: the innermost wrapper, so allure and JUnit read the report as cleaned here.
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -264,6 +275,10 @@ class _SummaryWriter:
         self.config = config
         self.entries: dict[str, dict[str, Any]] = {}
         self.started = time.time()
+        self.selected: int | None = None  # None: not known (collection never finished)
+        self.collection_errors: list[dict[str, Any]] = []
+        self.interrupted = False
+        self.run: dict[str, Any] | None = None
         self.digest: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -275,7 +290,10 @@ class _SummaryWriter:
             {
                 "id": report.nodeid,
                 **json.loads(props[META]),
-                "outcome": "passed",
+                # Until its call has reported, an item has not finished: an interrupt mid-item
+                # leaves it an error, never a pass.
+                "outcome": "error",
+                "error": UNFINISHED,
                 "violations": [],
                 "ttft_ms": None,
                 "latency_ms": None,
@@ -283,15 +301,37 @@ class _SummaryWriter:
         )
         if RESULT in props:
             entry.update(json.loads(props[RESULT]))
+        if report.when == "call" and report.passed and entry.get("error") == UNFINISHED:
+            entry["outcome"] = "passed"
+            del entry["error"]
         if report.skipped:
+            entry.pop("error", None)
             entry["outcome"] = "skipped"
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             entry["skip_reason"] = reason.removeprefix("Skipped: ")
         elif report.failed:
             conformance = report.when == "call" and RESULT in props and entry.get("violations")
             entry["outcome"] = "failed" if conformance else "error"
-            if not conformance:
-                entry.setdefault("error", str(report.longrepr)[-2000:])
+            if conformance and entry.get("error") == UNFINISHED:
+                del entry["error"]
+            elif not conformance and entry.get("error", UNFINISHED) == UNFINISHED:
+                entry["error"] = str(report.longrepr)[-2000:]
+
+    # Case items only: the plugin is loaded in every pytest session, also ones without cases.
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.selected = sum(1 for item in session.items if isinstance(item, CaseItem))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        # Each worker collects the whole selection.
+        self.selected = max(self.selected or 0, sum(1 for i in ids if ".yaml::" in i or ".yml::" in i))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and is_case_file_error(report.nodeid, str(report.longrepr)):
+            self.collection_errors.append(collection_error(report.nodeid, str(report.longrepr)))
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        self.interrupted = True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         with report_hooks.reporting(self.config, "summary.json"):
@@ -301,10 +341,16 @@ class _SummaryWriter:
         settings: Settings = self.config.stash[SETTINGS_KEY]
         entries = list(self.entries.values())
         ran = not (self.config.option.collectonly or self.config.getoption("dry_run"))
-        if not entries and not (ran and shard_hooks.active(self.config)):  # a shard that owns nothing says so
-            return
+        if (
+            not entries
+            and not self.collection_errors
+            and not (self.interrupted and self.selected)
+            and not (ran and shard_hooks.active(self.config))  # a shard that owns nothing says so
+        ):
+            return  # nothing of relaycheck's ran (e.g. a pytest session of other tests)
         redactor = Redactor(settings.gateway.secrets(), self.config.stash[RECORD_KEY].redact_patterns)
         summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
+        summary.update(run_record(self.selected, entries, self.interrupted, self.collection_errors))
         shard_hooks.annotate(self.config, summary)
         summary["digest"] = build_digest(
             summary,
@@ -316,6 +362,7 @@ class _SummaryWriter:
         path = write_summary(settings.report_dir / "summary.json", summary)
         self.digest = summary["digest"]
         self.config.stash[SUMMARY_PATH] = path
+        self.run = summary["run"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         ran = [e for e in self.entries.values() if e["outcome"] != "skipped"]
@@ -346,6 +393,8 @@ class _SummaryWriter:
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is not None:
             terminalreporter.write_line(f"relaycheck: summary written to {path}")
+        if self.run is not None and not self.run["complete"]:
+            terminalreporter.write_line(f"relaycheck: INCOMPLETE run: {describe_run(self.run)}", red=True, bold=True)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         # After pytest's own summary lines, so the digest is the last thing on the screen.

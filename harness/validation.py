@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+from harness import resources
+
+SCHEMA_DIR = resources.schemas_dir()
 
 try:  # pragma: no cover - which branch runs depends on the install
     import jsonschema_rs as _rs

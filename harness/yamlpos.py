@@ -59,7 +59,79 @@ def load(text: str) -> Located:
     keys: dict[Path, tuple[int, int]] = {}
     if node is None:
         return Located(None, marks, keys)
+    _check_aliases(node, text)
     return Located(_build(node, (), marks, keys), marks, keys)
+
+
+# How many nodes aliases may add beyond the nodes written in the file. Anchors and aliases cost
+# nothing to compose (an alias is the same node object), but every alias is expanded into its own
+# copy when values are built: ten nested aliases of ten ("billion laughs") would take gigabytes.
+# A case file repeating a body a few times stays far below this.
+MAX_ALIAS_EXPANSION = 10_000
+
+
+def _check_aliases(root: yaml.Node, text: str) -> None:
+    """Refuse a document whose aliases expand beyond MAX_ALIAS_EXPANSION nodes, or refer to a node
+    that contains itself; before any value is built, in time linear in the written nodes."""
+    sizes: dict[int, int] = {}  # expanded size per node, by identity
+    open_nodes: set[int] = set()
+    extra = 0  # nodes added by aliases so far
+
+    def size(node: yaml.Node) -> int:
+        nonlocal extra
+        key = id(node)
+        if key in sizes:  # reached again: an alias, expanded into a copy of the whole subtree
+            extra += sizes[key]
+            if extra > MAX_ALIAS_EXPANSION:
+                raise _alias_error(text, f"aliases expand to more than {MAX_ALIAS_EXPANSION} extra nodes")
+            return sizes[key]
+        if key in open_nodes:
+            raise _alias_error(text, "an alias refers to a node that contains it (a recursive structure)")
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+        elif isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _alias_error(text: str, problem: str) -> YamlError:
+    """Point at the alias where the expansion went over the limit (or recursed). Composed nodes
+    do not remember where an alias was written, so the event stream is read again to find it."""
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[None, 0]]  # per open collection: [anchor, expanded size so far]
+    extra = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in (s[0] for s in stack):
+                return _at(event, f"invalid YAML: {problem}")
+            extra += sizes.get(event.anchor, 1)
+            stack[-1][1] += sizes.get(event.anchor, 1)
+            if extra > MAX_ALIAS_EXPANSION:
+                return _at(event, f"invalid YAML: {problem}")
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            stack.append([event.anchor, 1])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, total = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = total
+            stack[-1][1] += total
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            stack[-1][1] += 1
+    return YamlError(f"invalid YAML: {problem}", 1, 1)
+
+
+def _at(event: yaml.Event, message: str) -> YamlError:
+    return YamlError(message, event.start_mark.line + 1, event.start_mark.column + 1)
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:

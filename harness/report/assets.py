@@ -10,6 +10,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 10px; }
 h3 { font-size: 15px; margin: 18px 0 8px; }
 .muted { color: #6a737d; } code, pre { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
+.incomplete { margin: 8px 0; padding: 8px 12px; border: 2px solid #d73a49; background: #ffeef0; }
 .scores { display: flex; flex-wrap: wrap; gap: 14px; margin: 14px 0; }
 .score { background: #fff; border: 1px solid #d8dee4; border-radius: 8px; padding: 10px 16px; min-width: 250px; }
 .score .gw { font-weight: 600; } .score .pct { font-size: 24px; font-weight: 700; margin-right: 4px; }

@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "diff",
         help="what newly fails, what got fixed, latency regressions (exit 1 on any)",
         description="Compare a new summary with a baseline. Exit 1 when an item newly fails, a "
-        "failing item has a new violation code, or latency regressed; else 0.",
+        "failing item has a new violation code, latency regressed, or items of the baseline are missing "
+        "from the new run (unless --allow-missing); else 0.",
     )
     d.add_argument("old", type=Path, help="baseline summary.json (e.g. last night's)")
     d.add_argument("new", type=Path, help="summary.json of this run")
@@ -48,6 +49,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(steadier against live models' jitter)",
     )
     d.add_argument("--json", type=Path, metavar="PATH", help="also write the diff as JSON")
+    d.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="items of the baseline missing from the new run (an interrupted run, a case file that no "
+        "longer loads, a narrower selection) do not fail the diff",
+    )
     m = rsub.add_parser(
         "merge",
         help="fold the summaries of sharded runs into one, checking that none is missing",
@@ -108,12 +115,17 @@ def _diff(args: argparse.Namespace) -> int:
             f"{new.get('level')}); outcomes may differ for that reason alone",
             file=sys.stderr,
         )
+    run = new.get("run") or {}
+    if run and not run.get("complete", True):
+        from harness.report.completeness import describe_run
+
+        print(f"relaycheck: warning: {args.new} is an incomplete run: {describe_run(run)}", file=sys.stderr)
     d = diff(old, new, ratio=args.latency_threshold, min_ms=args.latency_min_ms, scope=args.latency_scope)
-    print(render(d, str(args.old), str(args.new), args.latency_threshold, args.latency_min_ms))
+    print(render(d, str(args.old), str(args.new), args.latency_threshold, args.latency_min_ms, args.allow_missing))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(as_json(d), indent=2) + "\n", encoding="utf-8")
-    return 1 if d.regressed else 0
+    return 1 if d.fails(args.allow_missing) else 0
 
 
 def _merge(args: argparse.Namespace) -> int:

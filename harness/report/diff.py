@@ -42,6 +42,11 @@ class Diff:
     def regressed(self) -> bool:
         return bool(self.newly_failing or self.new_codes or self.latency)
 
+    def fails(self, allow_missing: bool = False) -> bool:
+        """The diff's verdict: a regression, or items of the old run missing from the new one (an
+        interrupted run, a case file that no longer loads) unless that is allowed."""
+        return self.regressed or (bool(self.only_old) and not allow_missing)
+
 
 def codes(entry: dict[str, Any]) -> set[str]:
     found = {v["code"] for v in entry.get("violations", [])}
@@ -115,7 +120,7 @@ def _ms(v: float) -> str:
     return f"{v:.0f} ms" if v >= 10 else f"{v:.1f} ms"
 
 
-def render(d: Diff, old_name: str, new_name: str, ratio: float, min_ms: float) -> str:
+def render(d: Diff, old_name: str, new_name: str, ratio: float, min_ms: float, allow_missing: bool = False) -> str:
     lines = [f"relaycheck report diff: {old_name} -> {new_name}"]
 
     def block(title: str, changes: tuple[ItemChange, ...], verb: str) -> None:
@@ -135,11 +140,23 @@ def render(d: Diff, old_name: str, new_name: str, ratio: float, min_ms: float) -
             f"  {c.key}  {c.metric} {_ms(c.old_ms)} -> {_ms(c.new_ms)} (x{c.new_ms / max(c.old_ms, 1e-9):.1f})"
         )
     if d.only_old:
-        lines.append(f"in the old run only: {len(d.only_old)} item(s) (not judged)")
+        allowed = " (allowed by --allow-missing)" if allow_missing else ""
+        lines.append(f"missing from the new run: {len(d.only_old)} item(s){allowed}")
+        lines += [f"  {i}" for i in d.only_old[:MISSING_SHOWN]]
+        if len(d.only_old) > MISSING_SHOWN:
+            lines.append(f"  ... and {len(d.only_old) - MISSING_SHOWN} more")
     if d.only_new:
         lines.append(f"in the new run only: {len(d.only_new)} item(s)")
-    lines.append("verdict: REGRESSED" if d.regressed else "verdict: no new failures, no latency regressions")
+    if d.regressed:
+        lines.append("verdict: REGRESSED")
+    elif d.fails(allow_missing):
+        lines.append("verdict: INCOMPLETE (items of the old run are missing; --allow-missing accepts that)")
+    else:
+        lines.append("verdict: no new failures, no latency regressions")
     return "\n".join(lines)
+
+
+MISSING_SHOWN = 20
 
 
 def as_json(d: Diff) -> dict[str, Any]:
@@ -148,6 +165,7 @@ def as_json(d: Diff) -> dict[str, Any]:
 
     return {
         "regressed": d.regressed,
+        "missing": len(d.only_old),
         "newly_failing": items(d.newly_failing),
         "new_codes": items(d.new_codes),
         "fixed": items(d.fixed),

@@ -162,6 +162,7 @@ def render(summary: dict[str, Any]) -> str:
 <body>
 <h1>relaycheck conformance matrix</h1>
 <div class="muted">{escape(meta)}</div>
+{_incomplete(summary)}
 {_digest(summary)}
 <div class="scores">{"".join(_score_card(g, by_gw[g]) for g in gateways)}</div>
 <div class="legend">{legend}</div>
@@ -175,6 +176,22 @@ Strict: the official wire format byte for byte. Compatible: what the official SD
 <script>{JS}</script>
 </body></html>
 """
+
+
+def _incomplete(summary: dict[str, Any]) -> str:
+    """A run that did not finish, or whose case files did not all load, says so first."""
+    run = summary.get("run") or {}
+    errors = summary.get("collection_errors") or []
+    if (not run or run.get("complete", True)) and not errors:
+        return ""
+    from harness.report.completeness import describe_run
+
+    head = f": {escape(describe_run(run))}" if run else ""
+    lines = [f"<strong>Incomplete run</strong>{head}"]
+    for e in errors:
+        where = f"{e['file']}:{e['line']}:{e['col']}" if e.get("line") is not None else str(e.get("file"))
+        lines.append(f"<br><code>{escape(where)}: {escape(str(e.get('message')))}</code>")
+    return f'<div class="incomplete" role="alert">{"".join(lines)}</div>'
 
 
 def write_matrix(summary: dict[str, Any], path: Path) -> Path:

@@ -67,8 +67,29 @@ def merge(summaries: Sequence[dict[str, Any]], sources: Sequence[str]) -> tuple[
         "totals": totals(entries),
         "violation_codes": violation_codes(entries),
         "items": entries,
+        **_runs(summaries),
     }
     return merged, warnings
+
+
+def _runs(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The shards' run records added up: the merge is complete only when every shard was."""
+    runs = [s.get("run") for s in summaries]
+    errors = [e for s in summaries for e in s.get("collection_errors", [])]
+    if not any(runs):
+        return {"collection_errors": errors} if errors else {}
+
+    def add(key: str) -> int | None:
+        values = [r.get(key) if r else None for r in runs]
+        return None if any(v is None for v in values) else sum(values)  # type: ignore[misc]
+
+    run = {
+        "complete": all(r and r.get("complete") for r in runs),
+        "interrupted": any(r and r.get("interrupted") for r in runs),
+        **{k: add(k) for k in ("selected", "finished", "unfinished", "not_run")},
+        "collection_errors": len(errors),
+    }
+    return {"run": run, "collection_errors": errors}
 
 
 SHOWN = 10  # ids named per problem; the count says how many more
