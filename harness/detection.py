@@ -95,6 +95,7 @@ EXPECTED_CODES: dict[str, frozenset[str]] = {
         "responses-terminal-status": "grammar.responses.terminal_status",
         "responses-output-index-gap": "grammar.responses.output_index",
         "responses-wrong-item-id": "grammar.responses.item_id",
+        "no-request-id": "header.request_id",
         # caught by the fidelity probes (run once per fault after the suite, see below)
         "substituted-family": "fidelity.usage.tokenizer",
         "injected-system-prompt": "fidelity.usage.injected_prompt",

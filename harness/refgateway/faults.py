@@ -38,6 +38,7 @@ FAULTS: dict[str, str] = {
     "invalid-utf8": "a body or stream contains invalid UTF-8 bytes inside a text value",
     "wrong-content-type": "streams are labelled application/json, JSON bodies text/plain",
     "extra-fields": "a non-standard field is added to every body and event",
+    "no-request-id": "answers lack the official request-id header (x-request-id / request-id)",
     "bad-id-prefix": "ids lose their official prefixes (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
     "usage-inconsistent": "usage totals do not add up (total != input + output)",
     # responses stream grammar
