@@ -13,6 +13,7 @@ from typing import Any
 
 from harness import dialects, history, sse
 from harness.dialects.base import Profile
+from harness.grades import regrade
 from harness.model import Exchange, Level, Violation
 
 # A body starting like this is a web page (a proxy's error page, a login wall), not an API answer.
@@ -164,7 +165,7 @@ def _evaluate(
         events, merged = _split_merged(events)
         out.extend(merged)
         verdict = dialect.check_stream(events, request_json, level, profile)
-        out.extend(verdict.violations)
+        out.extend(regrade(verdict.violations, endpoint))
         return Evaluation(tuple(out), verdict.final, tuple(events))
 
     if stream_requested and 200 <= status < 300:
@@ -194,11 +195,11 @@ def _evaluate(
             )
         )
     if status >= 400:
-        out.extend(dialect.check_error(obj, status, level))
+        out.extend(regrade(dialect.check_error(obj, status, level), endpoint))
     elif body_schema is not None:
         out.extend(_check_other_body(obj, body_schema))
     else:
-        out.extend(dialect.check_body(obj, request_json, level))
+        out.extend(regrade(dialect.check_body(obj, request_json, level), endpoint))
     return Evaluation(tuple(out), obj)
 
 

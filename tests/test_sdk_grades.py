@@ -466,3 +466,239 @@ def test_content_type_is_not_read_by_the_sdks(refgateway: str) -> None:
 
 
 EVIDENCE["test_content_type_is_not_read_by_the_sdks"] = ("content_type",)
+
+
+# ---- issue 13 §2: the codes graded error before any SDK evidence, each proven or regraded ----------
+
+THINK = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 4096,
+    "thinking": {"type": "enabled", "budget_tokens": 2048},
+    "messages": [{"role": "user", "content": "Think, then say hello."}],
+}
+RTOOLS = {
+    "model": "gpt-4o",
+    "input": "Weather in Paris? Use the tool.",
+    "tools": [{"type": "function", "name": "get_weather", "parameters": PARAMS}],
+    "tool_choice": "required",
+}
+USAGE_CHAT = {**CHAT, "stream_options": {"include_usage": True}}
+
+
+def _usage_after_done(raw: bytes) -> bytes:
+    blocks = [b for b in raw.split(b"\n\n") if b]
+    usage = next(b for b in blocks if b'"choices":[]' in b.replace(b" ", b""))
+    return b"".join(b + b"\n\n" for b in blocks if b is not usage) + usage + b"\n\n"
+
+
+def _move(kind: str, before: str | None) -> Callable[..., Any]:
+    """Move the event ``kind`` before the first ``before`` event (None: to the end)."""
+
+    def edit(events: list[tuple[str | None, dict[str, Any]]]) -> list[tuple[str | None, dict[str, Any]]]:
+        k = next(k for k, (_, d) in enumerate(events) if d.get("type") == kind)
+        moved = events.pop(k)
+        at = len(events) if before is None else next(i for i, (_, d) in enumerate(events) if d.get("type") == before)
+        events.insert(at, moved)
+        return events
+
+    return edit
+
+
+def _item_done_twice(events: list[tuple[str | None, dict[str, Any]]]) -> list[tuple[str | None, dict[str, Any]]]:
+    k = next(k for k, (_, d) in enumerate(events) if d.get("type") == "response.output_item.done")
+    return [*events[: k + 1], copy.deepcopy(events[k]), *events[k + 1 :]]
+
+
+def _completed_text(events: list[tuple[str | None, dict[str, Any]]]) -> list[tuple[str | None, dict[str, Any]]]:
+    for _, d in events:
+        if d.get("type") == "response.completed":
+            d["response"]["output"][0]["content"][0]["text"] = "Another text than the deltas."
+    return events
+
+
+# (name, gateway fault or None, endpoint, request, edit of the answer or None, what the pinned SDK does,
+# (code, severity)). SDK: raises | differs (its result lost data against the clean answer's) | same |
+# keeps (it folds what the relay sent: the mutated answer's text is in its result) | splits (its delta
+# snapshots and its final response disagree).
+GATEWAY_CASES = [
+    ("chat-delta-after-finish", "chat-delta-after-finish", "chat", CHAT, None, "keeps", "grammar.chat.after_finish"),
+    (
+        "chat-usage-dropped",
+        None,
+        "chat",
+        USAGE_CHAT,
+        _each("*", lambda d: d.get("choices") == [] and d.update(usage=None)),
+        "differs",
+        "grammar.chat.usage",
+    ),
+    ("chat-usage-after-done", None, "chat", USAGE_CHAT, _usage_after_done, "differs", "sse.after_end"),
+    ("messages-after-stop", None, "messages", MESSAGES, _move("message_delta", None), "same", "sse.after_end"),
+    ("messages-blocks-overlap", "messages-blocks-overlap", "messages", THINK, None, "same", G + "block_overlap"),
+    ("messages-delta-after-stop", "messages-delta-after-stop", "messages", MESSAGES, None, "same", G + "block_closed"),
+    (
+        "messages-block-after-delta",
+        None,
+        "messages",
+        MESSAGES,
+        _move("message_delta", "content_block_start"),
+        "same",
+        G + "block_after_delta",
+    ),
+    ("messages-lost-first-text", "lost-first-text-delta", "messages", THINK, None, "differs", G + "lost_text_delta"),
+    (
+        "messages-empty-text",
+        None,
+        "messages",
+        THINK,
+        lambda evs: [e for e in evs if (e[1].get("delta") or {}).get("type") != "text_delta"],
+        "differs",
+        G + "empty_text_block",
+    ),
+    ("messages-no-signature", "signature-dropped", "messages", THINK, None, "differs", G + "thinking_signature"),
+    ("messages-truncated", "truncated-stream", "messages", MESSAGES, None, "differs", G + "no_message_stop"),
+    (
+        "responses-item-never-added",
+        "item-done-never-added",
+        "responses",
+        RESPONSES,
+        None,
+        "raises",
+        R + "item_not_added",
+    ),
+    (
+        "responses-completed-fields",
+        "completed-missing-fields",
+        "responses",
+        RESPONSES,
+        None,
+        "raises",
+        R + "terminal_fields",
+    ),
+    ("responses-item-done-twice", None, "responses", RESPONSES, _item_done_twice, "same", R + "after_item_done"),
+    ("responses-no-part-done", "responses-no-part-done", "responses", RESPONSES, None, "same", R + "part_unpaired"),
+    (
+        "responses-text-done-differs",
+        "responses-text-done-differs",
+        "responses",
+        RESPONSES,
+        None,
+        "same",
+        R + "text_mismatch",
+    ),
+    ("responses-args-done-differ", "args-done-differ", "responses", RTOOLS, None, "same", R + "args_mismatch"),
+    ("responses-no-args-done", "responses-no-args-done", "responses", RTOOLS, None, "same", R + "args_done_missing"),
+    ("responses-wrong-item-id", "responses-wrong-item-id", "responses", RTOOLS, None, "same", R + "item_id"),
+    ("responses-completed-differs", None, "responses", RESPONSES, _completed_text, "splits", "stream.accumulate"),
+]
+EVIDENCE["test_sdk_on_gateway_faults"] = tuple(sorted({case[6] for case in GATEWAY_CASES}))
+
+
+def _fold_with_snapshots(base: str, endpoint: str, ex: Exchange, raw: bytes, body: dict[str, Any]) -> tuple[Any, str]:
+    if endpoint == "chat":
+        with _openai(base, ex, raw).chat.completions.stream(**body) as stream:
+            return stream.get_final_completion(), ""
+    if endpoint == "messages":
+        with _anthropic(base, ex, raw).messages.stream(**body) as stream:
+            return stream.get_final_message(), ""
+    last = ""
+    with _openai(base, ex, raw).responses.stream(**body) as stream:
+        for event in stream:
+            if event.type == "response.output_text.delta":
+                last = event.snapshot
+        return stream.get_final_response(), last
+
+
+@pytest.mark.parametrize(
+    ("fault", "endpoint", "body", "edit", "sdk", "code"),
+    [c[1:] for c in GATEWAY_CASES],
+    ids=[c[0] for c in GATEWAY_CASES],
+)
+def test_sdk_on_gateway_faults(
+    refgateway: str,
+    faulty_gateway: Callable[..., str],
+    fault: str | None,
+    endpoint: str,
+    body: dict[str, Any],
+    edit: Callable[..., Any] | None,
+    sdk: str,
+    code: str,
+) -> None:
+    path, headers = {
+        "chat": ("/v1/chat/completions", OPENAI_HEADERS),
+        "messages": ("/v1/messages", ANTHROPIC_HEADERS),
+        "responses": ("/v1/responses", OPENAI_HEADERS),
+    }[endpoint]
+    ex = _fetch(refgateway, path, {**body, "stream": True}, headers)
+    if fault:
+        bad = _fetch(faulty_gateway(fault), path, {**body, "stream": True}, headers)
+        assert bad.body != ex.body
+        raw = bad.body
+    else:
+        assert edit is not None
+        try:
+            raw = _write(edit(_events(ex)), done=endpoint == "chat")
+        except (AttributeError, TypeError, KeyError):
+            raw = edit(ex.body)
+    if sdk == "raises":
+        with pytest.raises(Exception):  # noqa: B017
+            _fold_with_snapshots(refgateway, endpoint, ex, raw, body)
+    else:
+        clean, _ = _fold_with_snapshots(refgateway, endpoint, ex, ex.body, body)
+        got, snapshot = _fold_with_snapshots(refgateway, endpoint, ex, raw, body)
+        if sdk == "splits":
+            assert snapshot and got.output_text != snapshot  # the streamed text is not the final text
+        elif sdk == "keeps":
+            assert got.model_dump() != clean.model_dump() and " (continued)" in got.model_dump_json()
+        else:
+            assert (got.model_dump() == clean.model_dump()) == (sdk == "same"), "the SDK's result differs"
+    severities = {sev for c, sev in _verdict(ex, raw, endpoint) if c == code}
+    want = "error" if sdk in ("raises", "differs", "splits") else "strict"
+    assert severities == {want}, (code, severities)
+
+
+def test_sdk_copes(refgateway: str, faulty_gateway: Callable[..., str]) -> None:
+    """Non-stream answers whose findings the SDKs pass through intact: graded strict."""
+    # error.shape: an OpenAI-shaped error on /v1/messages; the Anthropic SDK raises the same class
+    # with the same message and type as for the official shape
+    req = {**MESSAGES, "model": "no-such-model"}
+    got = []
+    for base in (refgateway, faulty_gateway("openai-error-on-messages")):
+        ex = _fetch(base, "/v1/messages", req, ANTHROPIC_HEADERS)
+        with pytest.raises(anthropic.APIStatusError) as info:
+            _anthropic(refgateway, ex, ex.body).messages.create(**req)
+        got.append((type(info.value), info.value.type, "model: no-such-model" in info.value.message))
+        verdict = _verdict(ex, ex.body, "messages")
+    assert got[0] == got[1] and got[0][2]
+    assert verdict == {("error.shape", "strict")}
+    # usage: counts that contradict each other reach the client as sent
+    ex = _fetch(refgateway, "/v1/chat/completions", CHAT, OPENAI_HEADERS)
+    body = json.loads(ex.body)
+    body["usage"]["total_tokens"] += 7
+    raw = json.dumps(body).encode()
+    completion = _openai(refgateway, ex, raw).chat.completions.create(**CHAT)
+    assert completion.usage.total_tokens == body["usage"]["total_tokens"]
+    assert ("usage", "strict") in _verdict(ex, raw, "chat")
+    # tool.stop_reason: the tool call is kept whatever stop_reason says
+    ex = _fetch(refgateway, "/v1/messages", MESSAGES, ANTHROPIC_HEADERS)
+    body = json.loads(ex.body)
+    body["stop_reason"] = "end_turn"
+    raw = json.dumps(body).encode()
+    message = _anthropic(refgateway, ex, raw).messages.create(**MESSAGES)
+    assert message.content[-1].input == body["content"][-1]["input"] and message.stop_reason == "end_turn"
+    assert _verdict(ex, raw, "messages") == {("tool.stop_reason", "strict")}
+    # status_details: incomplete_details on a completed response is passed through
+    ex = _fetch(refgateway, "/v1/responses", RESPONSES, OPENAI_HEADERS)
+    body = json.loads(ex.body)
+    body["incomplete_details"] = {"reason": "max_output_tokens"}
+    raw = json.dumps(body).encode()
+    response = _openai(refgateway, ex, raw).responses.create(**RESPONSES)
+    assert response.output_text and response.incomplete_details.reason == "max_output_tokens"
+    assert ("grammar.responses.status_details", "strict") in _verdict(ex, raw, "responses")
+
+
+EVIDENCE["test_sdk_copes"] = (
+    "error.shape",
+    "usage",
+    "tool.stop_reason",
+    "grammar.responses.status_details",
+)
