@@ -224,7 +224,7 @@ GRADES: dict[str, Grade] = {
         "error",
         "sdk",
         "a choice index outside n: the openai accumulator indexes past its list and raises",
-        "test_sdk_on_gateway_faults",
+        "test_sdk_on_stream_faults",
     ),
     # messages stream grammar
     "grammar.messages.start": _g(

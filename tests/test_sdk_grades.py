@@ -702,3 +702,21 @@ EVIDENCE["test_sdk_copes"] = (
     "tool.stop_reason",
     "grammar.responses.status_details",
 )
+
+
+def test_anthropic_sdk_returns_where_the_official_api_rejects(
+    refgateway: str, faulty_gateway: Callable[..., str]
+) -> None:
+    """budget_tokens < 1024: the official API answers 400 and the SDK raises; a relay that answers
+    200 turns the client's error into a message (RELAY_DEFECTS #21)."""
+    req = {**THINK, "thinking": {"type": "enabled", "budget_tokens": 512}}
+    official = _fetch(refgateway, "/v1/messages", req, ANTHROPIC_HEADERS)
+    with pytest.raises(anthropic.BadRequestError):
+        _anthropic(refgateway, official, official.body).messages.create(**req)
+    relayed = _fetch(faulty_gateway("budget-under-1024-accepted"), "/v1/messages", req, ANTHROPIC_HEADERS)
+    message = _anthropic(refgateway, relayed, relayed.body).messages.create(**req)
+    assert message.content  # the outcome flipped: a message where the official API refuses
+    assert ("grammar.messages.request_accepted", "error") in _verdict(relayed, relayed.body, "messages")
+
+
+EVIDENCE["test_anthropic_sdk_returns_where_the_official_api_rejects"] = ("grammar.messages.request_accepted",)
