@@ -71,9 +71,9 @@ def test_matrix_and_failing_cell_in_the_dom(page: dict[str, Any]) -> None:
     dom = res.stdout
     assert '<table class="matrix">' in dom, res.stderr[-2000:]
     for item_id in page["failing"]:
-        assert f'data-id="{item_id}" data-verdict="fail"' in dom
+        assert f'data-id="{item_id}" data-verdict="strict"' in dom  # usage fails the strict level only
     # Only the page's script sets these: the cell is selected and the panel shows its item.
-    assert 'class="cell fail selected"' in dom
+    assert 'class="cell strict selected"' in dom
     assert f'class="open" data-open="{page["open"]}"' in dom
     panel = dom[dom.index('<aside id="detail"') :]
     assert 'data-code="usage"' in panel and "transcript (arrival offsets)" in panel

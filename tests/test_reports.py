@@ -115,7 +115,7 @@ def test_junit_has_violation_text_not_traceback(runs: dict[str, Any]) -> None:
         assert "transcript" not in json.loads(props.get("relaycheck.result", "{}"))  # kept out of JUnit
     assert len(failures) == len(_failing(runs["faulted_dir"])) == 3
     for text in failures.values():
-        assert "  [usage] at " in text
+        assert "  [usage] (strict) at " in text  # contradicting counts fail the strict level only
         assert "Traceback" not in text and 'File "' not in text and "raise " not in text
 
 
@@ -155,9 +155,9 @@ def test_allure_labels_attachments_and_failed_steps(runs: dict[str, Any]) -> Non
 def test_matrix_marks_the_failing_cells(runs: dict[str, Any]) -> None:
     page = (runs["faulted_dir"] / "matrix.html").read_text()
     for item_id in _failing(runs["faulted_dir"]):
-        assert f'data-id="{item_id}" data-verdict="fail"' in page
+        assert f'data-id="{item_id}" data-verdict="strict"' in page  # usage fails strict only
     assert page.count('data-verdict="pass"') == 1
-    assert "compatible: 1 of 4 items" in page
+    assert "compatible: 4 of 4 items" in page
 
 
 def test_diff_names_exactly_the_injected_fault(runs: dict[str, Any]) -> None:
@@ -177,7 +177,7 @@ def test_diff_names_exactly_the_injected_fault(runs: dict[str, Any]) -> None:
 def test_report_html_and_merge_commands(runs: dict[str, Any]) -> None:
     root = runs["root"]
     res = relaycheck("report", "html", "faulted/summary.json", "-o", "page/m.html", cwd=root)
-    assert res.returncode == 0 and (root / "page" / "m.html").read_text().count('data-verdict="fail"') == 3
+    assert res.returncode == 0 and (root / "page" / "m.html").read_text().count('data-verdict="strict"') == 3
     # The same items twice are not one whole run: refused, naming them; --partial overlays them.
     res = relaycheck("report", "merge", "merged.json", "clean/summary.json", "faulted/summary.json", cwd=root)
     assert res.returncode == 1 and "4 item(s) in more than one input" in res.stderr
