@@ -44,3 +44,9 @@ def test_cited_sdk_tests_exist_and_cover_the_code() -> None:
 
 def test_docs_codes_md_is_current() -> None:
     assert DOC.read_text(encoding="utf-8") == markdown(), "run `relaycheck codes --grades > docs/codes.md`"
+
+
+def test_no_code_is_unproven() -> None:
+    """Issue 13 §2: every error grade rests on evidence (an SDK test, no usable answer, the case,
+    a fidelity probe or a documentation page); a code without any is strict, never error."""
+    assert sorted(c for c, g in GRADES.items() if g.kind == "unproven") == []
