@@ -103,6 +103,16 @@ def read_file(path: Path) -> Iterator[Record]:
     yield from read_text(text, source)
 
 
+def load_jsonl(path: Path) -> Iterator[RecordedInteraction]:
+    """The interactions of a corpus JSONL file, strictly: a bad line raises (the truth tests want
+    every line). ``relaycheck lint-traffic`` uses ``read_file``, which reports bad records and
+    goes on."""
+    for record in read_file(path):
+        if isinstance(record, TrafficError):
+            raise ValueError(f"{record.id}: {record.message}")
+        yield record
+
+
 def read_text(text: str, source: str) -> Iterator[Record]:
     stripped = text.lstrip()
     if not stripped:
