@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lint_arguments(sub)
     codes = sub.add_parser("codes", help="list every violation code")
     codes.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
+    codes.add_argument("--grades", action="store_true", help="docs/codes.md: every code's severity and evidence")
     serve = sub.add_parser(
         "serve",
         help="serve the reference gateway on loopback (for client developers)",
@@ -144,7 +145,11 @@ def _main(argv: list[str]) -> int:
         if args.command == "codes":
             from harness import codes
 
-            if args.markdown:
+            if args.grades:
+                from harness.grades import markdown
+
+                print(markdown(), end="")
+            elif args.markdown:
                 print(codes.markdown_table())
             else:
                 for code, text in codes.all_codes().items():

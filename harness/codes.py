@@ -87,9 +87,10 @@ CORE_CODES: dict[str, str] = {
 
 def all_codes() -> dict[str, str]:
     from harness import dialects
+    from harness.headers import CODES as HEADER_CODES
 
-    codes = dict(CORE_CODES)
-    for name in dialects.ENDPOINTS:
+    codes = dict(CORE_CODES) | HEADER_CODES
+    for name in (*dialects.ENDPOINTS, "official"):
         module = __import__(f"harness.dialects.{name}", fromlist=["CODES"])
         codes.update(getattr(module, "CODES", {}))
     from harness.docscheck.codes import CODES as DOCS_CODES

@@ -7,7 +7,7 @@ stream grammar, error shapes). Case-specific expectations live in ``harness.expe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -41,12 +41,19 @@ def evaluate_exchange(
     body_schema: str | None = None,
     recorded: bool = False,
     recorded_on: date | None = None,
+    check_headers: bool = False,
 ) -> Evaluation:
     """See ``_evaluate``. Then the history of the official API applies (harness/history.py): a
     live answer is held to today's API; a ``recorded`` one (lint-traffic) to the API of its
     date (its own ``created``/``created_at``, else ``recorded_on``)."""
     ev = _evaluate(
-        exchange, endpoint, level=level, profile=profile, stream_requested=stream_requested, body_schema=body_schema
+        exchange,
+        endpoint,
+        level=level,
+        profile=profile,
+        stream_requested=stream_requested,
+        body_schema=body_schema,
+        check_headers=check_headers,
     )
     if body_schema is not None or ev.final is None:
         return ev
@@ -59,7 +66,31 @@ def evaluate_exchange(
         answered_on=history.answer_date(ev.final, recorded_on) if recorded else None,
         body=body,
     )
+    if recorded:
+        violations = _undated_usage_fields(violations, history.answer_date(ev.final, recorded_on), ev.final)
     return Evaluation(tuple(violations), ev.final, ev.events)
+
+
+# Anthropic usage carries the cache counts since prompt caching (2024-08-14). A Messages answer
+# has no date of its own; a recording that does not say when it was made is dated by its usage:
+# fields the API added later (service_tier, cache_creation, server_tool_use, inference_geo: 253 of
+# the corpus's 254 bodies carry one) prove it is newer. Streams are dated in the dialect (a
+# message_delta that repeats input_tokens is the current format).
+_CACHE_COUNTS_SINCE = date(2024, 8, 14)
+_LATER_USAGE_FIELDS = ("service_tier", "cache_creation", "server_tool_use", "inference_geo")
+
+
+def _undated_usage_fields(violations: Any, answered_on: date | None, final: Any) -> list[Violation]:
+    usage = final.get("usage") if isinstance(final, dict) else None
+    newer = isinstance(usage, dict) and any(k in usage for k in _LATER_USAGE_FIELDS)
+    if newer or (answered_on is not None and answered_on >= _CACHE_COUNTS_SINCE):
+        return list(violations)
+    return [
+        replace(v, severity="note", message=f"{v.message} (a recording of unknown or earlier date: not judged)")
+        if v.code == "usage.fields" and not v.path.startswith("events[")
+        else v
+        for v in violations
+    ]
 
 
 def _evaluate(
@@ -70,6 +101,7 @@ def _evaluate(
     profile: Profile = "official",
     stream_requested: bool | None = None,
     body_schema: str | None = None,
+    check_headers: bool = False,
 ) -> Evaluation:
     """Check one exchange against the wire format of ``endpoint`` (chat | messages | responses).
 
@@ -100,6 +132,10 @@ def _evaluate(
         return Evaluation(tuple(out))
 
     status = exchange.status or 0
+    if check_headers:
+        from harness.headers import check_headers as judge_headers
+
+        out.extend(judge_headers(exchange, endpoint))
     if exchange.is_sse:
         if not stream_requested:
             out.append(
@@ -125,6 +161,8 @@ def _evaluate(
         events, parser = sse.parse(body)
         for problem in parser.problems:
             out.append(Violation("sse.framing", "$", problem))
+        events, merged = _split_merged(events)
+        out.extend(merged)
         verdict = dialect.check_stream(events, request_json, level, profile)
         out.extend(verdict.violations)
         return Evaluation(tuple(out), verdict.final, tuple(events))
@@ -152,6 +190,7 @@ def _evaluate(
                 "a JSON body must be served as application/json",
                 expected="application/json",
                 actual=exchange.content_type or "(none)",
+                severity="strict",  # the SDKs parse JSON under any media type (tests/test_sdk_grades.py)
             )
         )
     if status >= 400:
@@ -161,6 +200,45 @@ def _evaluate(
     else:
         out.extend(dialect.check_body(obj, request_json, level))
     return Evaluation(tuple(out), obj)
+
+
+def _split_merged(events: list[sse.SSEEvent]) -> tuple[list[sse.SSEEvent], list[Violation]]:
+    """Events written with no blank line between them (RELAY_DEFECTS #12) arrive as one event
+    whose data lines are each a JSON object. That is one fault, named here once; the payloads
+    are then judged as the events they were meant to be, so the lost blank line does not also
+    surface as a missing role, a tool call without a name, or a block never started."""
+    if not any(ev.data_lines > 1 for ev in events):
+        return events, []
+    out: list[sse.SSEEvent] = []
+    found: list[Violation] = []
+    for ev in events:
+        lines = ev.data.split("\n") if ev.data_lines > 1 else []
+        payloads = [{} if line == "[DONE]" else _json_or_none(line) for line in lines]
+        if len(lines) < 2 or any(p is None for p in payloads) or _json_or_none(ev.data) is not None:
+            out.append(ev)
+            continue
+        found.append(
+            Violation(
+                "sse.framing",
+                f"events[{ev.index}].data",
+                f"{len(lines)} JSON payloads in one event: events written without a blank line between them",
+                expected="one JSON object per event, events separated by a blank line",
+                actual=_snippet(ev.data.encode(), 160),
+            )
+        )
+        for line, payload in zip(lines, payloads, strict=True):
+            kind = payload.get("type") if isinstance(payload, dict) else None
+            # the event: lines were merged too (the last one wins): each part gets its own type back
+            name = kind if ev.event is not None and isinstance(kind, str) else ev.event
+            out.append(replace(ev, data=line, event=name, data_lines=1))
+    return out, found
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _check_other_body(obj: Any, schema_id: str) -> list[Violation]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.model import Violation, WireRequest
-from harness.redact import SECRET_HEADERS, Redactor
+from harness.redact import PUBLIC_KEY_PREFIX, SECRET_HEADERS, Redactor
 
 
 class ConformanceFailure(AssertionError):
@@ -23,19 +23,33 @@ class ConformanceFailure(AssertionError):
 
 
 def curl_command(request: WireRequest, key_env: str, redactor: Redactor) -> str:
+    """The request as it was sent. Only the gateway's real key (a secret the redactor knows, or a
+    value shaped like a key) becomes ``$KEY_ENV``; a case's deliberately wrong key is shown as
+    sent, and a case that sent no auth header shows none, so the command fails the same way."""
     parts = ["curl", "-sS", "-N", "-X", request.method, shlex.quote(request.url)]
     for name, value in request.headers.items():
-        if name.lower() in ("authorization",):
-            value = f"Bearer ${key_env}" if value.lower().startswith("bearer") else f"${key_env}"
-            parts += ["-H", f'"{name}: {value}"']
-            continue
         if name.lower() in SECRET_HEADERS:
-            parts += ["-H", f'"{name}: ${key_env}"']
-            continue
+            shown = _key_as_env(value, key_env, redactor)
+            if shown is not None:
+                parts += ["-H", f'"{name}: {shown}"']
+                continue
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if request.body:
         parts += ["--data-raw", shlex.quote(redactor.wire(request.body.decode("utf-8", "replace")))]
     return " ".join(parts)
+
+
+def _key_as_env(value: str, key_env: str, redactor: Redactor) -> str | None:
+    """``value`` with the secret in it replaced by ``$key_env``, or None when it holds none."""
+    for secret in redactor.secrets:
+        if secret in value:
+            return value.replace(secret, f"${key_env}").replace('"', '\\"')
+    if PUBLIC_KEY_PREFIX in value:
+        return None  # a case's wrong key, shown as sent
+    if redactor.text(value) != value:  # key-shaped, although nobody named it: never print it
+        scheme = value.split(" ", 1)[0] + " " if value.lower().startswith("bearer ") else ""
+        return f"{scheme}${key_env}"
+    return None
 
 
 def _fmt(value: Any) -> str:
@@ -43,10 +57,15 @@ def _fmt(value: Any) -> str:
 
 
 def describe(violations: Sequence[Violation], redactor: Redactor) -> list[str]:
+    """One entry per rule and path shape (harness.grouping): a fault repeated on every event is
+    one line with its count and event range; expected/actual are the first occurrence's."""
+    from harness.grouping import group
+
     lines = []
-    for v in violations:
+    for g in group(violations):
+        v = g.first
         tag = "" if v.severity == "error" else f" ({v.severity})"
-        lines.append(f"  [{v.code}]{tag} at {v.path}: {redactor.text(v.message)}")
+        lines.append(f"  [{v.code}]{tag} at {g.where}: {redactor.text(v.message)}{g.suffix()}")
         if v.expected is not None:
             lines.append(f"      expected: {redactor.text(_fmt(v.expected))}")
         if v.actual is not None:

@@ -232,5 +232,13 @@ def _print_entry(entry: dict[str, Any], redactor: Redactor, quiet: bool) -> None
     note = " (response only: request not recorded)" if entry.get("checked") == "response-only" else ""
     print(redactor.text(f"{outcome.upper():8} {entry['id']}{extra}{note}"))
     if outcome == "failed" and not quiet:
-        for v in entry["violations"][:5]:
-            print(redactor.text(f"    [{v['code']}] {v['path']}: {v['message']}"))
+        for line in _grouped_lines(entry["violations"])[:5]:
+            print(redactor.text(line))
+
+
+def _grouped_lines(violations: list[dict[str, Any]]) -> list[str]:
+    """One line per rule per item, with a count and the event range (harness.grouping)."""
+    from harness.grouping import group
+
+    vs = [Violation(v["code"], v["path"], v["message"], severity=v.get("severity", "error")) for v in violations]
+    return [f"    [{g.first.code}] {g.where}: {g.first.message}{g.suffix()}" for g in group(vs)]

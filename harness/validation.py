@@ -67,11 +67,14 @@ def validate(schema_id: str, instance: Any, limit: int = 20) -> list[SchemaError
         return []
     errors: list[SchemaError] = []
     for top in validator.iter_errors(instance):
-        for err in _specific(top):
+        for err, branch in _specific(top):
             parts = getattr(err, "instance_path", None)
             if parts is None:  # python-jsonschema
                 parts = list(err.absolute_path)
-            errors.append(SchemaError(_json_path(parts), str(err.message)))
+            message = str(err.message)
+            if branch and not message.startswith("Additional properties"):  # extras stay plain (schema.extra)
+                message += f" ({branch})"
+            errors.append(SchemaError(_json_path(parts), message))
         if len(errors) >= limit:
             break
     return errors[:limit]
@@ -94,16 +97,36 @@ def _is_type_error(err: Any) -> bool:
     return type(getattr(err, "kind", None)).__name__ == "Type" or getattr(err, "validator", None) == "type"
 
 
-def _specific(err: Any) -> list[Any]:
+def _parts(err: Any) -> list[Any]:
+    parts = getattr(err, "instance_path", None)
+    return list(parts) if parts is not None else list(err.absolute_path)
+
+
+def _keyword(err: Any) -> str:
+    name = getattr(err, "validator", None) or type(getattr(err, "kind", None)).__name__
+    return {"AnyOf": "anyOf", "OneOf": "oneOf"}.get(str(name), str(name))
+
+
+def _specific(err: Any, branch: str = "") -> list[tuple[Any, str]]:
     """An anyOf / oneOf failure replaced by the errors of the branch the value was meant for:
     the one whose type matched (a usage object with one undocumented field fails its object
     branch on that field, and the null branch on its type), with the fewest errors. Without
     this, "not valid under any of the schemas" hides an extra field (a schema.extra note)
-    behind a strict schema failure (LiteLLM's usage.cost, docs/interop.md)."""
-    branches = [b for b in _branches(err) if b]
+    behind a strict schema failure (LiteLLM's usage.cost, docs/interop.md).
+
+    The errors carry the branch they came from ("closest anyOf branch #1"), so a vendor reads
+    which shape the value was taken for and which field broke it."""
+    branches = [(i, b) for i, b in enumerate(_branches(err)) if b]
     if not branches:
-        return [err]
-    best = min(branches, key=lambda b: (all(_is_type_error(e) for e in b), len(b)))
-    if all(_is_type_error(e) for e in best):
-        return [err]  # no branch had the right shape: the combined message says it best
-    return [s for e in best for s in _specific(e)]
+        return [(err, branch)]
+    depth = len(_parts(err))
+
+    def wrong_shape(errs: list[Any]) -> bool:
+        """Every error is a type error on the value itself (not on a field inside it)."""
+        return all(_is_type_error(e) and len(_parts(e)) == depth for e in errs)
+
+    index, best = min(branches, key=lambda ib: (wrong_shape(ib[1]), len(ib[1])))
+    if wrong_shape(best):
+        return [(err, branch)]  # no branch had the right shape: the combined message says it best
+    here = f"closest {_keyword(err)} branch #{index}"
+    return [s for e in best for s in _specific(e, here)]

@@ -69,7 +69,7 @@ def codes(violations: list[Any]) -> set[str]:
 
 def chat_tool_answer(name: str, arguments: str) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-abc",
+        "id": "chatcmpl-abcAbCdEfGhIjKlMnOpQrStUvWxYz",
         "object": "chat.completion",
         "created": 1,
         "model": "m",
@@ -84,7 +84,11 @@ def chat_tool_answer(name: str, arguments: str) -> dict[str, Any]:
                     "refusal": None,
                     "annotations": [],
                     "tool_calls": [
-                        {"id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments}}
+                        {
+                            "id": "call_1AbCdEfGhIjKlMnOpQrStUvW",
+                            "type": "function",
+                            "function": {"name": name, "arguments": arguments},
+                        }
                     ],
                 },
             }
@@ -118,7 +122,7 @@ def test_saved_values_and_model_in_expectations(tmp_path: Path) -> None:
 
 def test_saved_value_mismatch_fails(tmp_path: Path) -> None:
     first = chat_tool_answer("get_weather", '{"location":"Paris"}')
-    other = {**chat_tool_answer("get_time", '{"location":"Rome"}'), "id": "chatcmpl-other"}
+    other = {**chat_tool_answer("get_time", '{"location":"Rome"}'), "id": "chatcmpl-otherAbCdEfGhIjKlMnOpQrStUvWx"}
     bad = run(tmp_path, TWO_STEPS, [(200, first), (200, other)])
     assert codes(bad) == {"expect.equals", "tool.name"}
     paths = {v.path for v in bad}

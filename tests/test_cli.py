@@ -93,14 +93,19 @@ def test_nothing_selected_is_exit_2_with_a_reason(tmp_path: Path) -> None:
 
 def test_lint_traffic_on_a_har_file(tmp_path: Path) -> None:
     good = {
-        "id": "msg_01",
+        "id": "msg_01AbCdEfGhIjKlMnOpQrStUv",
         "type": "message",
         "role": "assistant",
         "model": "claude-sonnet-4-20250514",
         "content": [{"type": "text", "text": "Hi"}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": 3, "output_tokens": 1},
+        "usage": {
+            "input_tokens": 3,
+            "output_tokens": 1,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
     }
     bad = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "x", "choices": []}
 
@@ -109,7 +114,9 @@ def test_lint_traffic_on_a_har_file(tmp_path: Path) -> None:
             "request": {
                 "method": "POST",
                 "url": "https://relay.example/v1/messages",
-                "postData": {"text": json.dumps({"model": "m", "max_tokens": 5, "messages": []})},
+                "postData": {
+                    "text": json.dumps({"model": "claude-sonnet-4-20250514", "max_tokens": 5, "messages": []})
+                },
             },
             "response": {
                 "status": 200,

@@ -17,6 +17,9 @@ from harness.dialects.base import StreamVerdict
 from harness.dialects.chat import CODES, DIALECT, text_tool_call
 from harness.model import Violation
 
+CALL_A = "call_aAbCdEfGhIjKlMnOpQrStUvW"
+CALL_B = "call_bAbCdEfGhIjKlMnOpQrStUvW"  # official id shapes (harness/dialects/official.py)
+
 TOOLS = [
     {
         "type": "function",
@@ -45,7 +48,7 @@ USAGE = {
 
 def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, index: int = 0, **top: Any) -> dict:
     base: dict[str, Any] = {
-        "id": "chatcmpl-abc123",
+        "id": "chatcmpl-abc123AbCdEfGhIjKlMnOpQrStUvW",
         "object": "chat.completion.chunk",
         "created": 1766084441,
         "model": "gpt-4o-2024-08-06",
@@ -79,10 +82,10 @@ def tool_chunks() -> list[Any]:
 
     return [
         chunk({"role": "assistant", "content": None}),
-        chunk(call(0, id="call_a", type="function", function={"name": "get_weather", "arguments": ""})),
+        chunk(call(0, id=CALL_A, type="function", function={"name": "get_weather", "arguments": ""})),
         chunk(call(0, function={"arguments": '{"city": '})),
         chunk(call(0, function={"arguments": '"Paris"}'})),
-        chunk(call(1, id="call_b", type="function", function={"name": "get_weather", "arguments": ""})),
+        chunk(call(1, id=CALL_B, type="function", function={"name": "get_weather", "arguments": ""})),
         chunk(call(1, function={"arguments": '{"city": "Rome"}'})),
         chunk({}, "tool_calls"),
     ]
@@ -104,7 +107,7 @@ def failing(violations: Any) -> set[str]:
 
 def body(**changes: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": "chatcmpl-D1Gnf",
+        "id": "chatcmpl-D1GnfAbCdEfGhIjKlMnOpQrStUvWx",
         "object": "chat.completion",
         "created": 1769195279,
         "model": "gpt-4o-2024-08-06",
@@ -129,7 +132,7 @@ def tool_body(finish: str = "tool_calls", args: str = '{"city": "Paris"}', name:
     out["choices"][0]["finish_reason"] = finish
     out["choices"][0]["message"].update(
         content=None,
-        tool_calls=[{"id": "call_a", "type": "function", "function": {"name": name, "arguments": args}}],
+        tool_calls=[{"id": CALL_A, "type": "function", "function": {"name": name, "arguments": args}}],
     )
     return out
 
@@ -152,8 +155,8 @@ def test_clean_parallel_tool_stream_folds_both_calls() -> None:
     assert verdict.violations == ()
     calls = DIALECT.tool_calls(verdict.final)
     assert [(c.id, c.name, c.parsed_arguments()) for c in calls] == [
-        ("call_a", "get_weather", {"city": "Paris"}),
-        ("call_b", "get_weather", {"city": "Rome"}),
+        (CALL_A, "get_weather", {"city": "Paris"}),
+        (CALL_B, "get_weather", {"city": "Rome"}),
     ]
 
 

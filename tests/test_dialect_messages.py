@@ -14,6 +14,8 @@ from harness.dialects import get
 from harness.dialects.messages import CODES, DIALECT
 from harness.model import Violation
 
+TOOLU = "toolu_01AbCdEfGhIjKlMnOpQrStUv"  # official id shapes (harness/dialects/official.py)
+
 REQUEST: dict[str, Any] = {
     "model": "claude-sonnet-4-5",
     "max_tokens": 4096,
@@ -41,7 +43,7 @@ USAGE = {
 
 def body(**changes: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": "msg_01",
+        "id": "msg_01AbCdEfGhIjKlMnOpQrStUv",
         "type": "message",
         "role": "assistant",
         "model": "claude-sonnet-4-5",
@@ -92,7 +94,7 @@ THINK = block(
 )
 TOOL = block(
     0,
-    {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}},
+    {"type": "tool_use", "id": TOOLU, "name": "get_weather", "input": {}},
     {"type": "input_json_delta", "partial_json": '{"city": '},
     {"type": "input_json_delta", "partial_json": '"Paris"}'},
 )
@@ -164,7 +166,7 @@ def test_clean_body_and_error() -> None:
 # --- stream rules, one code each ---------------------------------------------------------------
 
 G = "grammar.messages."
-DELTA_ON_TOOL = block(0, {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}})
+DELTA_ON_TOOL = block(0, {"type": "tool_use", "id": TOOLU, "name": "get_weather", "input": {}})
 DELTA_ON_TOOL.insert(1, ev({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}}))
 
 
@@ -270,14 +272,14 @@ def test_non_empty_start_text_is_strict_only() -> None:
         ),
         (
             "tool.stop_reason",
-            body(content=[{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "P"}}]),
+            body(content=[{"type": "tool_use", "id": TOOLU, "name": "get_weather", "input": {"city": "P"}}]),
             REQUEST,
         ),
         ("tool.stop_reason", body(stop_reason="tool_use"), REQUEST),
         (
             "tool.args",
             body(
-                content=[{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}],
+                content=[{"type": "tool_use", "id": TOOLU, "name": "get_weather", "input": {}}],
                 stop_reason="tool_use",
             ),
             REQUEST,
@@ -285,7 +287,7 @@ def test_non_empty_start_text_is_strict_only() -> None:
         (
             "tool.name",
             body(
-                content=[{"type": "tool_use", "id": "toolu_1", "name": "nope", "input": {}}],
+                content=[{"type": "tool_use", "id": TOOLU, "name": "nope", "input": {}}],
                 stop_reason="tool_use",
             ),
             REQUEST,

@@ -248,7 +248,12 @@ def test_an_answer_under_another_endpoint_is_not_paired_with_the_request_before(
         "content": [{"type": "text", "text": "Hi"}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": 1, "output_tokens": 1},
+        "usage": {
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
     }
     page = tmp_path / "two.md"
     page.write_text(

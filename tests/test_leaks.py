@@ -77,6 +77,9 @@ class _Echo(BaseHTTPRequestHandler):
         data = answer.content.replace(PLACEHOLDER, forms.encode())
         self.send_response(answer.status_code)
         self.send_header("content-type", answer.headers.get("content-type", "application/json"))
+        for name in ("x-request-id", "request-id"):  # forwarded, as relays do (header.request_id otherwise)
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
         self.send_header("x-debug-auth", f"Basic {b64(f'{USER}:{key}')}")
         self.send_header("content-length", str(len(data)))
         self.end_headers()

@@ -84,7 +84,8 @@ def test_no_content_type_recorded_is_inferred_with_a_note(content_type: str | No
     sse_cassette = next((REPO / "cassettes" / "local" / "messages").rglob("*stream].yaml"))
     stream = next(r for r in read_file(sse_cassette) if isinstance(r, RecordedInteraction))
     body = stream.exchange.body
-    recs = [tf.good_chat(), tf.Rec(tf.MESSAGES_URL, {**tf.MESSAGES_REQUEST, "stream": True}, body)]
+    model = stream.exchange.request.json["model"]  # the answer names it (model.rewritten otherwise)
+    recs = [tf.good_chat(), tf.Rec(tf.MESSAGES_URL, {**tf.MESSAGES_REQUEST, "stream": True, "model": model}, body)]
     recs = [tf.Rec(r.url, r.request, r.body, content_type=None) for r in recs]
     text = tf.corpus_jsonl(recs)
     if content_type == "null":

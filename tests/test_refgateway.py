@@ -802,10 +802,11 @@ FAULT_SCENARIO = {
     "usage-inflated": "resp_text",
 }
 TIMING_ONLY = {"buffered-stream"}  # same bytes, different pacing: tested with a paced gateway below
+HEADER_ONLY = {"no-request-id"}  # same body, other headers: tested below
 
 
 def test_every_fault_has_a_scenario() -> None:
-    assert set(FAULT_SCENARIO) | TIMING_ONLY == set(FAULTS)
+    assert set(FAULT_SCENARIO) | TIMING_ONLY | HEADER_ONLY == set(FAULTS)
     assert all(FAULTS[name].strip() for name in FAULTS)
 
 
@@ -825,6 +826,13 @@ def test_fault_changes_output(client: httpx.Client, fault: str) -> None:
         broken.headers["content-type"],
         broken.content,
     )
+
+
+@pytest.mark.parametrize(("scenario", "header"), [("chat_text", "x-request-id"), ("msg_text", "request-id")])
+def test_request_id_header_and_its_fault(client: httpx.Client, scenario: str, header: str) -> None:
+    clean = _send(client, scenario, None)
+    assert clean.headers[header].startswith("req_")
+    assert header not in _send(client, scenario, "no-request-id").headers
 
 
 def test_fault_specifics(client: httpx.Client) -> None:

@@ -114,6 +114,9 @@ class _SlowProxy(BaseHTTPRequestHandler):
         answer = httpx.request(self.command, self.upstream + self.path, content=body, headers=sent, timeout=10)
         self.send_response(answer.status_code)
         self.send_header("content-type", answer.headers.get("content-type", "application/json"))
+        for name in ("x-request-id", "request-id"):  # forwarded, as relays do (header.request_id otherwise)
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
         self.end_headers()
         self.wfile.write(answer.content)
 

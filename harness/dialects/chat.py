@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import validation
+from harness.dialects import official
 from harness.dialects.base import AuthStyle, Profile, StreamVerdict
 from harness.dialects.common import check_tool_arguments
 from harness.model import Level, ToolCall, Violation
@@ -36,6 +37,10 @@ CODES: dict[str, str] = {
     "grammar.chat.usage": "usage chunk missing though include_usage was asked, sent unasked, not last,"
     " or usage on a content chunk",
     "grammar.chat.choice_index": "a choice index outside 0..n-1 of the request's n",
+    "grammar.chat.tool_delta_content": 'a tool-call delta with content "" where the official stream sends null'
+    " or no content",
+    "grammar.chat.empty_fragment": 'a later tool-call delta whose arguments fragment is "" (the official'
+    " stream sends empty arguments only on a call's first delta)",
 }
 
 PATH = "/v1/chat/completions"
@@ -285,7 +290,11 @@ def check_final(obj: Mapping[str, Any], request: Any, path: str = "$") -> list[V
                 "strict",
             )
         )
+    out.extend(official.id_shape(oid, ID_PREFIX, f"{path}.id", "completion"))
+    if isinstance(request, Mapping):
+        out.extend(official.model_rewritten(request.get("model"), obj.get("model"), f"{path}.model"))
     out.extend(usage_violations(obj.get("usage"), f"{path}.usage"))
+    out.extend(_truncated(obj, request, path))
     declared = declared_tools(request)
     names = list(declared)
     choices = obj.get("choices")
@@ -311,6 +320,21 @@ def check_final(obj: Mapping[str, Any], request: Any, path: str = "$") -> list[V
                         "strict",
                     )
                 )
+            out.extend(official.id_shape(cid, CALL_PREFIX, f"{where}.message.tool_calls[{ti}].id", "tool call"))
+            fn = call.get("function") if isinstance(call, Mapping) else None
+            args = fn.get("arguments") if isinstance(fn, Mapping) else None
+            if args is not None and not isinstance(args, str):
+                # RELAY_DEFECTS R28: openai-python hands it on as-is and json.loads(arguments) raises.
+                out.append(
+                    Violation(
+                        "tool.args",
+                        f"{where}.message.tool_calls[{ti}].function.arguments",
+                        "arguments must be a JSON string, not a JSON " + type(args).__name__.replace("dict", "object"),
+                        "a string holding JSON",
+                        _clip(json.dumps(args)),
+                    )
+                )
+        out.extend(official.replacement_char(message.get("content"), f"{where}.message.content"))
         calls = tool_calls_of(message)
         if calls and finish not in _CUT_SHORT:
             # Arguments cut off by max_tokens are legitimately incomplete JSON. Custom tools take
@@ -350,6 +374,25 @@ def check_final(obj: Mapping[str, Any], request: Any, path: str = "$") -> list[V
                 )
             )
     return out
+
+
+def _truncated(obj: Mapping[str, Any], request: Any, path: str) -> list[Violation]:
+    """finish_reason stop although completion_tokens reached the request's limit (R34's chat
+    form). Only for one choice: with n > 1 completion_tokens is the sum over the choices."""
+    choices = obj.get("choices")
+    usage = obj.get("usage")
+    if not isinstance(request, Mapping) or not isinstance(choices, list) or len(choices) != 1:
+        return []
+    if not isinstance(usage, Mapping) or not isinstance(choices[0], Mapping):
+        return []
+    limit = request.get("max_completion_tokens") or request.get("max_tokens")
+    return official.truncated_as_complete(
+        limit,
+        usage.get("completion_tokens"),
+        choices[0].get("finish_reason"),
+        frozenset({"stop"}),
+        f"{path}.choices[0].finish_reason",
+    )
 
 
 def _clip(text: str, n: int = 160) -> str:
@@ -397,12 +440,20 @@ class ChatDialect:
         return out
 
     def check_error(self, body: Any, status: int, level: Level) -> list[Violation]:
+        from harness.dialects.common import error_shape
+
         out = []
+        shape = error_shape(body)
         for v in schema_check("error", body):
             if v.code == "schema":
-                v = Violation("error.shape", v.path, f"not the OpenAI error shape: {v.message}", severity=v.severity)
+                v = Violation(
+                    "error.shape",
+                    v.path,
+                    f"{_shape_words(shape)}: {v.message}",
+                    severity=v.severity,
+                )
             out.append(v)
-        if isinstance(body, Mapping) and body.get("type") == "error" and out:
+        if shape == "an Anthropic-shaped error" and out:
             out.insert(
                 0,
                 Violation(
@@ -414,6 +465,8 @@ class ChatDialect:
                     "strict",
                 ),
             )
+        if isinstance(body, Mapping) and not any(v.code == "error.shape" for v in out):
+            out.extend(official.error_fields(body.get("error"), "$.error"))
         return out
 
     def check_stream(
@@ -450,3 +503,9 @@ def _kind_of(obj: Any) -> Any:
 DIALECT = ChatDialect()
 
 __all__ = ["CODES", "DIALECT", "ChatDialect", "check_final", "schema_check"]
+
+
+def _shape_words(shape: str) -> str:
+    if shape == "an OpenAI-shaped error":
+        return "an OpenAI-shaped error with a field of the wrong type"
+    return f"{shape}, not this dialect's (OpenAI) error shape"

@@ -40,11 +40,12 @@ is_valid = validation.is_valid
 
 
 class _Tool:
-    __slots__ = ("args", "id", "name", "type")
+    __slots__ = ("args", "empty", "id", "name", "type")
 
     def __init__(self, call_id: Any, call_type: Any, name: Any) -> None:
         self.id, self.type, self.name = call_id, call_type, name
         self.args: list[str] = []
+        self.empty: list[str] = []  # paths of "" fragments after the first delta
 
 
 class _Choice:
@@ -217,6 +218,16 @@ class _Grammar:
                 acc.refusal = []
             acc.refusal.append(refusal)
         calls = delta.get("tool_calls")
+        if calls and content == "":
+            # Corpus: 1,122 official deltas carry tool_calls; content is absent (1,052) or null (70).
+            self.flag(
+                "grammar.chat.tool_delta_content",
+                f"{self._path(ci)}.delta.content",
+                'content "" beside tool_calls (the official stream sends null)',
+                "strict",
+                expected=None,
+                actual="",
+            )
         if calls:
             for k, call in enumerate(calls):
                 if isinstance(call, dict):
@@ -286,8 +297,8 @@ class _Grammar:
                     )
                 elif "type" in call:
                     # The official SDKs overwrite `type` rather than concatenate it (openai-python's
-                    # accumulate_delta special-cases index and type): harmless, but the official API
-                    # never repeats it (LiteLLM does, docs/interop.md), so strict only.
+                    # accumulate_delta special-cases index and type; tests/test_sdk_grades.py): harmless,
+                    # but the official API never repeats it (LiteLLM does, docs/interop.md): strict only.
                     self.flag(
                         "grammar.chat.tool_delta",
                         f"{self._path(ci)}.delta.tool_calls[{k}]",
@@ -296,6 +307,10 @@ class _Grammar:
                         expected="only function.arguments after the first delta",
                         actual=_clip(json.dumps(call)),
                     )
+                if fn.get("arguments") == "":
+                    # Corpus: 100 official "" fragments, every one on a call's first delta. Judged
+                    # at the end: arguments that stay empty are tool.args's (one cause, one line).
+                    tool.empty.append(f"{self._path(ci)}.delta.tool_calls[{k}].function.arguments")
         args = fn.get("arguments")
         if isinstance(args, str):
             tool.args.append(args)
@@ -309,6 +324,17 @@ class _Grammar:
         for index, acc in sorted(self.choices.items()):
             if acc.finish is None:
                 self.flag("grammar.chat.finish", f"final.choices[{index}].finish_reason", "choice never finished")
+            for t in acc.tools:
+                if t.empty and "".join(t.args).strip():
+                    for where in t.empty:
+                        self.flag(
+                            "grammar.chat.empty_fragment",
+                            where,
+                            f'an empty arguments fragment "" for tool call {t.id} after its first delta',
+                            "strict",
+                            expected="a non-empty fragment, or no delta",
+                            actual="",
+                        )
         if self.include_usage and not self.usage_anywhere:
             self.flag(
                 "grammar.chat.usage",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import validation
+from harness.dialects import official
 from harness.dialects.base import AuthStyle, Profile, StreamVerdict
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
@@ -37,10 +38,13 @@ CODES: dict[str, str] = {
     "grammar.messages.unknown_event": "an event type the official API does not document (note only)",
     "grammar.messages.request_accepted": "a 2xx answer to a request the official API rejects (#21)",
     "grammar.messages.error_type": "error.type does not belong to the HTTP status (strict)",
+    "grammar.messages.usage_start": "message_start usage contradicts the final message_delta"
+    " (input_tokens 0 at the start but > 0 at the end)",
 }
 
 SCHEMA_PREFIX = "messages"
 _EXTRA = re.compile(r"Additional properties are not allowed \((.*) (?:was|were) unexpected\)")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 # The official id prefix of each kind of object that carries an id.
 ID_PREFIX = {
@@ -103,14 +107,16 @@ def schema_check(name: str, instance: Any, path: str = "$", code: str = "schema"
         where = path + err.path[1:]
         extra = _EXTRA.fullmatch(err.message)
         if extra:
-            out.append(
-                Violation(
-                    "schema.extra",
-                    where,
-                    f"fields the official API does not send: {extra.group(1)}",
-                    severity="note",
+            # One note per field, named in the path, the same way for bodies and stream events.
+            for name in _QUOTED.findall(extra.group(1)):
+                out.append(
+                    Violation(
+                        "schema.extra",
+                        f"{where}.{name}",
+                        f"field {name!r} is not sent by the official API",
+                        severity="note",
+                    )
                 )
-            )
         elif where not in broken:
             out.append(Violation(code, where, f"{err.message} (schema {strict_id})", severity="strict"))
     return out
@@ -219,8 +225,23 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
                 "message id without the official prefix",
                 expected="msg_",
                 actual=mid,
+                severity="strict",  # the Anthropic SDK takes any string (tests/test_sdk_grades.py)
             )
         )
+    out.extend(official.id_shape(mid, "msg_", f"{path}.id", "message"))
+    if isinstance(request, dict):
+        out.extend(official.model_rewritten(request.get("model"), body.get("model"), f"{path}.model"))
+        usage = body.get("usage")
+        out.extend(
+            official.truncated_as_complete(
+                request.get("max_tokens"),
+                usage.get("output_tokens") if isinstance(usage, dict) else None,
+                body.get("stop_reason"),
+                frozenset({"end_turn", "stop_sequence"}),
+                f"{path}.stop_reason",
+            )
+        )
+    out.extend(_not_enabled(content, request, path))
     calls: list[ToolCall] = []
     has_output = False
     tools = declared_tools(request)
@@ -242,8 +263,13 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
                     f"{kind} id without the official prefix",
                     expected=prefix,
                     actual=bid,
+                    severity="strict",  # the Anthropic SDK takes any string (tests/test_sdk_grades.py)
                 )
             )
+        if prefix:
+            out.extend(official.id_shape(bid, prefix, f"{where}.id", str(kind)))
+        if kind == "text":
+            out.extend(official.replacement_char(block.get("text"), f"{where}.text"))
         if kind == "thinking" and not block.get("signature"):
             out.append(Violation("grammar.messages.thinking_signature", where, "thinking block without a signature"))
         if kind == "tool_use":
@@ -307,6 +333,67 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
     return out
 
 
+# Content blocks only a server tool (declared in ``tools`` with a versioned ``type``) or an MCP
+# server (``mcp_servers``) produces. Corpus: 57 answers carry them, every one to a request that
+# declared such a tool (54) or MCP servers (3).
+_SERVER_BLOCKS = frozenset(BLOCK_TYPES) - {"text", "thinking", "redacted_thinking", "tool_use", "compaction"}
+_MCP_BLOCKS = frozenset({"mcp_tool_use", "mcp_tool_result"})
+
+
+def _not_enabled(content: list[Any], request: Any, path: str) -> list[Violation]:
+    """Server-tool blocks in the answer to a request that enabled no server tool: the relay ran
+    tools of its own (or replayed another answer). Judged only when the request is known."""
+    if not isinstance(request, dict):
+        return []
+    tools = request.get("tools") if isinstance(request.get("tools"), list) else []
+    server_tools = [t for t in tools if isinstance(t, dict) and t.get("type") not in (None, "custom")]
+    mcp = bool(request.get("mcp_servers")) or any(
+        isinstance(t, dict) and str(t.get("type", "")).startswith("mcp") for t in tools
+    )
+    out = []
+    for i, block in enumerate(content):
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind not in _SERVER_BLOCKS:
+            continue
+        enabled = mcp if kind in _MCP_BLOCKS else bool(server_tools)
+        if not enabled:
+            out.append(
+                Violation(
+                    "content.not_enabled",
+                    f"{path}.content[{i}]",
+                    f"a {kind} block, but the request declared no "
+                    + ("MCP server" if kind in _MCP_BLOCKS else "server tool"),
+                    expected="only blocks the request enabled",
+                    actual=kind,
+                    severity="strict",
+                )
+            )
+    return out
+
+
+def usage_fields(usage: Any, path: str) -> list[Violation]:
+    """Counts the official API always sends. Corpus: all 254 message bodies and all 132 streams
+    in the current format carry cache_creation_input_tokens and cache_read_input_tokens."""
+    if not isinstance(usage, dict):
+        return []
+    missing = [k for k in USAGE_ALWAYS if k not in usage]
+    if not missing:
+        return []
+    return [
+        Violation(
+            "usage.fields",
+            path,
+            f"usage lacks {', '.join(missing)}, which the official API always sends",
+            expected=list(USAGE_ALWAYS),
+            actual=sorted(usage),
+            severity="strict",
+        )
+    ]
+
+
+USAGE_ALWAYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
 def check_tool_arguments_of(calls: list[ToolCall], tools: dict[str, Any], path: str) -> list[Violation]:
     from harness.dialects.common import check_tool_arguments
 
@@ -339,12 +426,13 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     """The Anthropic error shape {"type":"error","error":{"type","message"},"request_id"} (#19)."""
     if not isinstance(body, dict) or body.get("type") != "error" or not isinstance(body.get("error"), dict):
-        shape = "an OpenAI-shaped error" if isinstance(body, dict) and "error" in body else "not an error object"
+        from harness.dialects.common import error_shape
+
         return [
             Violation(
                 "error.shape",
                 path,
-                f"{shape}, not the Anthropic error shape",
+                f"{error_shape(body)}, not this dialect's (Anthropic) error shape",
                 expected='{"type":"error","error":{"type","message"}}',
                 actual=_clip(json.dumps(body)),
             )
@@ -386,7 +474,10 @@ class MessagesDialect:
         return headers
 
     def check_body(self, body: Any, request: Any, level: Level) -> list[Violation]:
-        return check_message(body, request)
+        out = check_message(body, request)
+        if isinstance(body, dict) and not any(v.code in ("error.in_200", "object.kind") for v in out):
+            out.extend(usage_fields(body.get("usage"), "$.usage"))
+        return out
 
     def check_error(self, body: Any, status: int, level: Level) -> list[Violation]:
         return check_error_body(body, status)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness import validation
+from harness.dialects import official
 from harness.dialects.base import AuthStyle, Profile, StreamVerdict
 from harness.dialects.common import check_tool_arguments, schema_violations
 from harness.model import Level, ToolCall, Violation
@@ -37,6 +38,8 @@ CODES: dict[str, str] = {
     "grammar.responses.terminal_fields": "the terminal response lacks id / object / model",
     "grammar.responses.status_details": "status and incomplete_details / error disagree",
     "grammar.responses.unknown_event": "an event type the official API is not known to send (note)",
+    "grammar.responses.consistent": "response.created / in_progress / the terminal event disagree on id,"
+    " model or created_at",
 }
 
 ITEM_PREFIX: dict[str, str] = {
@@ -99,6 +102,7 @@ def _prefix(value: Any, prefix: str, path: str, what: str) -> list[Violation]:
                 f"{what} id without the official prefix",
                 expected=f"{prefix}…",
                 actual=value,
+                severity="strict",  # the openai SDK takes any string (tests/test_sdk_grades.py)
             )
         ]
     return []
@@ -192,6 +196,18 @@ def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: b
         _load_known()
     out += extras(body, _KNOWN_RESPONSE, path, "response")
     out += _prefix(body.get("id"), "resp_", f"{path}.id", "response")
+    out += official.id_shape(body.get("id"), "resp_", f"{path}.id", "response")
+    if isinstance(request, dict):
+        out += official.model_rewritten(request.get("model"), body.get("model"), f"{path}.model")
+        usage = body.get("usage")
+        out += official.truncated_as_complete(
+            request.get("max_output_tokens"),
+            usage.get("output_tokens") if isinstance(usage, dict) else None,
+            body.get("status"),
+            frozenset({"completed"}),
+            f"{path}.status",
+        )
+    out += official.replacement_char(text(body), f"{path}.output")
     status = body.get("status")
     out += _status_details(body, path)
     out += _usage(body.get("usage"), status, path)
@@ -206,8 +222,12 @@ def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: b
                 out += extras(item, _KNOWN_ITEM[t], where, f"{t} item")
             if t in ITEM_PREFIX:
                 out += _prefix(item.get("id"), ITEM_PREFIX[t], f"{where}.id", f"{t} item")
+                out += official.id_shape(
+                    item.get("id"), ITEM_PREFIX[t], f"{where}.id", f"{t} item", official.RESPONSES_ITEM
+                )
             if t == "function_call":
                 out += _prefix(item.get("call_id"), "call_", f"{where}.call_id", "function_call call")
+                out += official.id_shape(item.get("call_id"), "call_", f"{where}.call_id", "function_call call")
     declared, complete = declared_tools(request, body)
     # A call cut off by max_output_tokens (status incomplete) has truncated arguments, officially.
     calls = [c for c in tool_calls(body) if (output[c.index] or {}).get("status") != "incomplete"]
@@ -330,18 +350,26 @@ def _clip(value: Any, n: int = 160) -> str:
 def check_error(body: Any, status: int, level: Level) -> list[Violation]:
     """OpenAI's error shape: {"error": {"message", "type", "param", "code"}} (all four sent,
     param/code may be null). An Anthropic-shaped {"type": "error", ...} is not it."""
+    from harness.dialects.common import error_shape
+
+    shape = error_shape(body)
     if isinstance(body, dict) and body.get("type") == "error":
         return [
             Violation(
                 "error.shape",
                 "$",
-                "an Anthropic-shaped error body on /v1/responses",
+                f"{shape} on /v1/responses, not this dialect's (OpenAI) error shape",
                 expected='{"error": {"message", "type", "param", "code"}}',
                 actual=_clip(body),
             )
         ]
-    out = leveled("error", body, "$")
-    return [Violation("error.shape", v.path, v.message, severity=v.severity) for v in out]
+    out = [
+        Violation("error.shape", v.path, f"{_shape_words(shape)}: {v.message}", severity=v.severity)
+        for v in leveled("error", body, "$")
+    ]
+    if isinstance(body, dict) and not out:
+        out += official.error_fields(body.get("error"), "$.error")
+    return out
 
 
 # ---- the dialect object --------------------------------------------------------------------------
@@ -380,3 +408,9 @@ class _Responses:
 DIALECT = _Responses()
 
 __all__ = ["CODES", "DIALECT", "check_body", "check_error", "leveled", "tool_calls"]
+
+
+def _shape_words(shape: str) -> str:
+    if shape == "an OpenAI-shaped error":
+        return "an OpenAI-shaped error with a field of the wrong type"
+    return f"{shape}, not this dialect's (OpenAI) error shape"

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import re
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.refgateway import capabilities, chat, messages, responses
-from harness.refgateway.common import Ctx, RequestError, dump, json_response, sse_response
+from harness.refgateway.common import B58, Ctx, RequestError, dump, json_response, sse_response
 from harness.refgateway.errors import html_error, render_error
 from harness.refgateway.faults import FAULT_HEADER, FAULTS, check_faults, parse_fault_header
 from harness.refgateway.slow import FailEvery
@@ -189,6 +190,19 @@ def models_body(request: Request, model_map: Mapping[str, Sequence[str]]) -> Res
     return json_response(dump({"object": "list", "data": data}, indent=2), 200, None)
 
 
+def _request_id(response: Response, dialect: str, faults_on: frozenset[str]) -> Response:
+    """The request-id header the official APIs name every answer with (x-request-id: req_<32 hex>
+    for OpenAI, request-id: req_011C<base58> for Anthropic); fault no-request-id drops it."""
+    if "no-request-id" in faults_on or "html-error" in faults_on:
+        return response
+    token = secrets.token_hex(16)
+    if dialect == "messages":
+        response.headers["request-id"] = "req_011C" + "".join(B58[int(c, 16) % len(B58)] for c in token[:20])
+    else:
+        response.headers["x-request-id"] = "req_" + token
+    return response
+
+
 def create_app(
     api_key: str,
     *,
@@ -263,13 +277,13 @@ def create_app(
         return json_response(dump({"input_tokens": messages.input_tokens(body)}), 200, Ctx(body, raw, faults_on))
 
     async def chat_ep(request: Request) -> Response:
-        return await dispatch(request, "chat")
+        return _request_id(await dispatch(request, "chat"), "chat", faults_of(request))
 
     async def messages_ep(request: Request) -> Response:
-        return await dispatch(request, "messages")
+        return _request_id(await dispatch(request, "messages"), "messages", faults_of(request))
 
     async def responses_ep(request: Request) -> Response:
-        return await dispatch(request, "responses")
+        return _request_id(await dispatch(request, "responses"), "responses", faults_of(request))
 
     async def models_ep(request: Request) -> Response:
         faults_on = faults_of(request)

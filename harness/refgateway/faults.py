@@ -111,6 +111,11 @@ FAULT_RECORDS: tuple[Fault, ...] = (
     ),
     _fault("extra-fields", "a non-standard field is added to every body and event", "schema.extra"),
     _fault(
+        "no-request-id",
+        "answers lack the official request-id header (x-request-id / request-id)",
+        "header.request_id",
+    ),
+    _fault(
         "bad-id-prefix",
         "ids lose their official prefixes (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
         "id.prefix",

@@ -90,6 +90,10 @@ RESPONSE_OPTIONAL: dict[str, dict[str, Any]] = {
     "prompt": nul(OBJ),
 }
 RESPONSE_COMPAT_REQUIRED = ["id", "object", "created_at", "model", "output"]
+# Fields the official SDK types as Optional although the official API always sends a value: null
+# there parses (openai-python Response.store is Optional[bool]; tests/test_sdk_grades.py), so it
+# is a strict deviation, not a compatible one.
+RESPONSE_COMPAT_NULLABLE = frozenset({"store"})
 
 USAGE_FIELDS = {
     "input_tokens": INT,
@@ -344,8 +348,11 @@ def defs(level: str) -> dict[str, Any]:
     strict = level == "strict"
     resp_req = list(RESPONSE_FIELDS) if strict else RESPONSE_COMPAT_REQUIRED
     resp_known = [k for k in [*RESPONSE_FIELDS, *RESPONSE_OPTIONAL] if k not in resp_req]
+    resp_fields = {**RESPONSE_FIELDS, **RESPONSE_OPTIONAL}
+    if not strict:
+        resp_fields.update({k: nul(resp_fields[k]) for k in RESPONSE_COMPAT_NULLABLE})
     return {
-        "Response": _object({**RESPONSE_FIELDS, **RESPONSE_OPTIONAL}, resp_req, resp_known),
+        "Response": _object(resp_fields, resp_req, resp_known),
         "Usage": _object(
             USAGE_FIELDS,
             list(USAGE_FIELDS) if strict else ["input_tokens", "output_tokens"],

@@ -86,7 +86,7 @@ def test_litellm_findings_match_triage(litellm: tuple[str, str], tmp_path: Path)
     problems = peers.compare(result, "litellm")
     assert not problems, f"LiteLLM findings differ from docs/interop.md (run: {tmp_path}):\n" + "\n".join(problems)
     # The run judged something: most items passed or failed as triaged, not set aside.
-    assert result.counts().get("passed", 0) >= 40
+    assert result.counts().get("passed", 0) >= 20  # 26 since it is held to the request-id header (L18)
 
 
 def test_litellm_planted_deviation_is_caught(litellm: tuple[str, str], tmp_path: Path) -> None:

@@ -13,7 +13,12 @@ from tests.truth.mutation import Mutation
 pytestmark = pytest.mark.skipif(corpus.corpus_path() is None, reason=corpus.SKIP_REASON)
 
 # Each dialect module lists its operators in MUTATIONS; a missing module is a failure, not a skip.
-MODULES = ["tests.truth.mutations_chat", "tests.truth.mutations_messages", "tests.truth.mutations_responses"]
+MODULES = [
+    "tests.truth.mutations_chat",
+    "tests.truth.mutations_messages",
+    "tests.truth.mutations_responses",
+    "tests.truth.mutations_shapes",
+]
 MAX_TARGETS = 40  # interactions each operator is applied to (enough to cover shapes, keeps CI fast)
 
 
