@@ -49,6 +49,7 @@ CORE_CODES: dict[str, str] = {
     "stream.buffered": "the stream arrived all at once: the first byte came with the last",
     "stream.compressed": "a stream sent with a Content-Encoding (gzip, br, ...): proxies often buffer it (a note)",
     "stream.accumulate": "the folded stream differs from the terminal event's own copy",
+    "sdk.break": "--sdk-check: the official SDK raises on the answer or folds it differently from relaycheck",
     # tools
     "tool.args": "tool-call arguments that are not JSON or do not match the declared input schema",
     "tool.as_text": "a tool call written as JSON text in the content instead of a tool call",

@@ -139,6 +139,12 @@ GRADES: dict[str, Grade] = {
     ),
     "sse.not_stream": _g("error", _U, "stream asked, JSON answered (or the reverse): the SDK's stream reader fails"),
     "stream.buffered": _g("error", _U, "no streaming: the first byte comes with the last (time to first token lost)"),
+    "sdk.break": _g(
+        "error",
+        "sdk",
+        "--sdk-check: the pinned official SDK itself raised or folded other text / tool calls",
+        "test_sdk_check_names_the_sdk_that_breaks",
+    ),
     "stream.accumulate": _g(
         "error",
         "sdk",

@@ -47,6 +47,13 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
         "(they fail the strict level)",
     )
     addoption(
+        "--sdk-check",
+        action="store_true",
+        default=False,
+        help="also feed each answer's bytes to the official SDK (openai / anthropic: pip install "
+        "'relaycheck[sdk]'); a raise or another fold is an sdk.break violation naming the SDK",
+    )
+    addoption(
         "--concurrency",
         type=int,
         help="live items in flight at once, in one process (default: the gateway's concurrency; not used under -n)",

@@ -74,6 +74,12 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in _MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     opts = {name: config.getoption(name) for name in _OPTIONS}
+    if config.getoption("sdk_check", False):
+        from harness import sdkcheck
+
+        missing = sdkcheck.available()
+        if missing:
+            raise pytest.UsageError(missing)
     try:
         config.stash[SETTINGS_KEY] = settings = from_options(opts)
         gateways_file = config.getoption("gateways_file")
@@ -214,6 +220,7 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
             retry=retry,
             limiter=limiter,
             extras_fail=pytestconfig.getoption("extras") == "fail",
+            sdk_check=bool(pytestconfig.getoption("sdk_check")),
             breaker=Breaker(gateway.unreachable_after),
         )
         pool = start_pool(request.session, ctx, rec, pytestconfig.getoption("concurrency") or gateway.concurrency)

@@ -81,6 +81,7 @@ class Context:
     judge_streaming: bool = True
     streaming_skip_reason: str = ""
     extras_fail: bool = False  # --extras fail: undocumented fields fail the strict level
+    sdk_check: bool = False  # --sdk-check: the official SDK reads each answer too (harness/sdkcheck.py)
     # Retries on 429/5xx/overloaded (each one a transport.retry note) and the gateway's shared
     # request-per-minute limit (None: unlimited). No retries unless the session asks (the plugin
     # takes them from the gateway's config): a direct caller gets each answer as it came.
@@ -202,6 +203,10 @@ def run_step(step: Step, variant: Variant, ctx: Context, names: dict[str, Any]) 
         violations = [replace(v, severity="strict") if v.code == "schema.extra" else v for v in violations]
     if exchange.error is None:
         dialect = dialects.get(step.endpoint)
+        if ctx.sdk_check and step.request.raw_body is None:
+            from harness import sdkcheck
+
+            violations += sdkcheck.check(exchange, step.endpoint, _json_or_none(exchange.request.body), ev.final)
         try:
             violations += check_expect(resolve_expect(step.expect, names), exchange, ev.final, dialect, variant.stream)
         except KeyError as exc:
@@ -287,3 +292,10 @@ def failure_for(result: ItemResult, item_id: str, ctx: Context) -> ConformanceFa
                 )
     codes = sorted({v.code for v in failing})
     return ConformanceFailure(f"{case.id}: {', '.join(codes)}", failing, ctx.redactor.text("\n".join(lines)))
+
+
+def _json_or_none(body: bytes | None) -> Any:
+    try:
+        return json.loads(body or b"")
+    except ValueError:
+        return None

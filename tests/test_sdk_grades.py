@@ -720,3 +720,35 @@ def test_anthropic_sdk_returns_where_the_official_api_rejects(
 
 
 EVIDENCE["test_anthropic_sdk_returns_where_the_official_api_rejects"] = ("grammar.messages.request_accepted",)
+
+
+# ---- --sdk-check (harness/sdkcheck.py): the same SDKs as a run-time oracle -------------------------
+
+REQUESTS = [
+    ("chat", "/v1/chat/completions", CHAT, OPENAI_HEADERS),
+    ("messages", "/v1/messages", MESSAGES, ANTHROPIC_HEADERS),
+    ("responses", "/v1/responses", RESPONSES, OPENAI_HEADERS),
+]
+
+
+def _sdk_check(base: str, endpoint: str, path: str, body: dict, headers: dict, stream: bool) -> list:
+    from harness import sdkcheck
+
+    req = {**body, "stream": True} if stream else body
+    ex = _fetch(base, path, req, headers)
+    ev = evaluate_exchange(ex, endpoint, stream_requested=stream)
+    return sdkcheck.check(ex, endpoint, req, ev.final)
+
+
+def test_sdk_check_names_the_sdk_that_breaks(faulty_gateway: Callable[..., str]) -> None:
+    # the Anthropic SDK raises on a stream without message_start
+    found = _sdk_check(faulty_gateway("messages-no-message-start"), *REQUESTS[1], stream=True)
+    assert [v.code for v in found] == ["sdk.break"] and found[0].severity == "error"
+    assert f"anthropic {anthropic.__version__} raised" in found[0].message
+    # the openai accumulator merges two calls sharing an index: another fold than relaycheck's
+    found = _sdk_check(faulty_gateway("parallel-index-zero"), *REQUESTS[0], stream=True)
+    assert [v.code for v in found] == ["sdk.break"]
+    assert f"openai {openai.__version__} reads this answer differently" in found[0].message
+
+
+EVIDENCE["test_sdk_check_names_the_sdk_that_breaks"] = ("sdk.break",)
