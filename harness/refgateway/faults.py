@@ -92,6 +92,10 @@ FAULTS: dict[str, str] = {
     "injected-system-prompt": "a hidden system prompt of 40 tokens is added to every request and billed",
     "stop-ignored": "stop / stop_sequences are not applied",
     "usage-inflated": "every usage count is billed 1.5 times (count_tokens stays honest)",
+    "previous-response-ignored": "Responses: an unknown previous_response_id is accepted (a new conversation"
+    " starts) instead of 400 previous_response_not_found",
+    "cache-control-stripped": "Messages: cache_control is dropped on the way upstream: nothing is ever written"
+    " to or read from the prompt cache",
 }
 
 # Faults no wire-format check can see (every byte is well-formed): the bundled suite is not
