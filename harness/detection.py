@@ -71,7 +71,7 @@ EXPECTED_CODES: dict[str, frozenset[str]] = {
         "signature-dropped": "grammar.messages.thinking_signature",
         "budget-under-1024-accepted": "grammar.messages.request_accepted",
         "budget-not-below-max-accepted": "grammar.messages.request_accepted",
-        "thinking-signature-not-checked": "status",
+        "thinking-signature-not-checked": "status fidelity.control.signature",
         "ignore-max-tokens": "expect.equals fidelity.param.max_tokens",
         "reserialize-thinking": "status",
         "multiline-data": "sse.framing",
@@ -102,6 +102,8 @@ EXPECTED_CODES: dict[str, frozenset[str]] = {
         # an inflated output count also exceeds max_tokens, though the text was cut at the limit
         "usage-inflated": "fidelity.usage.inflated fidelity.param.max_tokens",
         "stop-ignored": "fidelity.param.stop expect.equals expect.regex",
+        "previous-response-ignored": "fidelity.control.previous_response status expect.equals",
+        "cache-control-stripped": "fidelity.cache.not_honoured",
     }.items()
 }
 

@@ -100,7 +100,9 @@ FAULTS: dict[str, str] = {
 
 # Faults no wire-format check can see (every byte is well-formed): the bundled suite is not
 # expected to fail under them; the fidelity probes are (harness/fidelity/, `relaycheck fidelity`).
-FIDELITY_ONLY: frozenset[str] = frozenset({"substituted-family", "injected-system-prompt", "usage-inflated"})
+FIDELITY_ONLY: frozenset[str] = frozenset(
+    {"substituted-family", "injected-system-prompt", "usage-inflated", "cache-control-stripped"}
+)
 
 
 def parse_fault_header(value: str | None) -> frozenset[str]:
