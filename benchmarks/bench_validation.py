@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from harness import sse, validation  # noqa: E402
+from harness.cassettes import load_jsonl  # noqa: E402
 from harness.engine import evaluate_exchange  # noqa: E402
-from harness.traffic import load_jsonl  # noqa: E402
 
 SCHEMA_FOR = {  # event -> schema id of the strict level, for the plain-jsonschema baseline
     "chat": lambda data: "chat/strict/chunk",

@@ -4,7 +4,8 @@ extension) and turn each recorded interaction into a ``RecordedInteraction``.
 Formats: the shared corpus's JSONL, HAR (browsers, Playwright, Polly.js), vcrpy cassettes (YAML
 or JSON serializer; bodies as text, ``{string: ...}``, ``!!binary``, base64 or ``parsed_body``),
 Ruby VCR (``http_interactions``, ``body: {encoding, string | base64_string}``), go-vcr (v1/v2
-``interactions`` with ``url``/``code``) and relaycheck's own cassettes (vcrpy plus chunk times).
+``interactions`` with ``url``/``code``) and relaycheck's own cassettes (vcrpy plus chunk times),
+read by ``harness.recording.stored``, the reader replay uses.
 
 A record that cannot be read becomes one ``TrafficError`` (file plus line or index) and the
 reader goes on with the next one: one bad record must never cost the verdicts of the others.
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.model import Chunk, Exchange, WireRequest
+from harness.recording import stored
 from harness.traffic import RecordedInteraction, endpoint_for_path, from_corpus_row
 
 # Files larger than this are not read (a stray video in a cassette folder).
@@ -99,6 +101,16 @@ def read_file(path: Path) -> Iterator[Record]:
         yield TrafficError(source, "", f"not UTF-8 text (byte {exc.start}): not a recording format", recognized=False)
         return
     yield from read_text(text, source)
+
+
+def load_jsonl(path: Path) -> Iterator[RecordedInteraction]:
+    """The interactions of a corpus JSONL file, strictly: a bad line raises (the truth tests want
+    every line). ``relaycheck lint-traffic`` uses ``read_file``, which reports bad records and
+    goes on."""
+    for record in read_file(path):
+        if isinstance(record, TrafficError):
+            raise ValueError(f"{record.id}: {record.message}")
+        yield record
 
 
 def read_text(text: str, source: str) -> Iterator[Record]:
@@ -380,30 +392,41 @@ def _vcr_interaction(inter: Any, source: str, i: int) -> RecordedInteraction:
     inter = _obj(inter, "interaction")
     req = _obj(inter.get("request"), "request")
     resp = _obj(inter.get("response"), "response")
+    if stored.is_relaycheck(resp):
+        return _relaycheck_interaction(inter, req, resp, source, i)
     headers = _headers(resp.get("headers"))
-    if "uri" in req or isinstance(resp.get("status"), dict):  # vcrpy (and relaycheck's own)
+    if "uri" in req or isinstance(resp.get("status"), dict):  # vcrpy
         url = _str(req.get("uri"), "request.uri")
         status = _status((resp.get("status") or {}).get("code") if isinstance(resp.get("status"), dict) else None)
     else:  # go-vcr v1/v2: url, and code beside a "200 OK" status line
         url = _str(req.get("url"), "request.url")
         status = _status(resp.get("code") if "code" in resp else _status_line(resp.get("status")))
-    req_body = _body_bytes(req.get("body"), req, "request.body")
-    raw = _body_bytes(resp.get("body"), resp, "response.body")
-    ext = resp.get("relaycheck")
-    chunks = _relaycheck_chunks(raw, ext.get("chunks")) if isinstance(ext, dict) else None
-    recorded = _date(ext.get("recorded_at")) if isinstance(ext, dict) else None
     return _interaction(
         source,
         i,
         method=req.get("method"),
         url=url,
-        body=req_body,
+        body=_body_bytes(req.get("body"), req, "request.body"),
         status=status,
         headers=headers,
-        raw=raw,
-        recorded=recorded or _date(inter.get("recorded_at")) or _date(headers.get("date")),
-        chunks=chunks,
+        raw=_body_bytes(resp.get("body"), resp, "response.body"),
+        recorded=_date(inter.get("recorded_at")) or _date(headers.get("date")),
     )
+
+
+def _relaycheck_interaction(
+    inter: dict[str, Any], req: dict[str, Any], resp: dict[str, Any], source: str, i: int
+) -> RecordedInteraction:
+    """relaycheck's own cassette: read by the reader replay uses, so both see the same chunks,
+    offsets, status, headers and timings (the body is stored decoded: nothing to inflate)."""
+    url = _str(req.get("uri"), "request.uri")
+    body = _body_bytes(req.get("body"), req, "request.body")
+    method = req.get("method")
+    method = method.upper() if isinstance(method, str) and method else "POST"
+    exchange = stored.exchange_from(WireRequest(method, url, {}, body), resp)
+    recorded = _date(resp[stored.EXTENSION].get("recorded_at")) or _date(inter.get("recorded_at"))
+    path = urlsplit(url).path
+    return RecordedInteraction(source, i, endpoint_for_path(path), exchange, bool(body), recorded_on=recorded)
 
 
 def _ruby_vcr(inter: Any, source: str, i: int) -> RecordedInteraction:
@@ -441,41 +464,17 @@ def _interaction(
     headers: dict[str, str],
     raw: bytes,
     recorded: date | None,
-    chunks: tuple[Chunk, ...] | None = None,
 ) -> RecordedInteraction:
     raw, headers = _decompressed(raw, headers)
-    if chunks is not None and b"".join(c.data for c in chunks) != raw:
-        chunks = None  # the body was decompressed: the stored chunk cuts no longer apply
     method = method.upper() if isinstance(method, str) and method else "POST"
     exchange = Exchange(
         request=WireRequest(method, url, {}, body),
         status=status,
         headers=headers,
-        chunks=chunks or (Chunk(0.0, raw),),
+        chunks=(Chunk(0.0, raw),),
     )
     path = urlsplit(url).path
     return RecordedInteraction(source, index, endpoint_for_path(path), exchange, bool(body), recorded_on=recorded)
-
-
-def _relaycheck_chunks(raw: bytes, spec: Any) -> tuple[Chunk, ...] | None:
-    """relaycheck's cassette extension: each chunk as "offset size" (older ones: [offset, text])."""
-    if not isinstance(spec, list) or not spec:
-        return None
-    out: list[Chunk] = []
-    pos = 0
-    try:
-        for item in spec:
-            if isinstance(item, str):
-                offset, size = item.split()
-                data = raw[pos : pos + int(size)]
-            else:
-                offset, text = item
-                data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-            pos += len(data)
-            out.append(Chunk(float(offset), data))
-    except (ValueError, TypeError):
-        return None
-    return tuple(out) if b"".join(c.data for c in out) == raw else None
 
 
 def _body_bytes(body: Any, holder: Mapping[str, Any], what: str) -> bytes:

@@ -156,10 +156,13 @@ def _main(argv: list[str]) -> int:
                     print(f"{code:28} {text}")
             return 0
         if args.command == "faults":
-            from harness.refgateway import FAULTS
+            from harness.refgateway.faults import FAULT_RECORDS
 
-            for name, text in sorted(FAULTS.items()):
-                print(f"{name:32} {text}")
+            # One record per fault: what it does, then the codes that catch it and its defect row.
+            for f in sorted(FAULT_RECORDS, key=lambda f: f.name):
+                print(f"{f.name:32} {f.does}")
+                row = f"; RELAY_DEFECTS #{f.defect}" if f.defect is not None else ""
+                print(f"{'':32} caught by: {', '.join(sorted(f.codes))}{row}")
             return 0
         if args.command == "serve":
             return _serve(args)

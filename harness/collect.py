@@ -11,16 +11,22 @@ from typing import Any
 import pytest
 
 from harness.cases import Case, CaseFileError, load_case_file
-from harness.cost import TokenBudget
 from harness.gateways import Gateway
 from harness.pool import LivePool
 from harness.recording import CassetteTransport, RecordOptions, item_scope, with_notes
 from harness.runner import Context, Variant, failure_for, run_variant
 from harness.settings import Settings
-
-SETTINGS_KEY = pytest.StashKey[Settings]()
-META = "relaycheck.meta"
-RESULT = "relaycheck.result"
+from harness.stash import (  # re-exported: the keys live in one module (no import circle)
+    BUDGET_KEY,
+    DROPPED_KEY,
+    META,
+    POOL_KEY,
+    RECORD_KEY,
+    RESULT,
+    RESULT_KEY,
+    SETTINGS_KEY,
+    VARIANT_KEY,
+)
 
 
 def is_case_file(path: Path, root: Path) -> bool:
@@ -178,8 +184,6 @@ def not_served_reason(result: Any, gateway: Gateway, level: str = "strict") -> s
 
 def _source(item: pytest.Item, ctx: Context) -> str:
     """Where this item's answers come from, for summary.json: live, replayed or recorded."""
-    from harness.plugin import RECORD_KEY  # the plugin owns the session's record options
-
     rec: RecordOptions | None = item.config.stash.get(RECORD_KEY, None)
     if rec is None:
         return "live"
@@ -223,13 +227,6 @@ class CaseItem(pytest.Function):
     def reportinfo(self) -> tuple[Path, int, str]:
         variant = self.stash[VARIANT_KEY]
         return self.path, variant.case.location.line - 1, self.name
-
-
-VARIANT_KEY = pytest.StashKey[Variant]()
-RESULT_KEY = pytest.StashKey[Any]()
-POOL_KEY = pytest.StashKey[LivePool]()
-BUDGET_KEY = pytest.StashKey[TokenBudget]()  # --token-budget N
-DROPPED_KEY = pytest.StashKey[list[tuple[str, list[str]]]]()  # cross-endpoint cases --endpoints left out
 
 
 def dropped_lines(config: pytest.Config) -> list[str]:

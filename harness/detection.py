@@ -21,7 +21,7 @@ from harness.cases import Case, load_case_file
 from harness.gateways import DEFAULT_FILE, Gateway, Timeouts, load_gateways
 from harness.model import Exchange, WireRequest
 from harness.redact import Redactor
-from harness.refgateway.faults import FAULT_HEADER, FAULTS
+from harness.refgateway.faults import FAULT_HEADER, FAULT_RECORDS, FAULTS
 from harness.runner import Context, Variant, run_variant
 from harness.transport import Transport
 
@@ -30,111 +30,11 @@ ENDPOINTS = ("chat", "messages", "responses")
 # extra field is a `schema.extra` note, because relays add harmless fields all the time.
 EXTRAS_FAIL = frozenset({"extra-fields"})
 
+# Read from the one record per fault (harness/refgateway/faults.py: FAULT_RECORDS).
 # fault -> the codes that name it. A failing item under the fault must carry at least one.
-EXPECTED_CODES: dict[str, frozenset[str]] = {
-    name: frozenset(codes.split())
-    for name, codes in {
-        "openai-error-on-messages": "error.shape",
-        "chat-completion-on-messages": "object.kind",
-        "html-error": "body.json",
-        "error-in-200": "error.in_200",
-        "status-400-for-401": "status",
-        "tool-call-as-text": "tool.as_text",
-        # With a forced named tool the official chat API itself answers finish_reason "stop", so
-        # the dialect check exempts it; the case's own stop_reason expectation catches the fault.
-        "wrong-finish-reason": "tool.stop_reason expect.equals",
-        "parallel-index-zero": "grammar.chat.tool_index",
-        "stream-args-differ": "tool.args",
-        "ignore-tool-choice-none": "tool.count",
-        "chat-no-done": "sse.done",
-        "responses-done": "sse.done",
-        "messages-done": "sse.done",
-        "no-event-lines": "sse.event_name",
-        "event-name-mismatch": "sse.event_name",
-        "no-blank-line": "sse.framing",
-        "buffered-stream": "stream.buffered",
-        "truncated-stream": "grammar.messages.no_message_stop grammar.responses.terminal_missing sse.done",
-        "invalid-utf8": "transport.utf8",
-        "wrong-content-type": "content_type sse.not_stream",
-        "extra-fields": "schema.extra",
-        "bad-id-prefix": "id.prefix",
-        "usage-inconsistent": "usage",
-        "no-sequence-number": "grammar.responses.sequence_number",
-        "item-done-never-added": "grammar.responses.item_not_added",
-        "missing-item-done": "grammar.responses.item_not_done",
-        "missing-text-done": "grammar.responses.text_done_missing",
-        "args-done-differ": "grammar.responses.args_mismatch",
-        "completed-missing-fields": "grammar.responses.terminal_fields",
-        "delta-before-start": "grammar.messages.delta_without_start",
-        "text-delta-on-tool-use": "grammar.messages.delta_type",
-        "lost-first-text-delta": "grammar.messages.lost_text_delta",
-        "signature-dropped": "grammar.messages.thinking_signature",
-        "budget-under-1024-accepted": "grammar.messages.request_accepted",
-        "budget-not-below-max-accepted": "grammar.messages.request_accepted",
-        "thinking-signature-not-checked": "status fidelity.control.signature",
-        "ignore-max-tokens": "expect.equals fidelity.param.max_tokens",
-        "reserialize-thinking": "status",
-        "multiline-data": "sse.framing",
-        "delta-before-added": "grammar.responses.delta_before_added",
-        "responses-nulls-omitted": "schema",
-        "chat-role-repeated": "grammar.chat.role",
-        "chat-id-changes": "grammar.chat.consistent",
-        "chat-no-finish-reason": "grammar.chat.finish",
-        "chat-delta-after-finish": "grammar.chat.after_finish",
-        "chat-usage-unasked": "grammar.chat.usage",
-        "messages-unclosed-block": "grammar.messages.unclosed_block",
-        "messages-no-message-delta": "grammar.messages.no_message_delta",
-        "messages-block-index-gap": "grammar.messages.block_index",
-        "messages-blocks-overlap": "grammar.messages.block_overlap",
-        "messages-delta-after-stop": "grammar.messages.block_closed",
-        "messages-no-message-start": "grammar.messages.start",
-        "responses-no-created": "grammar.responses.first_event",
-        "responses-no-part-done": "grammar.responses.part_unpaired",
-        "responses-no-args-done": "grammar.responses.args_done_missing",
-        "responses-text-done-differs": "grammar.responses.text_mismatch",
-        "responses-terminal-status": "grammar.responses.terminal_status",
-        "responses-output-index-gap": "grammar.responses.output_index",
-        "responses-wrong-item-id": "grammar.responses.item_id",
-        "no-request-id": "header.request_id",
-        # caught by the fidelity probes (run once per fault after the suite, see below)
-        "substituted-family": "fidelity.usage.tokenizer",
-        "injected-system-prompt": "fidelity.usage.injected_prompt",
-        # an inflated output count also exceeds max_tokens, though the text was cut at the limit
-        "usage-inflated": "fidelity.usage.inflated fidelity.param.max_tokens",
-        "stop-ignored": "fidelity.param.stop expect.equals expect.regex",
-        "previous-response-ignored": "fidelity.control.previous_response status expect.equals",
-        "cache-control-stripped": "fidelity.cache.not_honoured",
-    }.items()
-}
-
+EXPECTED_CODES: dict[str, frozenset[str]] = {f.name: f.codes for f in FAULT_RECORDS}
 # fault -> its row in ../shared/RELAY_DEFECTS.md (faults without one reproduce a grammar rule).
-DEFECT_ROWS: dict[str, int] = {
-    "lost-first-text-delta": 1,
-    "args-done-differ": 2,
-    "item-done-never-added": 3,
-    "missing-item-done": 4,
-    "missing-text-done": 5,
-    "completed-missing-fields": 6,
-    "parallel-index-zero": 7,
-    "text-delta-on-tool-use": 8,
-    "delta-before-start": 9,
-    "stream-args-differ": 10,
-    "thinking-signature-not-checked": 11,
-    "no-blank-line": 12,
-    "error-in-200": 14,
-    "no-sequence-number": 15,
-    "tool-call-as-text": 16,
-    "wrong-finish-reason": 17,
-    "buffered-stream": 18,
-    "openai-error-on-messages": 19,
-    "chat-completion-on-messages": 20,
-    "budget-under-1024-accepted": 21,
-    "budget-not-below-max-accepted": 21,
-    "reserialize-thinking": 11,
-    "multiline-data": 13,
-    "delta-before-added": 6,
-    "responses-nulls-omitted": 15,
-}
+DEFECT_ROWS: dict[str, int] = {f.name: f.defect for f in FAULT_RECORDS if f.defect is not None}
 
 
 @dataclass(frozen=True)

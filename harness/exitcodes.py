@@ -109,10 +109,9 @@ class RunWatch:
         self.internal_error = True
 
     def pytest_unconfigure(self, config: Any) -> None:
-        from harness.report.pytest_hooks import REPORT_ERRORS
+        from harness.stash import REPORT_ERRORS, SUMMARY_PATH
 
         self.report_errors = list(config.stash.get(REPORT_ERRORS, []))
-        from harness.plugin import SUMMARY_PATH
 
         path = config.stash.get(SUMMARY_PATH, None)
         if path is not None:

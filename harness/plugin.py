@@ -40,6 +40,7 @@ from harness.report.digest import build_digest, render_digest
 from harness.report.summary import build_summary, write_summary
 from harness.runner import Context
 from harness.settings import Settings, from_options
+from harness.stash import RECORD_KEY, SUMMARY_PATH
 from harness.transport import Transport
 
 _OPTIONS = (
@@ -409,7 +410,3 @@ _CASSETTE_NOTES = {
     "replay.stale": "replayed a stale cassette (re-record them: relaycheck record)",
     "replay.unused": "left recorded interactions unused",
 }
-
-
-SUMMARY_PATH = pytest.StashKey[Path]()
-RECORD_KEY = pytest.StashKey[recording.RecordOptions]()

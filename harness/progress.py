@@ -8,26 +8,16 @@ items while the display is on; failures are still reported in full at the end.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from typing import Any, Literal, TextIO
+from typing import Any
 
 import pytest
 
-from harness.collect import META
+# The mode is chosen without pytest (``relaycheck run`` builds pytest's arguments with it).
+from harness.report.commands import Mode, choose_mode
+from harness.stash import META
 
-Mode = Literal["live", "lines"]
-
-
-def choose_mode(requested: str, stream: TextIO | None = None, env: dict[str, str] | None = None) -> Mode:
-    if requested in ("live", "lines"):
-        return requested  # type: ignore[return-value]
-    env = dict(os.environ) if env is None else env
-    stream = sys.stdout if stream is None else stream
-    ci = env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-    is_tty = bool(getattr(stream, "isatty", lambda: False)())
-    return "live" if is_tty and not ci else "lines"
+__all__ = ["Mode", "Progress", "choose_mode"]
 
 
 class Progress:

@@ -1,14 +1,12 @@
 """Recorded traffic to Exchanges: the interaction type and the corpus JSONL row. The readers for
-every format (detected by content) are in ``harness.cassettes``. Used by ``relaycheck
-lint-traffic`` and the truth tests."""
+every format (detected by content), and ``load_jsonl`` for the truth tests, are in
+``harness.cassettes``, which imports this module (never the other way round)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from harness.model import Chunk, Exchange, WireRequest
@@ -73,19 +71,3 @@ def from_corpus_row(row: dict[str, Any], source: str | None = None) -> RecordedI
         exchange=exchange,
         request_recorded=isinstance(row.get("request_body"), dict),
     )
-
-
-def load_jsonl(path: Path) -> Iterator[RecordedInteraction]:
-    """The interactions of a corpus JSONL file; a bad line raises (the truth tests want every
-    line). ``relaycheck lint-traffic`` reads through ``harness.cassettes``, which reports bad
-    records and goes on."""
-    yield from _strict(path)
-
-
-def _strict(path: Path) -> Iterator[RecordedInteraction]:
-    from harness.cassettes import TrafficError, read_file  # it imports this module
-
-    for record in read_file(path):
-        if isinstance(record, TrafficError):
-            raise ValueError(f"{record.id}: {record.message}")
-        yield record

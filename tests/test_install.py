@@ -49,6 +49,7 @@ def test_wheel_install_runs_the_suite_and_lint_traffic(tmp_path: Path) -> None:
     (wheel,) = wheels.glob("relaycheck-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for needed in (
+        "harness/__init__.py",  # the public API (a regular package, no longer a namespace one)
         "harness/_data/gateways.yaml",
         "harness/_data/schemas/case.schema.json",
         "harness/fidelity/local_baseline.json",
@@ -74,6 +75,10 @@ def test_wheel_install_runs_the_suite_and_lint_traffic(tmp_path: Path) -> None:
     elsewhere.mkdir()
     where = _run(python, "-c", "from harness import resources; print(resources.data_root())", cwd=elsewhere)
     assert Path(where.stdout.strip()) == purelib / "harness" / "_data", where.stderr
+    api = _run(
+        python, "-c", "import harness; print(harness.__file__, harness.evaluate_exchange.__module__)", cwd=elsewhere
+    )
+    assert api.stdout.split() == [str(purelib / "harness" / "__init__.py"), "harness.engine"], api.stderr
 
     relaycheck = venv / "bin" / "relaycheck"
     res = _run(relaycheck, "run", "--report-dir", "reports", cwd=elsewhere)

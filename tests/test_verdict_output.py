@@ -16,7 +16,7 @@ from harness.redact import Redactor
 from harness.runner import WRONG_KEY
 
 CHAT = "http://127.0.0.1:9/v1/chat/completions"
-REAL_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
+ENV_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"  # made up: stands for the key from the environment
 
 
 def exchange(
@@ -147,15 +147,15 @@ def test_error_param_and_code_of_the_wrong_kind() -> None:
 
 
 def _curl(headers: dict[str, str]) -> str:
-    redactor = Redactor([REAL_KEY])
+    redactor = Redactor([ENV_KEY])
     request = WireRequest("POST", CHAT, headers, b'{"model":"gpt-4o"}')
     return redactor.text(curl_command(request, "RELAY_KEY", redactor))
 
 
 def test_reproduce_uses_the_key_variable_for_the_real_key() -> None:
-    out = _curl({"Authorization": f"Bearer {REAL_KEY}", "content-type": "application/json"})
+    out = _curl({"Authorization": f"Bearer {ENV_KEY}", "content-type": "application/json"})
     assert '"Authorization: Bearer $RELAY_KEY"' in out
-    assert REAL_KEY not in out
+    assert ENV_KEY not in out
 
 
 def test_reproduce_shows_a_wrong_key_as_sent() -> None:

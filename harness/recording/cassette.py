@@ -8,7 +8,8 @@ transport, so recording measures TTFT as truly as a plain run) and the response 
 one extra key, ``relaycheck``, holding each chunk's arrival offset and size. Everything else
 is vcrpy's: Cassette (record modes, play counts), its YAML serializer, a FilesystemPersister
 subclass, and matchers with vcrpy's matcher signature. A vcrpy client replaying the same
-file simply ignores the extra key and gets the joined body.
+file simply ignores the extra key and gets the joined body. The extension itself is read and
+written by ``harness.recording.stored``, the one reader replay and lint-traffic share.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ import json
 import os
 import re
 import tempfile
-import time
 from collections.abc import Callable
-from http import HTTPStatus
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -32,11 +31,9 @@ from vcr.request import Request
 from vcr.serialize import serialize
 from vcr.serializers import yamlserializer
 
-from harness.model import Chunk, Exchange, WireRequest
+from harness.model import WireRequest
+from harness.recording.stored import EXTENSION, split_chunks
 from harness.redact import MASK, SECRET_HEADERS, Redactor
-
-EXTENSION = "relaycheck"  # the one key added to vcrpy's response dict
-
 
 # --- where a cassette lives -------------------------------------------------------------------
 
@@ -215,85 +212,11 @@ def redact_response(redactor: Redactor) -> Callable[[dict[str, Any]], dict[str, 
     return hook
 
 
-# --- Exchange <-> vcrpy dicts -------------------------------------------------------------------
+# --- WireRequest -> vcrpy Request (the response side is harness.recording.stored) ---------------
 
 
 def vcr_request(request: WireRequest) -> Request:
     return Request(request.method, request.url, request.body, dict(request.headers))
-
-
-def response_dict(exchange: Exchange) -> dict[str, Any]:
-    status = exchange.status
-    try:
-        reason = HTTPStatus(status).phrase if status is not None else ""
-    except ValueError:
-        reason = ""
-    # The body is stored decoded (redaction must see the text, and a vcrpy client must be able to
-    # read it), so the headers that describe the wire form move into the extension.
-    encoded = exchange.content_encoding is not None
-    wire = {"content-encoding", "content-length"} if encoded else set()
-    return {
-        "status": {"code": status, "message": reason},
-        "headers": {k: [v] for k, v in exchange.headers.items() if k not in wire},
-        "body": {"string": exchange.body},
-        EXTENSION: {
-            **(
-                {"content_encoding": exchange.headers["content-encoding"], "wire_bytes": exchange.wire_bytes}
-                if encoded
-                else {}
-            ),
-            # "offset-in-seconds size-in-bytes", one line per chunk as it arrived.
-            "chunks": [f"{c.offset:.6f} {len(c.data)}" for c in exchange.chunks],
-            "ttft_ms": _ms(exchange.ttft_ms),
-            "latency_ms": _ms(exchange.latency_ms),
-            "error": {"code": exchange.error_code, "message": exchange.error} if exchange.error else None,
-            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
-    }
-
-
-def _ms(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
-def split_chunks(body: bytes, chunks: list[str] | None) -> list[tuple[float, bytes]]:
-    """The stored body cut back into its chunks. A cassette without the extension (plain
-    vcrpy) gives one chunk at offset 0."""
-    if not chunks:
-        return [(0.0, body)] if body else []
-    out, pos = [], 0
-    for line in chunks:
-        offset, size = line.split()
-        out.append((float(offset), body[pos : pos + int(size)]))
-        pos += int(size)
-    if pos != len(body):
-        raise ValueError(f"chunk sizes add up to {pos} bytes but the body has {len(body)}")
-    return out
-
-
-def exchange_from(request: WireRequest, response: dict[str, Any]) -> Exchange:
-    """The recorded answer as an Exchange for ``request`` (the one sent now), with the
-    recorded arrival offsets."""
-    ext = response.get(EXTENSION) or {}
-    body = response["body"]["string"] or b""
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    chunks = tuple(Chunk(o, d) for o, d in split_chunks(body, ext.get("chunks")))
-    error = ext.get("error") or {}
-    headers = {k.lower(): ", ".join(vs) for k, vs in response["headers"].items()}
-    if ext.get("content_encoding"):
-        headers["content-encoding"] = ext["content_encoding"]
-    return Exchange(
-        request=request,
-        status=response["status"]["code"],
-        headers=headers,
-        chunks=chunks,
-        ttft_ms=ext.get("ttft_ms", chunks[0].offset * 1000 if chunks else None),
-        latency_ms=ext.get("latency_ms"),
-        error=error.get("message"),
-        error_code=error.get("code"),
-        wire_bytes=ext.get("wire_bytes"),
-    )
 
 
 # --- persistence --------------------------------------------------------------------------------

@@ -21,17 +21,10 @@ from vcr.cassette import Cassette
 from vcr.matchers import get_matchers_results
 
 from harness.model import Exchange, Violation, WireRequest
-from harness.recording.cassette import (
-    EXTENSION,
-    MATCH_ON,
-    RELAY_MATCH_ON,
-    exchange_from,
-    open_cassette,
-    response_dict,
-    vcr_request,
-)
+from harness.recording.cassette import MATCH_ON, RELAY_MATCH_ON, open_cassette, vcr_request
 from harness.recording.offline import offline
 from harness.recording.options import RecordOptions
+from harness.recording.stored import EXTENSION, exchange_from, response_dict
 from harness.redact import Redactor
 from harness.runner import Context, ItemResult
 from harness.transport import Transport

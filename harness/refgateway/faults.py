@@ -5,104 +5,346 @@ of the harness can be shown to fail. Faults are off by default; they are switche
 app with ``create_app(faults=...)`` or for one request with the header
 ``x-relaycheck-fault: name1,name2``. Unknown names are ignored on the header (a test typo must not
 take the gateway down) but rejected by ``create_app`` (a configuration typo should be loud).
+
+One record per fault (``FAULT_RECORDS``): what it does, the violation codes that must catch it, the
+RELAY_DEFECTS.md row it stands for. The reference gateway, ``relaycheck faults``, the detection
+matrix (harness/detection.py, docs/detection.md) and the tests all read it; nothing else lists
+faults. Plain data (no Starlette): importing it does not start the gateway's dependencies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 FAULT_HEADER = "x-relaycheck-fault"
 
-FAULTS: dict[str, str] = {
-    # errors and status codes
-    "openai-error-on-messages": "/v1/messages errors (401/400/404) use the OpenAI {'error': {...}} shape",
-    "chat-completion-on-messages": "/v1/messages (non-stream) answers with an OpenAI chat.completion object",
-    "html-error": "every endpoint answers 502 with an nginx HTML page (content-type text/html)",
-    "error-in-200": "HTTP 200 whose body (or only SSE data: line) is an error object",
-    "status-400-for-401": "a missing or wrong API key gets 400 instead of 401",
-    # tool calling
-    "tool-call-as-text": "tool calls are written as JSON text in the message content",
-    "wrong-finish-reason": "finish_reason 'stop' / stop_reason 'end_turn' although tools were called",
-    "parallel-index-zero": "chat stream: every parallel tool call is streamed with index 0",
-    "stream-args-differ": "chat stream: tool arguments differ from the non-stream ones (emptied to {})",
-    "ignore-tool-choice-none": "tool_choice none is ignored: a declared tool is called anyway",
-    # stream framing
-    "chat-no-done": "chat stream ends without 'data: [DONE]'",
-    "responses-done": "a 'data: [DONE]' line is appended to Responses streams",
-    "messages-done": "a 'data: [DONE]' line is appended to Messages streams",
-    "no-event-lines": "messages/responses streams are sent without 'event:' lines",
-    "event-name-mismatch": "one event's 'event:' name differs from its data type",
-    "no-blank-line": "two events are written with no blank line between them",
-    "buffered-stream": "the whole stream is held back (1.2 s) and sent in one write",
-    "truncated-stream": "the stream stops after half of its events, without its terminator",
-    "invalid-utf8": "a body or stream contains invalid UTF-8 bytes inside a text value",
-    "wrong-content-type": "streams are labelled application/json, JSON bodies text/plain",
-    "extra-fields": "a non-standard field is added to every body and event",
-    "no-request-id": "answers lack the official request-id header (x-request-id / request-id)",
-    "bad-id-prefix": "ids lose their official prefixes (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
-    "usage-inconsistent": "usage totals do not add up (total != input + output)",
-    # responses stream grammar
-    "no-sequence-number": "Responses events carry no sequence_number",
-    "item-done-never-added": "Responses: output_item.done for an item whose output_item.added was never sent",
-    "missing-item-done": "Responses: output_item.done events are never sent",
-    "missing-text-done": "Responses: output_text.done events are never sent",
-    "args-done-differ": "Responses: function_call_arguments.done differs from the joined deltas ('{}')",
-    "completed-missing-fields": "Responses: response.completed's response lacks id, object and model",
-    # messages stream grammar
-    "delta-before-start": "Messages: a content_block_delta comes before its content_block_start",
-    "text-delta-on-tool-use": "Messages: a text_delta is sent on an open tool_use block",
-    "lost-first-text-delta": "Messages: the first text_delta after a thinking block is dropped",
-    "signature-dropped": "Messages: thinking blocks carry no signature (and no signature_delta)",
-    # request validation
-    "budget-under-1024-accepted": "Messages: thinking.budget_tokens < 1024 is accepted instead of 400",
-    "budget-not-below-max-accepted": "Messages: thinking.budget_tokens >= max_tokens is accepted (no 400)",
-    "thinking-signature-not-checked": "Messages: history thinking blocks are accepted with any signature",
-    "ignore-max-tokens": "max_tokens / max_completion_tokens / max_output_tokens are not applied",
-    # RELAY_DEFECTS rows the faults above leave out
-    "reserialize-thinking": "Messages: history thinking text is altered on the way upstream, so the signature "
-    "check answers 400 (#11)",
-    "multiline-data": "every JSON event is written over two data: lines (legal SSE, not the official framing; #13)",
-    "delta-before-added": "Responses: the first delta comes before its output_item.added (#6)",
-    "responses-nulls-omitted": "Responses: required-but-null fields (error, incomplete_details, ...) are left out"
-    " (#15)",
-    # chat stream grammar
-    "chat-role-repeated": "chat stream: every delta repeats role assistant",
-    "chat-id-changes": "chat stream: each chunk gets its own id (a relay re-ids upstream chunks)",
-    "chat-no-finish-reason": "chat stream: no chunk carries a finish_reason",
-    "chat-delta-after-finish": "chat stream: a content delta follows the finish_reason chunk",
-    "chat-usage-unasked": "chat stream: a usage chunk is sent without stream_options.include_usage",
-    # messages stream grammar
-    "messages-unclosed-block": "Messages: the last content block gets no content_block_stop",
-    "messages-no-message-delta": "Messages: no message_delta (the stop_reason is never sent)",
-    "messages-block-index-gap": "Messages: content block indices start at 1",
-    "messages-blocks-overlap": "Messages: the second block starts before the first is stopped",
-    "messages-delta-after-stop": "Messages: the first block's last delta comes after its content_block_stop",
-    "messages-no-message-start": "Messages: the stream has no message_start",
-    # responses stream grammar
-    "responses-no-created": "Responses: the stream does not start with response.created",
-    "responses-no-part-done": "Responses: content_part.done events are never sent",
-    "responses-no-args-done": "Responses: function_call_arguments.done events are never sent",
-    "responses-text-done-differs": "Responses: output_text.done carries half of the streamed text",
-    "responses-terminal-status": "Responses: response.completed says status in_progress",
-    "responses-output-index-gap": "Responses: output_index counted from 1",
-    "responses-wrong-item-id": "Responses: the first delta names an item_id no item has",
-    # fidelity: well-formed answers from a dishonest relay (harness/fidelity/, docs/fidelity.md)
-    "substituted-family": "usage is counted by the other family's tokenizer (another family's model answers"
-    " under the claimed name); count_tokens still answers for the claimed model",
-    "injected-system-prompt": "a hidden system prompt of 40 tokens is added to every request and billed",
-    "stop-ignored": "stop / stop_sequences are not applied",
-    "usage-inflated": "every usage count is billed 1.5 times (count_tokens stays honest)",
-    "previous-response-ignored": "Responses: an unknown previous_response_id is accepted (a new conversation"
-    " starts) instead of 400 previous_response_not_found",
-    "cache-control-stripped": "Messages: cache_control is dropped on the way upstream: nothing is ever written"
-    " to or read from the prompt cache",
-}
 
-# Faults no wire-format check can see (every byte is well-formed): the bundled suite is not
-# expected to fail under them; the fidelity probes are (harness/fidelity/, `relaycheck fidelity`).
-FIDELITY_ONLY: frozenset[str] = frozenset(
-    {"substituted-family", "injected-system-prompt", "usage-inflated", "cache-control-stripped"}
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    does: str  # what the gateway does wrong, as `relaycheck faults` and docs/detection.md say it
+    codes: frozenset[str]  # a failing item under the fault must carry at least one of these
+    defect: int | None = None  # its row in ../shared/RELAY_DEFECTS.md; None: it reproduces a grammar rule
+    # Well-formed answers from a dishonest relay: no wire-format check can see it, the bundled
+    # suite is not expected to fail; the fidelity probes are (harness/fidelity/, `relaycheck fidelity`).
+    fidelity_only: bool = False
+
+
+def _fault(name: str, does: str, codes: str, *, defect: int | None = None, fidelity_only: bool = False) -> Fault:
+    return Fault(name, does, frozenset(codes.split()), defect, fidelity_only)
+
+
+FAULT_RECORDS: tuple[Fault, ...] = (
+    # errors and status codes
+    _fault(
+        "openai-error-on-messages",
+        "/v1/messages errors (401/400/404) use the OpenAI {'error': {...}} shape",
+        "error.shape",
+        defect=19,
+    ),
+    _fault(
+        "chat-completion-on-messages",
+        "/v1/messages (non-stream) answers with an OpenAI chat.completion object",
+        "object.kind",
+        defect=20,
+    ),
+    _fault("html-error", "every endpoint answers 502 with an nginx HTML page (content-type text/html)", "body.json"),
+    _fault(
+        "error-in-200",
+        "HTTP 200 whose body (or only SSE data: line) is an error object",
+        "error.in_200",
+        defect=14,
+    ),
+    _fault("status-400-for-401", "a missing or wrong API key gets 400 instead of 401", "status"),
+    # tool calling
+    _fault(
+        "tool-call-as-text",
+        "tool calls are written as JSON text in the message content",
+        "tool.as_text",
+        defect=16,
+    ),
+    # With a forced named tool the official chat API itself answers finish_reason "stop", so
+    # the dialect check exempts it; the case's own stop_reason expectation catches the fault.
+    _fault(
+        "wrong-finish-reason",
+        "finish_reason 'stop' / stop_reason 'end_turn' although tools were called",
+        "expect.equals tool.stop_reason",
+        defect=17,
+    ),
+    _fault(
+        "parallel-index-zero",
+        "chat stream: every parallel tool call is streamed with index 0",
+        "grammar.chat.tool_index",
+        defect=7,
+    ),
+    _fault(
+        "stream-args-differ",
+        "chat stream: tool arguments differ from the non-stream ones (emptied to {})",
+        "tool.args",
+        defect=10,
+    ),
+    _fault("ignore-tool-choice-none", "tool_choice none is ignored: a declared tool is called anyway", "tool.count"),
+    # stream framing
+    _fault("chat-no-done", "chat stream ends without 'data: [DONE]'", "sse.done"),
+    _fault("responses-done", "a 'data: [DONE]' line is appended to Responses streams", "sse.done"),
+    _fault("messages-done", "a 'data: [DONE]' line is appended to Messages streams", "sse.done"),
+    _fault("no-event-lines", "messages/responses streams are sent without 'event:' lines", "sse.event_name"),
+    _fault("event-name-mismatch", "one event's 'event:' name differs from its data type", "sse.event_name"),
+    _fault("no-blank-line", "two events are written with no blank line between them", "sse.framing", defect=12),
+    _fault(
+        "buffered-stream",
+        "the whole stream is held back (1.2 s) and sent in one write",
+        "stream.buffered",
+        defect=18,
+    ),
+    _fault(
+        "truncated-stream",
+        "the stream stops after half of its events, without its terminator",
+        "grammar.messages.no_message_stop grammar.responses.terminal_missing sse.done",
+    ),
+    _fault("invalid-utf8", "a body or stream contains invalid UTF-8 bytes inside a text value", "transport.utf8"),
+    _fault(
+        "wrong-content-type",
+        "streams are labelled application/json, JSON bodies text/plain",
+        "content_type sse.not_stream",
+    ),
+    _fault("extra-fields", "a non-standard field is added to every body and event", "schema.extra"),
+    _fault(
+        "no-request-id",
+        "answers lack the official request-id header (x-request-id / request-id)",
+        "header.request_id",
+    ),
+    _fault(
+        "bad-id-prefix",
+        "ids lose their official prefixes (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
+        "id.prefix",
+    ),
+    _fault("usage-inconsistent", "usage totals do not add up (total != input + output)", "usage"),
+    # responses stream grammar
+    _fault(
+        "no-sequence-number",
+        "Responses events carry no sequence_number",
+        "grammar.responses.sequence_number",
+        defect=15,
+    ),
+    _fault(
+        "item-done-never-added",
+        "Responses: output_item.done for an item whose output_item.added was never sent",
+        "grammar.responses.item_not_added",
+        defect=3,
+    ),
+    _fault(
+        "missing-item-done",
+        "Responses: output_item.done events are never sent",
+        "grammar.responses.item_not_done",
+        defect=4,
+    ),
+    _fault(
+        "missing-text-done",
+        "Responses: output_text.done events are never sent",
+        "grammar.responses.text_done_missing",
+        defect=5,
+    ),
+    _fault(
+        "args-done-differ",
+        "Responses: function_call_arguments.done differs from the joined deltas ('{}')",
+        "grammar.responses.args_mismatch",
+        defect=2,
+    ),
+    _fault(
+        "completed-missing-fields",
+        "Responses: response.completed's response lacks id, object and model",
+        "grammar.responses.terminal_fields",
+        defect=6,
+    ),
+    # messages stream grammar
+    _fault(
+        "delta-before-start",
+        "Messages: a content_block_delta comes before its content_block_start",
+        "grammar.messages.delta_without_start",
+        defect=9,
+    ),
+    _fault(
+        "text-delta-on-tool-use",
+        "Messages: a text_delta is sent on an open tool_use block",
+        "grammar.messages.delta_type",
+        defect=8,
+    ),
+    _fault(
+        "lost-first-text-delta",
+        "Messages: the first text_delta after a thinking block is dropped",
+        "grammar.messages.lost_text_delta",
+        defect=1,
+    ),
+    _fault(
+        "signature-dropped",
+        "Messages: thinking blocks carry no signature (and no signature_delta)",
+        "grammar.messages.thinking_signature",
+    ),
+    # request validation
+    _fault(
+        "budget-under-1024-accepted",
+        "Messages: thinking.budget_tokens < 1024 is accepted instead of 400",
+        "grammar.messages.request_accepted",
+        defect=21,
+    ),
+    _fault(
+        "budget-not-below-max-accepted",
+        "Messages: thinking.budget_tokens >= max_tokens is accepted (no 400)",
+        "grammar.messages.request_accepted",
+        defect=21,
+    ),
+    _fault(
+        "thinking-signature-not-checked",
+        "Messages: history thinking blocks are accepted with any signature",
+        "fidelity.control.signature status",
+        defect=11,
+    ),
+    _fault(
+        "ignore-max-tokens",
+        "max_tokens / max_completion_tokens / max_output_tokens are not applied",
+        "expect.equals fidelity.param.max_tokens",
+    ),
+    # RELAY_DEFECTS rows the faults above leave out
+    _fault(
+        "reserialize-thinking",
+        "Messages: history thinking text is altered on the way upstream, so the signature check answers 400 (#11)",
+        "status",
+        defect=11,
+    ),
+    _fault(
+        "multiline-data",
+        "every JSON event is written over two data: lines (legal SSE, not the official framing; #13)",
+        "sse.framing",
+        defect=13,
+    ),
+    _fault(
+        "delta-before-added",
+        "Responses: the first delta comes before its output_item.added (#6)",
+        "grammar.responses.delta_before_added",
+        defect=6,
+    ),
+    _fault(
+        "responses-nulls-omitted",
+        "Responses: required-but-null fields (error, incomplete_details, ...) are left out (#15)",
+        "schema",
+        defect=15,
+    ),
+    # chat stream grammar
+    _fault("chat-role-repeated", "chat stream: every delta repeats role assistant", "grammar.chat.role"),
+    _fault(
+        "chat-id-changes",
+        "chat stream: each chunk gets its own id (a relay re-ids upstream chunks)",
+        "grammar.chat.consistent",
+    ),
+    _fault("chat-no-finish-reason", "chat stream: no chunk carries a finish_reason", "grammar.chat.finish"),
+    _fault(
+        "chat-delta-after-finish",
+        "chat stream: a content delta follows the finish_reason chunk",
+        "grammar.chat.after_finish",
+    ),
+    _fault(
+        "chat-usage-unasked",
+        "chat stream: a usage chunk is sent without stream_options.include_usage",
+        "grammar.chat.usage",
+    ),
+    # messages stream grammar
+    _fault(
+        "messages-unclosed-block",
+        "Messages: the last content block gets no content_block_stop",
+        "grammar.messages.unclosed_block",
+    ),
+    _fault(
+        "messages-no-message-delta",
+        "Messages: no message_delta (the stop_reason is never sent)",
+        "grammar.messages.no_message_delta",
+    ),
+    _fault("messages-block-index-gap", "Messages: content block indices start at 1", "grammar.messages.block_index"),
+    _fault(
+        "messages-blocks-overlap",
+        "Messages: the second block starts before the first is stopped",
+        "grammar.messages.block_overlap",
+    ),
+    _fault(
+        "messages-delta-after-stop",
+        "Messages: the first block's last delta comes after its content_block_stop",
+        "grammar.messages.block_closed",
+    ),
+    _fault("messages-no-message-start", "Messages: the stream has no message_start", "grammar.messages.start"),
+    # responses stream grammar
+    _fault(
+        "responses-no-created",
+        "Responses: the stream does not start with response.created",
+        "grammar.responses.first_event",
+    ),
+    _fault(
+        "responses-no-part-done",
+        "Responses: content_part.done events are never sent",
+        "grammar.responses.part_unpaired",
+    ),
+    _fault(
+        "responses-no-args-done",
+        "Responses: function_call_arguments.done events are never sent",
+        "grammar.responses.args_done_missing",
+    ),
+    _fault(
+        "responses-text-done-differs",
+        "Responses: output_text.done carries half of the streamed text",
+        "grammar.responses.text_mismatch",
+    ),
+    _fault(
+        "responses-terminal-status",
+        "Responses: response.completed says status in_progress",
+        "grammar.responses.terminal_status",
+    ),
+    _fault("responses-output-index-gap", "Responses: output_index counted from 1", "grammar.responses.output_index"),
+    _fault(
+        "responses-wrong-item-id",
+        "Responses: the first delta names an item_id no item has",
+        "grammar.responses.item_id",
+    ),
+    # fidelity: well-formed answers from a dishonest relay (harness/fidelity/, docs/fidelity.md)
+    _fault(
+        "substituted-family",
+        "usage is counted by the other family's tokenizer (another family's model answers"
+        " under the claimed name); count_tokens still answers for the claimed model",
+        "fidelity.usage.tokenizer",
+        fidelity_only=True,
+    ),
+    _fault(
+        "injected-system-prompt",
+        "a hidden system prompt of 40 tokens is added to every request and billed",
+        "fidelity.usage.injected_prompt",
+        fidelity_only=True,
+    ),
+    _fault("stop-ignored", "stop / stop_sequences are not applied", "expect.equals expect.regex fidelity.param.stop"),
+    # an inflated output count also exceeds max_tokens, though the text was cut at the limit
+    _fault(
+        "usage-inflated",
+        "every usage count is billed 1.5 times (count_tokens stays honest)",
+        "fidelity.param.max_tokens fidelity.usage.inflated",
+        fidelity_only=True,
+    ),
+    # The suite's stored.yaml names it too: it sends an unknown id and expects the official 400.
+    _fault(
+        "previous-response-ignored",
+        "Responses: an unknown previous_response_id is accepted (a new conversation starts) instead of 400"
+        " previous_response_not_found",
+        "expect.equals fidelity.control.previous_response status",
+    ),
+    _fault(
+        "cache-control-stripped",
+        "Messages: cache_control is dropped on the way upstream: nothing is ever written to or read from the"
+        " prompt cache",
+        "fidelity.cache.not_honoured",
+        fidelity_only=True,
+    ),
 )
+
+BY_NAME: dict[str, Fault] = {f.name: f for f in FAULT_RECORDS}
+FAULTS: dict[str, str] = {f.name: f.does for f in FAULT_RECORDS}  # name -> what it does
+FIDELITY_ONLY: frozenset[str] = frozenset(f.name for f in FAULT_RECORDS if f.fidelity_only)
 
 
 def parse_fault_header(value: str | None) -> frozenset[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Literal, TextIO
 
 from harness.report.summary import SummaryError, load_summary, write_summary
 
@@ -189,10 +191,22 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-allure", action="store_true", help="do not write allure-results into the report directory")
 
 
+Mode = Literal["live", "lines"]
+
+
+def choose_mode(requested: str, stream: TextIO | None = None, env: dict[str, str] | None = None) -> Mode:
+    """The progress display for ``--progress``: redrawn on a terminal, lines in CI or a log."""
+    if requested in ("live", "lines"):
+        return requested  # type: ignore[return-value]
+    env = dict(os.environ) if env is None else env
+    stream = sys.stdout if stream is None else stream
+    ci = env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    is_tty = bool(getattr(stream, "isatty", lambda: False)())
+    return "live" if is_tty and not ci else "lines"
+
+
 def run_pytest_args(args: argparse.Namespace) -> list[str]:
     """pytest arguments for those options. Later arguments (after --) still override them."""
-    from harness.progress import choose_mode
-
     out: list[str] = []
     report_dir = Path(args.report_dir or "reports")
     if not args.no_junit:

@@ -8,16 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.collect import META, RESULT, RESULT_KEY, SETTINGS_KEY
 from harness.report.transcript import ANSWER_LIMIT, chunks_text, request_text, response_body, response_head
-
-MATRIX_PATH = pytest.StashKey[Path]()
-REPORT_ERRORS = pytest.StashKey[list[str]]()  # one line per report that could not be written
+from harness.stash import MATRIX_PATH, META, REPORT_ERRORS, RESULT, RESULT_KEY, SETTINGS_KEY, SUMMARY_PATH
 
 
 def configure(config: pytest.Config) -> None:
@@ -75,8 +71,6 @@ class ReportHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from harness.plugin import SUMMARY_PATH
-
         path = self.config.stash.get(SUMMARY_PATH, None)
         if path is None or self.config.getoption("no_matrix") or hasattr(self.config, "workerinput"):
             return

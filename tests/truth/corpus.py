@@ -6,7 +6,8 @@ import os
 from functools import cache
 from pathlib import Path
 
-from harness.traffic import RecordedInteraction, load_jsonl
+from harness.cassettes import load_jsonl
+from harness.traffic import RecordedInteraction
 
 REPO = Path(__file__).resolve().parents[2]
 
