@@ -79,6 +79,11 @@ CORE_CODES: dict[str, str] = {
     "fidelity.param.max_tokens": "more output tokens than max_tokens allows (the limit ignored, or output usage"
     " overstated)",
     "fidelity.param.stop": "the text runs past a stop sequence, or the reported stop sequence is not the one sent",
+    "fidelity.control.signature": "a thinking signature with one character changed was accepted: the official"
+    " API verifies it and answers 400",
+    "fidelity.control.previous_response": "a made-up previous_response_id was accepted: the official API answers"
+    " 400 previous_response_not_found",
+    "fidelity.cache.not_honoured": "the repeat of a cache_control prefix read nothing from the prompt cache",
     # record and replay (cassettes)
     "replay.unmatched": "replay: no recorded interaction matches the request (the closest one and how it differs)",
     "replay.unused": "replay: a recorded interaction was not requested in this run (a note)",

@@ -384,6 +384,15 @@ GRADES: dict[str, Grade] = {
     **{
         code: _g("error", "fidelity", why)
         for code, why in (
+            (
+                "fidelity.cache.not_honoured",
+                "cache_control not honoured: the client pays full price for a cached prefix",
+            ),
+            ("fidelity.control.previous_response", "previous_response_id ignored: the conversation state is lost"),
+            (
+                "fidelity.control.signature",
+                "thinking signatures not verified: not an Anthropic backend, or history rebuilt",
+            ),
             ("fidelity.param.max_tokens", "more output than max_tokens allows: the limit ignored or usage overstated"),
             ("fidelity.param.stop", "the text runs past a stop sequence: the client gets what it asked to cut"),
             ("fidelity.usage.inflated", "usage inflated by a factor: the client is overbilled"),

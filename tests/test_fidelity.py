@@ -5,6 +5,7 @@ every endpoint and count_tokens. Only 127.0.0.1 is contacted."""
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
 from itertools import pairwise
@@ -15,13 +16,15 @@ import pytest
 
 from harness.cli import main
 from harness.codes import all_codes
-from harness.fidelity import usage
+from harness.fidelity import cache as fidelity_cache
+from harness.fidelity import controls, usage
 from harness.fidelity.probe import Sender
 from harness.fidelity.run import LOCAL_BASELINE, load_baselines, measure_baselines, run_probes
 from harness.gateways import Gateway, Model, Timeouts
 from harness.model import Chunk, Exchange, WireRequest
 from harness.refgateway import tokenizer
 from harness.refgateway.faults import FAULT_HEADER, FIDELITY_ONLY
+from harness.refgateway.prompt_cache import MIN_TOKENS, PromptCache
 from harness.transport import Transport
 from tests.conftest import TEST_KEY
 
@@ -33,6 +36,9 @@ CAUGHT_BY = {
     "usage-inflated": "fidelity.usage.inflated",
     "stop-ignored": "fidelity.param.stop",
     "ignore-max-tokens": "fidelity.param.max_tokens",
+    "thinking-signature-not-checked": "fidelity.control.signature",
+    "previous-response-ignored": "fidelity.control.previous_response",
+    "cache-control-stripped": "fidelity.cache.not_honoured",
 }
 
 
@@ -119,7 +125,9 @@ def test_clean_gateway_is_consistent_on_every_probe_ten_times(refgateway: str, t
     outcomes = []
     for _ in range(10):
         verdicts = run_probes(sender(refgateway, transport), MODELS, baselines)
-        assert len(verdicts) == 8  # usage and max_tokens on 3 endpoints, stop on chat and messages
+        # usage and max_tokens on 3 endpoints, stop on chat and messages, the signature control
+        # and the cache probe on messages, the previous_response control on responses
+        assert len(verdicts) == 11
         outcomes += [(v.id, v.outcome, v.reason) for v in verdicts if v.outcome != "consistent"]
     assert outcomes == []
 
@@ -185,6 +193,79 @@ def test_stored_local_baseline_is_current(refgateway: str, transport: Transport)
     measured = measure_baselines(Sender(local, transport, refgateway), served, "builtin")
     stored = json.loads(LOCAL_BASELINE.read_text(encoding="utf-8"))
     assert measured == stored
+
+
+# ---------------------------------------------------------------- negative controls and caching
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [("signature-dropped", "no signed thinking block"), ("reserialize-thinking", "untampered history was rejected")],
+)
+def test_signature_control_is_inconclusive_when_it_cannot_tamper(
+    refgateway: str, transport: Transport, fault: str, reason: str
+) -> None:
+    v = controls.probe_signature(sender(refgateway, transport, fault), "messages", "claude-sonnet-4-6")
+    assert v.outcome == "inconclusive" and reason in v.reason and not v.violations
+
+
+def test_signature_control_is_inconclusive_when_the_model_does_not_think(transport: Transport) -> None:
+    from harness.refgateway import start_in_thread
+
+    caps = {"messages": {"claude-sonnet-4-6": ["tools"]}}  # no thinking: the request is refused
+    with start_in_thread(TEST_KEY, capability_map=caps) as server:
+        v = controls.probe_signature(sender(server.base_url, transport), "messages", "claude-sonnet-4-6")
+    assert v.outcome == "inconclusive" and "HTTP 400" in v.reason and v.requests == 1
+
+
+def test_tampered_signature_differs_and_stays_base64() -> None:
+    sig = "QUJD" * 20
+    bad = controls.tamper(sig)
+    assert bad != sig and len(bad) == len(sig) and base64.b64decode(bad)
+
+
+def test_previous_response_control_needs_stored_state(refgateway: str, transport: Transport) -> None:
+    """A relay that keeps no state fails the positive control: inconclusive, not consistent."""
+    v = controls.probe_previous_response(sender(refgateway, transport), "responses", "gpt-4o")
+    assert v.outcome == "consistent" and v.numbers["made_up_status"] == 400
+    from harness.refgateway import start_in_thread
+
+    caps = {"responses": {"gpt-4o": ["tools"]}}  # no stored_responses: previous_response_id refused
+    with start_in_thread(TEST_KEY, capability_map=caps) as server:
+        v = controls.probe_previous_response(sender(server.base_url, transport), "responses", "gpt-4o")
+    assert v.outcome == "inconclusive" and "no stored state" in v.reason
+
+
+def test_reference_prompt_cache_writes_then_reads_long_marked_prefixes_only() -> None:
+    cache = PromptCache()
+    long_body = fidelity_cache.body("claude-sonnet-4-6", "nonce1")
+    first, again = cache.account(long_body, "anthropic"), cache.account(long_body, "anthropic")
+    assert first.written >= MIN_TOKENS and first.read == 0 and again == replace(first, written=0, read=first.written)
+    other = fidelity_cache.body("claude-sonnet-4-6", "nonce2")  # another prefix: written again
+    assert cache.account(other, "anthropic").written > 0
+    unmarked = {**long_body, "system": [{k: v for k, v in long_body["system"][0].items() if k != "cache_control"}]}
+    assert cache.account(unmarked, "anthropic").written == 0
+    short = {
+        **long_body,
+        "system": [{**long_body["system"][0], "text": "Short.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+    }
+    assert (
+        cache.account(short, "anthropic") == cache.account(short, "anthropic")
+        and cache.account(short, "anthropic").written == 0
+    )
+
+
+def test_cached_tokens_leave_input_tokens_as_the_official_usage_does(refgateway: str) -> None:
+    body = fidelity_cache.body("claude-sonnet-4-6", "usage-split")
+    headers = {"x-api-key": TEST_KEY, "anthropic-version": "2023-06-01"}
+    with httpx.Client(base_url=refgateway, timeout=10) as c:
+        counted = c.post("/v1/messages/count_tokens", json=body, headers=headers).json()["input_tokens"]
+        first = c.post("/v1/messages", json=body, headers=headers).json()["usage"]
+        second = c.post("/v1/messages", json={**body, "stream": True}, headers=headers).text
+    assert first["cache_creation_input_tokens"] > 0 and first["cache_creation"]["ephemeral_5m_input_tokens"] > 0
+    assert first["input_tokens"] + first["cache_creation_input_tokens"] == counted
+    start = json.loads(next(line[6:] for line in second.splitlines() if '"message_start"' in line))
+    assert start["message"]["usage"]["cache_read_input_tokens"] == first["cache_creation_input_tokens"]
 
 
 def test_fidelity_only_faults_are_the_ones_the_suite_cannot_see() -> None:

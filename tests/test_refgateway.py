@@ -724,7 +724,23 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": user("Hi")},
         {"x-api-key": "wrong"},
     ),
+    "msg_cached_prefix": (
+        "/v1/messages",
+        {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 64,
+            # 1,200 anthropic tokens: above the reference gateway's cacheable minimum (1,024)
+            "system": [{"type": "text", "text": "word " * 1200, "cache_control": {"type": "ephemeral"}}],
+            "messages": user("Hi"),
+        },
+        ANTHROPIC,
+    ),
     "resp_text": ("/v1/responses", {"model": "gpt-4.1", "input": "Hi"}, OPENAI),
+    "resp_unknown_previous": (
+        "/v1/responses",
+        {"model": "gpt-4.1", "input": "Hi", "previous_response_id": "resp_" + "0" * 48},
+        OPENAI,
+    ),
     "resp_stream": ("/v1/responses", {"model": "gpt-4.1", "input": "Hi", "stream": True}, OPENAI),
     "resp_tools_stream": (
         "/v1/responses",
@@ -800,6 +816,8 @@ FAULT_SCENARIO = {
     "injected-system-prompt": "msg_text",
     "stop-ignored": "chat_stop",
     "usage-inflated": "resp_text",
+    "previous-response-ignored": "resp_unknown_previous",
+    "cache-control-stripped": "msg_cached_prefix",
 }
 TIMING_ONLY = {"buffered-stream"}  # same bytes, different pacing: tested with a paced gateway below
 HEADER_ONLY = {"no-request-id"}  # same body, other headers: tested below

@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.fidelity import params, usage
+from harness.fidelity import cache, controls, params, usage
 from harness.fidelity.probe import ENDPOINTS, Sender, Verdict
 from harness.gateways import ConfigError
 from harness.report.summary import build_summary
 
-PROBES = ("usage", "param.max_tokens", "param.stop")
+PROBES = ("usage", "param.max_tokens", "param.stop", "control.signature", "control.previous_response", "cache.control")
 # The baselines measured on the clean reference gateway (`relaycheck fidelity --gateway local
 # --save-baseline harness/fidelity/local_baseline.json`); tests/test_fidelity.py keeps it current.
 LOCAL_BASELINE = Path(__file__).with_name("local_baseline.json")
@@ -39,6 +39,13 @@ def run_probes(
                 runs.append(lambda e=endpoint, m=model: params.probe_max_tokens(sender, e, m))
             if "param.stop" in probes and endpoint in params.STOP_PARAM:
                 runs.append(lambda e=endpoint, m=model: params.probe_stop(sender, e, m))
+            # Round trips only the official upstream verifies, and prompt caching: one dialect each.
+            if "control.signature" in probes and endpoint == "messages":
+                runs.append(lambda e=endpoint, m=model: controls.probe_signature(sender, e, m))
+            if "control.previous_response" in probes and endpoint == "responses":
+                runs.append(lambda e=endpoint, m=model: controls.probe_previous_response(sender, e, m))
+            if "cache.control" in probes and endpoint == "messages":
+                runs.append(lambda e=endpoint, m=model: cache.probe_cache(sender, e, m))
             for run in runs:
                 verdict = run()
                 out.append(verdict)

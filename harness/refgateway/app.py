@@ -23,6 +23,7 @@ from harness.refgateway import capabilities, chat, messages, responses
 from harness.refgateway.common import B58, Ctx, RequestError, dump, json_response, sse_response
 from harness.refgateway.errors import html_error, render_error
 from harness.refgateway.faults import FAULT_HEADER, FAULTS, check_faults, parse_fault_header
+from harness.refgateway.prompt_cache import PromptCache
 from harness.refgateway.slow import FailEvery
 
 __all__ = ["DEFAULT_MODELS", "FAULTS", "create_app"]
@@ -222,6 +223,7 @@ def create_app(
     app_faults = check_faults(faults)
     model_map = {k: list(v) for k, v in (models if models is not None else DEFAULT_MODELS).items()}
     store = responses.Store()  # stored responses, for previous_response_id
+    prompt_cache = PromptCache()  # cache_control prefixes seen, for cache accounting
 
     def faults_of(request: Request) -> frozenset[str]:
         return app_faults | parse_fault_header(request.headers.get(FAULT_HEADER))
@@ -249,13 +251,19 @@ def create_app(
                 raise unknown_model(dialect, body["model"])
             capabilities.refuse(capability_map, dialect, body)
             ctx.faults = ctx.faults | capabilities.flags(capability_map, dialect, body["model"])
-            items = responses.conversation(body, store) if dialect == "responses" else []
+            items = (
+                responses.conversation(body, store, ctx.has("previous-response-ignored"))
+                if dialect == "responses"
+                else []
+            )
         except RequestError as err:
             return render_error(dialect, err, pre, pre.seed)
         if "error-in-200" in faults_on:
             return error_in_200(dialect, ctx)
         if dialect == "responses":
             return responses.handle(ctx, items, store)
+        if dialect == "messages":
+            return messages.handle(ctx, prompt_cache)
         return module.handle(ctx)
 
     async def count_tokens_ep(request: Request) -> Response:

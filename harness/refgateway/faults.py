@@ -198,7 +198,7 @@ FAULT_RECORDS: tuple[Fault, ...] = (
     _fault(
         "thinking-signature-not-checked",
         "Messages: history thinking blocks are accepted with any signature",
-        "status",
+        "fidelity.control.signature status",
         defect=11,
     ),
     _fault(
@@ -324,6 +324,20 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "usage-inflated",
         "every usage count is billed 1.5 times (count_tokens stays honest)",
         "fidelity.param.max_tokens fidelity.usage.inflated",
+        fidelity_only=True,
+    ),
+    # The suite's stored.yaml names it too: it sends an unknown id and expects the official 400.
+    _fault(
+        "previous-response-ignored",
+        "Responses: an unknown previous_response_id is accepted (a new conversation starts) instead of 400"
+        " previous_response_not_found",
+        "expect.equals fidelity.control.previous_response status",
+    ),
+    _fault(
+        "cache-control-stripped",
+        "Messages: cache_control is dropped on the way upstream: nothing is ever written to or read from the"
+        " prompt cache",
+        "fidelity.cache.not_honoured",
         fidelity_only=True,
     ),
 )

@@ -28,6 +28,7 @@ from harness.refgateway.common import (
     text_of,
     words,
 )
+from harness.refgateway.prompt_cache import Hit, PromptCache
 from harness.refgateway.tools import Answer, Choice, ToolSpec, plan
 
 # Signatures are an HMAC of the thinking text: a relay that alters the text (or the signature)
@@ -211,7 +212,7 @@ def _choice(body: dict[str, Any], has_tools: bool) -> tuple[Choice, bool]:
     return Choice("auto" if has_tools else "none"), parallel
 
 
-def build(ctx: Ctx) -> tuple[list[dict[str, Any]], Answer, dict[str, Any]]:
+def build(ctx: Ctx, cache: PromptCache | None = None) -> tuple[list[dict[str, Any]], Answer, dict[str, Any]]:
     """The content blocks, the plan and the usage of the answer."""
     body = ctx.body
     prompt, result = _prompt_and_result(body["messages"])
@@ -259,11 +260,16 @@ def build(ctx: Ctx) -> tuple[list[dict[str, Any]], Answer, dict[str, Any]]:
     out = billed_output(
         ctx, answer.text, tokenizer.count_text(thought, ctx.family) + sum(len(a) // 4 + 5 for _, a in answer.calls)
     )
+    # Cached prefix tokens are billed apart from input_tokens, as the official usage does.
+    hit = cache.account(body, ctx.family) if cache is not None and not ctx.has("cache-control-stripped") else Hit()
     usage = {
-        "input_tokens": billed_input(ctx, *_prompt_parts(body)),
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "input_tokens": max(0, billed_input(ctx, *_prompt_parts(body)) - hit.written - hit.read),
+        "cache_creation_input_tokens": hit.written,
+        "cache_read_input_tokens": hit.read,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": hit.written if hit.ttl == "5m" else 0,
+            "ephemeral_1h_input_tokens": hit.written if hit.ttl == "1h" else 0,
+        },
         "output_tokens": out,
         "service_tier": "standard",
         "inference_geo": "global",
@@ -277,8 +283,8 @@ def stop_reason(answer: Answer, ctx: Ctx) -> str:
     return STOP_REASON[answer.reason]
 
 
-def handle(ctx: Ctx) -> Response:
-    blocks, answer, usage = build(ctx)
+def handle(ctx: Ctx, cache: PromptCache | None = None) -> Response:
+    blocks, answer, usage = build(ctx, cache)
     mid = ctx.ident("msg_01", 22, B58)
     if ctx.body.get("stream"):
         return sse_response(frame(_events(ctx, mid, blocks, answer, usage), ctx, named=True), ctx)

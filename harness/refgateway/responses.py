@@ -57,14 +57,17 @@ def input_items(inp: Any) -> list[dict[str, Any]]:
     return [i for i in inp or [] if isinstance(i, dict)]
 
 
-def conversation(body: dict[str, Any], store: Store) -> list[dict[str, Any]]:
+def conversation(body: dict[str, Any], store: Store, ignore_unknown: bool = False) -> list[dict[str, Any]]:
     """The items the model sees: the stored conversation of ``previous_response_id``, then this
     request's input. Raises the official 400s for an unknown previous response and for a
-    function_call_output whose call_id no function_call in the conversation carries."""
+    function_call_output whose call_id no function_call in the conversation carries.
+    ``ignore_unknown`` (fault previous-response-ignored): an unknown id starts a new conversation."""
     prior: list[dict[str, Any]] = []
     prev = body.get("previous_response_id")
     if prev is not None:
         found = store.get(prev) if isinstance(prev, str) else None
+        if found is None and ignore_unknown:
+            found = []
         if found is None:
             raise RequestError(
                 400,

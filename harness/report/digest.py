@@ -162,7 +162,7 @@ def render_digest(d: dict[str, Any], width: int = 160) -> list[str]:
     ]
     for model in d.get("served_nowhere", []):
         lines.append(
-            f"  NOT SERVED: {model} was answered \"not found\" on every endpoint tried: nothing about it was "
+            f'  NOT SERVED: {model} was answered "not found" on every endpoint tried: nothing about it was '
             "checked (check --models; relaycheck discover lists what the relay serves)"
         )
     rows = d.get("rows", [])
