@@ -210,6 +210,12 @@ def expected(peer: str) -> dict[str, list[str]]:
 # never as a triaged finding. Tolerated where it appears; every other code is compared exactly.
 TIMING = "stream.buffered"
 
+# Triaged deviations that show only when a clock second ticks over mid-stream (docs/interop.md):
+# LiteLLM 1.106.2's Responses bridge stamps response.created with int(time.time()) and the
+# terminal response with the upstream's `created`, so grammar.responses.consistent appears on some
+# runs of the same item and not others. Tolerated where it appears, like TIMING.
+INTERMITTENT: dict[str, frozenset[str]] = {"litellm": frozenset({"grammar.responses.consistent"})}
+
 
 def compare(result: RunResult, peer: str) -> list[str]:
     """Differences between what the run found and the triage; empty when they agree."""
@@ -217,12 +223,18 @@ def compare(result: RunResult, peer: str) -> list[str]:
     problems = []
     for item in sorted(set(want) | set(got)):
         codes = got.get(item)
+        flaky = {TIMING} | INTERMITTENT.get(peer, frozenset())
         if codes and TIMING in codes:
             # Timing verdict (see TIMING): the rest must be triaged; a case whose first step is
             # judged buffered stops there, so its later steps' codes may be missing.
-            rest = set(codes) - {TIMING}
+            rest = set(codes) - flaky
             if rest <= set(want.get(item) or ()):
                 continue
+        intermittent = INTERMITTENT.get(peer, frozenset())
+        if intermittent and set(codes or ()) - intermittent == set(want.get(item) or ()) - intermittent:
+            # Found or not found, an intermittent deviation (see INTERMITTENT) is no difference;
+            # the item's other codes still match exactly.
+            continue
         if want.get(item) != codes:
             problems.append(f"{item}: triaged {want.get(item) or 'pass'}, found {got.get(item) or 'pass'}")
     return problems
