@@ -42,20 +42,7 @@ def _cache_counts(answer_body: dict[str, Any]) -> tuple[int | None, int | None]:
 
 
 def probe_cache(sender: Sender, endpoint: str, model: str) -> Verdict:
-    start_req, start_tok = sender.requests, sender.tokens
-
-    def done(outcome: Any, reason: str, numbers: dict[str, Any], found: tuple[Violation, ...] = ()) -> Verdict:
-        return Verdict(
-            "cache.control",
-            endpoint,
-            model,
-            outcome,
-            reason,
-            numbers,
-            found,
-            sender.requests - start_req,
-            sender.tokens - start_tok,
-        )
+    done = sender.verdicts("cache.control", endpoint, model)
 
     request = body(model, secrets.token_hex(8))
     first = sender.send(endpoint, request)

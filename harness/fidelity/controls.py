@@ -45,20 +45,7 @@ def _thinking_body(model: str, messages: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def probe_signature(sender: Sender, endpoint: str, model: str) -> Verdict:
-    start_req, start_tok = sender.requests, sender.tokens
-
-    def done(outcome: Any, reason: str, numbers: dict[str, Any], found: tuple[Violation, ...] = ()) -> Verdict:
-        return Verdict(
-            "control.signature",
-            endpoint,
-            model,
-            outcome,
-            reason,
-            numbers,
-            found,
-            sender.requests - start_req,
-            sender.tokens - start_tok,
-        )
+    done = sender.verdicts("control.signature", endpoint, model)
 
     first = sender.send(endpoint, _thinking_body(model, [{"role": "user", "content": PROMPT}]))
     if not first.ok or first.body is None:
@@ -102,20 +89,7 @@ def probe_signature(sender: Sender, endpoint: str, model: str) -> Verdict:
 
 
 def probe_previous_response(sender: Sender, endpoint: str, model: str) -> Verdict:
-    start_req, start_tok = sender.requests, sender.tokens
-
-    def done(outcome: Any, reason: str, numbers: dict[str, Any], found: tuple[Violation, ...] = ()) -> Verdict:
-        return Verdict(
-            "control.previous_response",
-            endpoint,
-            model,
-            outcome,
-            reason,
-            numbers,
-            found,
-            sender.requests - start_req,
-            sender.tokens - start_tok,
-        )
+    done = sender.verdicts("control.previous_response", endpoint, model)
 
     stored = sender.send(endpoint, request_body(endpoint, model, PROMPT, 16, store=True))
     rid = stored.body.get("id") if stored.ok and stored.body is not None else None

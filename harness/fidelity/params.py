@@ -26,22 +26,8 @@ STOP_PARAM = {"chat": "stop", "messages": "stop_sequences"}
 
 
 def probe_max_tokens(sender: Sender, endpoint: str, model: str) -> Verdict:
-    start_req, start_tok = sender.requests, sender.tokens
+    done = sender.verdicts("param.max_tokens", endpoint, model)
     answer = sender.send(endpoint, request_body(endpoint, model, LONG_PROMPT, LIMIT))
-
-    def done(outcome: Any, reason: str, numbers: dict[str, Any], found: tuple[Violation, ...] = ()) -> Verdict:
-        return Verdict(
-            "param.max_tokens",
-            endpoint,
-            model,
-            outcome,
-            reason,
-            numbers,
-            found,
-            sender.requests - start_req,
-            sender.tokens - start_tok,
-        )
-
     if not answer.ok or answer.body is None:
         return done("inconclusive", f"no usable answer ({answer.error})", {"limit": LIMIT})
     _, out = tokens_of(endpoint, answer.body)
@@ -67,20 +53,7 @@ def probe_max_tokens(sender: Sender, endpoint: str, model: str) -> Verdict:
 
 
 def probe_stop(sender: Sender, endpoint: str, model: str) -> Verdict:
-    start_req, start_tok = sender.requests, sender.tokens
-
-    def done(outcome: Any, reason: str, numbers: dict[str, Any], found: tuple[Violation, ...] = ()) -> Verdict:
-        return Verdict(
-            "param.stop",
-            endpoint,
-            model,
-            outcome,
-            reason,
-            numbers,
-            found,
-            sender.requests - start_req,
-            sender.tokens - start_tok,
-        )
+    done = sender.verdicts("param.stop", endpoint, model)
 
     param = STOP_PARAM[endpoint]
     control = sender.send(endpoint, request_body(endpoint, model, LONG_PROMPT, STOP_MAX_TOKENS))

@@ -10,6 +10,7 @@ e.g. a request failed, or no baseline is known). No pytest here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -65,6 +66,17 @@ class Sender:
         self.base_url = base_url
         self.requests = 0
         self.tokens = 0
+
+    def verdicts(self, probe: str, endpoint: str, model: str) -> Callable[..., Verdict]:
+        """The verdict builder of one probe run: each verdict carries the requests and tokens the
+        probe spent since this call."""
+        start_req, start_tok = self.requests, self.tokens
+
+        def done(outcome: Outcome, reason: str, numbers: dict[str, Any], found: Sequence[Violation] = ()) -> Verdict:
+            spent = (self.requests - start_req, self.tokens - start_tok)
+            return Verdict(probe, endpoint, model, outcome, reason, numbers, tuple(found), *spent)
+
+        return done
 
     def send(self, endpoint: str, body: dict[str, Any], path: str | None = None) -> Answer:
         dialect = dialects.get(endpoint)

@@ -127,11 +127,7 @@ def probe_usage(
     """Run the probe on one endpoint and model. The baseline is the stored one for
     ``endpoint/model`` when ``baselines`` has it, else (on /v1/messages, when ``count_tokens``)
     the relay's count_tokens for the same bodies."""
-    start_req, start_tok = sender.requests, sender.tokens
-
-    def done(outcome: Any, reason: str, numbers: dict[str, Any], found: Sequence[Violation] = ()) -> Verdict:
-        spent = (sender.requests - start_req, sender.tokens - start_tok)
-        return Verdict("usage", endpoint, model, outcome, reason, numbers, tuple(found), *spent)
+    done = sender.verdicts("usage", endpoint, model)
 
     counts: list[int] = []
     for k in REPEATS:
