@@ -28,6 +28,7 @@ from harness.model import Violation
 # <case>[<gateway>-<model>-<stream|sync>], plus the short hash a sanitised name gets.
 _NAME = re.compile(r"^(?P<case>[^\[]*)\[(?P<param>.*)-(?P<mode>stream|sync)\](?:-[0-9a-f]{8})?$")
 CODES = ("status", "input_tokens", "cache", "stop_reason", "tool_calls", "shape", "thinking")
+CODE_NAMES = tuple(f"fidelity.compare.{c}" for c in CODES)  # registered in harness/codes.py
 
 
 @dataclass(frozen=True)

@@ -67,10 +67,8 @@ def facts(exchange: Exchange, endpoint: str | None, path: str) -> Facts:
     if not isinstance(final, dict):
         return Facts(status, request, error="no answer object could be read")
     dialect = dialects.get(endpoint)
-    tin, _ = usage(endpoint, final)
+    tin, _ = usage(endpoint, final)  # Messages: the cached tokens added back (harness/report/metrics.py)
     cache = _cache(final) if endpoint == "messages" else None
-    if endpoint == "messages" and tin is not None and cache is not None:
-        tin += sum(cache)
     sequence = final.get("stop_sequence") if endpoint == "messages" else None
     return Facts(
         status,
