@@ -160,6 +160,17 @@ def test_thinking_tools_and_events_are_compared_never_the_text() -> None:
     assert [v.code for v in compare.compare_facts(_facts(status=400), _facts(), "i")] == ["fidelity.compare.status"]
 
 
+def test_a_baseline_without_an_answer_holds_the_relay_to_nothing() -> None:
+    lost = Facts(None, {"model": "m"}, error="no answer (transport.timeout)")
+    b = compare.Item("f.yaml::c[m-sync]", "chat", "m", False, (("/v1/chat/completions", lost),), "b")
+    r = compare.Item("f.yaml::c[m-sync]", "chat", "m", False, (("/v1/chat/completions", _facts(status=500)),), "r")
+    result = compare.compare_item(b, r)
+    assert result.outcome == "skipped" and not result.violations and "no answer" in str(result.note)
+    # The relay failing to answer where the official API answered is a difference.
+    (v,) = compare.compare_item(r, b).violations
+    assert v.code == "fidelity.compare.status" and "no answer" in v.message
+
+
 def test_run_fidelity_adds_the_section_to_the_run_reports(tmp_path: Path) -> None:
     common = ("--cases", str(REPO / "cases" / "chat" / "basic.yaml"), "--endpoints", "chat", "--models", "gpt-4o")
     common += ("--no-allure", "--no-junit", "--fidelity")

@@ -182,12 +182,18 @@ def render_fidelity(f: dict[str, Any] | None) -> list[str]:
         f"fidelity: {c.get('consistent', 0)} consistent, {c.get('inconsistent', 0)} inconsistent, "
         f"{c.get('inconclusive', 0)} inconclusive (gateway x model x endpoint x probe)"
     ]
+    agreed: Counter[str] = Counter()
     for r in f["rows"]:
+        if r.get("verdict") == "consistent":
+            agreed[str(r.get("probe"))] += 1
+            continue
         codes = f" [{', '.join(r['codes'])}]" if r.get("codes") else ""
         lines.append(
             f"  {str(r.get('verdict')).upper():12} {r.get('gateway')} {r.get('model')} {r.get('endpoint')} "
             f"{r.get('probe')}: {r.get('reason')}{codes}"
         )
+    if agreed:  # one line: every consistent verdict, with its numbers, is in summary.json and the matrix
+        lines.append("  consistent: " + ", ".join(f"{p} ({n})" for p, n in sorted(agreed.items())))
     return lines
 
 
