@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.cassettes import TrafficError, read_file
-from harness.fidelity.facts import Facts, facts
+from harness.fidelity.facts import Facts, facts, server_side_input, server_tools
 from harness.fidelity.probe import Verdict
 from harness.gateways import ConfigError
 from harness.model import Violation
@@ -169,8 +169,9 @@ def compare_facts(b: Facts, r: Facts, where: str, path: str = "") -> list[Violat
     if not (b.ok and r.ok):
         return []  # the same error status on both sides: nothing more is deterministic
     out: list[Violation] = []
-    if b.input_tokens is not None and b.request == r.request:
-        # Only for byte-equal requests: a later step carries the earlier answer, which differs.
+    if b.input_tokens is not None and b.request == r.request and not server_side_input(b.request):
+        # Only for equal requests (a later step carries the earlier answer, which differs), and
+        # not when the server adds content of its own (web search results, a fetched document).
         if r.input_tokens != b.input_tokens:
             extra = "" if r.input_tokens is None else f" ({r.input_tokens - b.input_tokens:+d})"
             out.append(
@@ -194,6 +195,10 @@ def compare_facts(b: Facts, r: Facts, where: str, path: str = "") -> list[Violat
                 list(r.cache) if r.cache is not None else None,
             )
         )
+    if server_tools(b.request):
+        # The server decides how often its own tools run (web search): blocks, tool calls and
+        # stop reason differ between two official answers to the same request.
+        return out + _thinking(b, r, where)
     if b.stop != r.stop:
         out.append(
             _v(
@@ -234,20 +239,19 @@ def compare_facts(b: Facts, r: Facts, where: str, path: str = "") -> list[Violat
                 list(r.events),
             )
         )
-    if b.thinking is not None and b.thinking[0]:
-        thinks, signed = r.thinking or (False, False)
-        if not thinks or (b.thinking[1] and not signed):
-            what = "no thinking" if not thinks else "thinking without a signature"
-            out.append(
-                _v(
-                    "thinking",
-                    f"{where}.thinking",
-                    f"the baseline thinks and signs it, the relay answers with {what}",
-                    "signed thinking",
-                    what,
-                )
-            )
-    return out
+    return out + _thinking(b, r, where)
+
+
+def _thinking(b: Facts, r: Facts, where: str) -> list[Violation]:
+    """The baseline thinks (and signs it): the relay's answer must too."""
+    if b.thinking is None or not b.thinking[0]:
+        return []
+    thinks, signed = r.thinking or (False, False)
+    if thinks and (signed or not b.thinking[1]):
+        return []
+    what = "no thinking" if not thinks else "thinking without a signature"
+    message = f"the baseline thinks{' and signs it' if b.thinking[1] else ''}, the relay answers with {what}"
+    return [_v("thinking", f"{where}.thinking", message, "signed thinking" if b.thinking[1] else "thinking", what)]
 
 
 def _retried(b: Item, r: Item) -> bool:

@@ -83,6 +83,45 @@ def facts(exchange: Exchange, endpoint: str | None, path: str) -> Facts:
     )
 
 
+# Tool types billed by what the server fetches or runs (web search results, a PDF at a URL): the
+# same request then costs another input count each time. Measured on the shared corpus: every
+# official pair of identical requests that billed differently used one of these.
+_CLIENT_TOOLS = {None, "function", "custom"}
+
+
+def server_side_input(request: Any) -> bool:
+    """Whether the request makes the server add content of its own (a server tool such as web
+    search, a document it parses, an image or file fetched from a URL): its input count is then
+    not deterministic."""
+    if not isinstance(request, dict):
+        return False
+    return server_tools(request) or _fetches(request.get("messages")) or _fetches(request.get("input"))
+
+
+def server_tools(request: Any) -> bool:
+    """Whether the request offers a tool the server runs itself (web search, code execution): how
+    often it runs, and so the answer's blocks, is the server's choice."""
+    tools = request.get("tools") if isinstance(request, dict) else None
+    return isinstance(tools, list) and any(isinstance(t, dict) and t.get("type") not in _CLIENT_TOOLS for t in tools)
+
+
+_DOCUMENTS = {"file", "input_file", "document"}  # parsed by the server (a PDF's count moved by 1 in the corpus)
+
+
+def _fetches(value: Any) -> bool:
+    if isinstance(value, dict):
+        if value.get("type") in _DOCUMENTS:
+            return True
+        for key, inner in value.items():
+            if key in ("url", "image_url", "file_url") and isinstance(inner, str) and inner.startswith("http"):
+                return True
+            if _fetches(inner):
+                return True
+    elif isinstance(value, list):
+        return any(_fetches(v) for v in value)
+    return False
+
+
 def _cache(final: dict[str, Any]) -> tuple[int, int] | None:
     u = final.get("usage")
     if not isinstance(u, dict):
@@ -139,8 +178,8 @@ def _kind(endpoint: str, ev: sse.SSEEvent) -> str | None:
         return "(not an object)"
     if endpoint != "chat":
         kind = str(data.get("type") or ev.event)
-        if kind == "ping":
-            return None  # the official API pings long answers at its own pace
+        if kind in ("ping", "keepalive"):
+            return None  # the official APIs ping long answers at their own pace
         delta = data.get("delta")
         if kind == "content_block_delta" and isinstance(delta, dict):
             return f"{kind}:{delta.get('type')}"
