@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -142,8 +143,9 @@ def _main(argv: list[str]) -> int:
         return 2
     try:
         if args.command in ("run", "record", "replay"):
+            started = time.time()
             code = _run(args, extra)
-            return fidelity_cli.after_run(args, code) if getattr(args, "fidelity", False) else code
+            return fidelity_cli.after_run(args, code, started) if getattr(args, "fidelity", False) else code
         if args.command == "compare":
             return compare_cli.run(args, extra, _run)
         if args.command == "lint-traffic":

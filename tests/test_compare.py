@@ -105,6 +105,8 @@ def test_items_on_one_side_and_unreadable_cassettes_are_reported(baseline: Path,
     extra = cassettes[1].with_name("another-case" + cassettes[1].name[cassettes[1].name.index("[") :])
     shutil.copy(cassettes[1], extra)  # another item name: in the relay only
     cassettes[2].write_text("interactions: [not a cassette\n")  # unreadable: reported, others still compared
+    (tmp_path / "r").mkdir()  # an older run's summary there: never written into
+    shutil.copy(baseline.parent.parent / "rec" / "summary.json", tmp_path / "r" / "summary.json")
     res = relaycheck("compare", "--baseline", str(baseline), "--replay", str(relay), "--report-dir", "r", cwd=tmp_path)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out  # nothing differs among what both sides hold

@@ -54,7 +54,7 @@ def add_run_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def after_run(args: argparse.Namespace, code: int) -> int:
+def after_run(args: argparse.Namespace, code: int, started: float) -> int:
     """The fidelity probes after `relaycheck run`: the first model of each selected endpoint (the
     detection matrix's choice: the probes cost tokens per model), verdicts added to the run's reports.
     An inconsistent verdict turns a passing run's exit code into 1."""
@@ -90,7 +90,7 @@ def after_run(args: argparse.Namespace, code: int) -> int:
             transport.close()
     records = [fidelity_report.record(v, gw.name) for v in verdicts]
     report_dir = Path(args.report_dir or "reports")
-    path = fidelity_report.attach(report_dir, records, matrix=not args.no_matrix)
+    path = fidelity_report.attach(report_dir, records, matrix=not args.no_matrix, since=started)
     for line in render_fidelity(fidelity_digest({"fidelity": records})):
         print(line)
     if path is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from harness import exitcodes
 from harness.fidelity import compare
 from harness.fidelity import report as fidelity_report
+from harness.fidelity.probe import Verdict
 from harness.gateways import ConfigError, Overrides, resolve
 
 SHOW_ITEMS = 20  # differing items printed; the rest are in summary.json and matrix.html
@@ -84,7 +85,9 @@ def run(args: argparse.Namespace, extra: list[str], run_suite: Callable[[argpars
         "items": fidelity_report.compare_entries(results, gateway),
     }
     matrix = not getattr(args, "no_matrix", False)
-    path = fidelity_report.attach(report_dir, records, compare=section, matrix=matrix)
+    path = None
+    if args.replay is None:  # into the reports of the relay run just made
+        path = fidelity_report.attach(report_dir, records, compare=section, matrix=matrix, since=started)
     if path is None:
         path = fidelity_report.standalone(
             report_dir,
@@ -113,12 +116,12 @@ def _baselines(folders: list[Path]) -> compare.Recording:
     return compare.Recording(items, tuple(errors))
 
 
-def _print(results: list[compare.ItemResult], verdicts: list, errors: list, path: Path, run_code: int) -> int:
-    from harness.fidelity.run import line_of
-
+def _print(
+    results: list[compare.ItemResult], verdicts: list[Verdict], errors: list[dict[str, str]], path: Path, run_code: int
+) -> int:
     print("relaycheck compare: verdict per endpoint and model against the baseline")
     for v in verdicts:
-        print(line_of(v))
+        print(f"  {v.outcome:12} {v.endpoint:9} {v.model:28} {v.reason}")
     differing = [r for r in results if r.violations]
     for r in differing[:SHOW_ITEMS]:
         for v in r.violations:

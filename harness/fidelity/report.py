@@ -9,6 +9,8 @@ compare --replay` without a run writes a summary of tool ``compare``. No pytest 
 
 from __future__ import annotations
 
+import calendar
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,16 +69,23 @@ def attach(
     *,
     compare: dict[str, Any] | None = None,
     matrix: bool = True,
+    since: float,
 ) -> Path | None:
-    """Add fidelity records (and compare's items) to the summary.json a run wrote in
-    ``report_dir``, refresh its digest's fidelity section and matrix.html. None when the run
-    left no summary there (the caller then writes one of its own)."""
+    """Add fidelity records (and compare's items) to the summary.json a run started at ``since``
+    wrote in ``report_dir``, refresh its digest's fidelity section and matrix.html. None when that
+    run left no summary there (an older one is never written into)."""
     from harness.report.digest import fidelity_digest
 
     path = Path(report_dir) / "summary.json"
     try:
         summary = load_summary(path)
     except SummaryError:
+        return None
+    try:
+        written = calendar.timegm(time.strptime(str(summary.get("started")), "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return None
+    if written < int(since):  # "started" keeps whole seconds
         return None
     summary["fidelity"] = [*_kept(summary.get("fidelity"), fidelity), *fidelity]
     if compare is not None:
