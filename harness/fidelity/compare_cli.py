@@ -132,6 +132,12 @@ def _print(
         only = [r.key for r in results if r.only == side]
         if only:
             print(f"relaycheck compare: {len(only)} item(s) recorded in the {side} only, e.g. {only[0]}")
+    unseen = sorted({r.model for r in results if r.only == "baseline"} - {r.model for r in results if r.only is None})
+    if unseen:  # the usual cause: another selection than the baseline's
+        print(
+            f"relaycheck compare: the relay run has no item of {', '.join(unseen)}: give it the baseline's "
+            "selection (--models, --endpoints, --cases)"
+        )
     for e in errors[:5]:
         print(f"relaycheck compare: unreadable: {e['source']} {e['where']}: {e['message']}", file=sys.stderr)
     compared = sum(1 for r in results if r.only is None and r.compared)
