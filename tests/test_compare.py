@@ -120,9 +120,15 @@ def test_items_on_one_side_and_unreadable_cassettes_are_reported(baseline: Path,
     assert "recorded in the baseline only" in out and "recorded in the relay only" in out
 
 
-def test_a_usage_error_is_one_line(tmp_path: Path) -> None:
+def test_a_usage_error_is_one_line_and_nothing_compared_is_no_pass(baseline: Path, tmp_path: Path) -> None:
     res = relaycheck("compare", "--baseline", str(tmp_path / "nothing"), "--replay", str(tmp_path), cwd=tmp_path)
     assert res.returncode == 2 and "no such folder" in res.stderr and "Traceback" not in res.stderr
+    relay = tmp_path / "relay"
+    relay.mkdir()
+    one = next(p for p in baseline.rglob("*.yaml") if p.is_file())
+    shutil.copy(one, relay / ("another-case" + one.name[one.name.index("[") :]))
+    res = relaycheck("compare", "--baseline", str(baseline), "--replay", str(relay), "--report-dir", "r", cwd=tmp_path)
+    assert res.returncode == 2 and "nothing was compared" in res.stderr, res.stdout + res.stderr
 
 
 def test_compare_codes_are_registered() -> None:
