@@ -156,7 +156,7 @@ def _fidelity(summary: dict[str, Any]) -> str:
             f"<td>{escape(str(r['model']))}</td><td>{escape(str(r['endpoint']))}</td><td>{escape(str(r['probe']))}</td>"
             f'<td class="cell {css}">{escape(str(r["verdict"]))}</td><td>{escape(str(r["reason"]))}'
             f'<div class="file">{escape(numbers)}</div></td>'
-            f"<td>{''.join(f'<code>{escape(c)}</code> ' for c in r.get('codes') or ())}</td></tr>"
+            f"<td>{''.join(f'<code>{escape(str(c))}</code> ' for c in r.get('codes') or ())}</td></tr>"
         )
     c = f["counts"]
     head = (
