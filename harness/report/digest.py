@@ -187,7 +187,7 @@ def render_fidelity(f: dict[str, Any] | None) -> list[str]:
         if r.get("verdict") == "consistent":
             agreed[str(r.get("probe"))] += 1
             continue
-        codes = f" [{', '.join(r['codes'])}]" if r.get("codes") else ""
+        codes = f" [{', '.join(map(str, r['codes']))}]" if isinstance(r.get("codes"), list) and r["codes"] else ""
         lines.append(
             f"  {str(r.get('verdict')).upper():12} {r.get('gateway')} {r.get('model')} {r.get('endpoint')} "
             f"{r.get('probe')}: {r.get('reason')}{codes}"
