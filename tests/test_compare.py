@@ -129,6 +129,9 @@ def test_a_usage_error_is_one_line_and_nothing_compared_is_no_pass(baseline: Pat
     shutil.copy(one, relay / ("another-case" + one.name[one.name.index("[") :]))
     res = relaycheck("compare", "--baseline", str(baseline), "--replay", str(relay), "--report-dir", "r", cwd=tmp_path)
     assert res.returncode == 2 and "nothing was compared" in res.stderr, res.stdout + res.stderr
+    # Recording the relay into the baseline's own folder would make it agree with itself.
+    res = relaycheck("compare", "--baseline", str(baseline), "--cassette-dir", str(baseline.parent), cwd=tmp_path)
+    assert res.returncode == 2 and "into the baseline" in res.stderr, res.stdout + res.stderr
 
 
 def test_compare_codes_are_registered() -> None:

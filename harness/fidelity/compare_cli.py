@@ -61,15 +61,18 @@ def run(args: argparse.Namespace, extra: list[str], run_suite: Callable[[argpars
                 gateways_file=Path(args.gateways_file) if args.gateways_file else None,
             )
         )
+        from harness.recording.cassette import gateway_dir
+
         with tempfile.TemporaryDirectory(prefix="relaycheck-compare-") as tmp:
             root = Path(args.cassette_dir) if args.cassette_dir else Path(tmp)
+            folder = gateway_dir(root, gw.name)
+            if any(folder.resolve() == b.resolve() for b in args.baseline):
+                # Recording the relay there would overwrite the baseline, then agree with itself.
+                raise ConfigError(f"--cassette-dir: the relay would be recorded into the baseline {folder}")
             args.cassette_dir, args.record_mode = str(root), "all"
             code = run_suite(args, extra)
             if code == exitcodes.USAGE:
                 return code
-            from harness.recording.cassette import gateway_dir
-
-            folder = gateway_dir(root, gw.name)
             if not folder.is_dir():
                 print(f"relaycheck compare: the relay run recorded nothing in {folder}", file=sys.stderr)
                 return exitcodes.USAGE if code != exitcodes.INCOMPLETE else code
