@@ -13,10 +13,7 @@ import pytest
 from harness.cases import Case, CaseFileError, load_case_file
 from harness.gateways import Gateway
 from harness.pool import LivePool
-from harness.recording import CassetteTransport, RecordOptions, item_scope, with_notes
-from harness.runner import Context, Variant, failure_for, run_variant
-from harness.settings import Settings
-from harness.stash import (  # re-exported: the keys live in one module (no import circle)
+from harness.pytest.stash import (  # re-exported: the keys live in one module (no import circle)
     BUDGET_KEY,
     DROPPED_KEY,
     META,
@@ -27,6 +24,9 @@ from harness.stash import (  # re-exported: the keys live in one module (no impo
     SETTINGS_KEY,
     VARIANT_KEY,
 )
+from harness.recording import CassetteTransport, RecordOptions, item_scope, with_notes
+from harness.runner import Context, Variant, failure_for, run_variant
+from harness.settings import Settings
 
 
 def is_case_file(path: Path, root: Path) -> bool:
