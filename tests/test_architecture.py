@@ -62,12 +62,7 @@ PYTEST = ("pytest", "_pytest", "pluggy", "allure", "allure_commons")
 WEB = ("starlette", "uvicorn")
 
 # Known exceptions, each to be removed by the rest of issue 12 ("One house"). Keep this short.
-ALLOWED: dict[tuple[str, str], str] = {
-    # The cassette transport flips Context.judge_streaming per item and adds its notes to an
-    # ItemResult (so pool.py copies the Context). Moving that decision to the collector is issue
-    # 12's "recording reaches into runner.Context".
-    ("harness.recording.transport", "harness.runner"): "issue 12",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 @cache
