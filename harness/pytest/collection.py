@@ -3,7 +3,6 @@ gateway, so fixtures, ``-k``, ``-m`` and ``-n`` work as everywhere else."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,15 +16,16 @@ from harness.pool import LivePool
 from harness.pytest.stash import (  # re-exported: the keys live in one module (no import circle)
     BUDGET_KEY,
     DROPPED_KEY,
-    META,
+    ITEM_RECORD_KEY,
     POOL_KEY,
     RECORD_KEY,
-    RESULT,
     RESULT_KEY,
     SETTINGS_KEY,
+    SOURCE_KEY,
     VARIANT_KEY,
 )
 from harness.recording import CassetteTransport, RecordOptions, item_scope
+from harness.report.record import ItemRecord
 from harness.runner import Context, Variant, failure_for, run_variant, with_notes
 from harness.settings import Settings
 
@@ -139,12 +139,9 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
         result = with_notes(result, replay.notes)
         if budget is not None:
             budget.add(result)
+    # The report hooks make the item's record from these when the call reports (report_hooks.py).
     item.stash[RESULT_KEY] = result
-    from harness.report.summary import result_entry
-
-    entry = result_entry(result, relaycheck_context)
-    entry["source"] = source
-    item.user_properties.append((RESULT, json.dumps(entry)))
+    item.stash[SOURCE_KEY] = source
     not_served = not_served_reason(result, relaycheck_context.gateway, relaycheck_context.level)
     if not_served:
         pytest.skip(not_served)
@@ -267,21 +264,5 @@ def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Functi
         item.add_marker(getattr(pytest.mark, mark))
     if skip:
         item.add_marker(pytest.mark.skip(reason=skip))
-    item.user_properties.append(
-        (
-            META,
-            json.dumps(
-                {
-                    "case": case.id,
-                    "file": case.file,
-                    "line": case.location.line,
-                    "endpoint": case.endpoint,
-                    "model": variant.model,
-                    "stream": variant.stream,
-                    "gateway": variant.gateway,
-                    "features": list(case.features),
-                }
-            ),
-        )
-    )
+    item.stash[ITEM_RECORD_KEY] = ItemRecord.begin(item.nodeid, variant)  # who it is; the run fills in the rest
     return item
