@@ -56,7 +56,7 @@ CORE = (
     "harness.traffic",
     "harness.report",
 )
-ABOVE_CORE = frozenset({"harness.runner", "harness.pool", "harness.detection", "harness.cases"})
+ABOVE_CORE = frozenset({"harness.runner", "harness.pool", "harness.detection", "harness.cases", "harness.variants"})
 
 PYTEST = ("pytest", "_pytest", "pluggy", "allure", "allure_commons")
 WEB = ("starlette", "uvicorn")
