@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import validation
-from harness.dialects import official
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
-from harness.dialects.common import check_tool_arguments
+from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
+from harness.dialects.kit.tools import check_tool_arguments
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -471,7 +471,7 @@ class ChatDialect:
         return out
 
     def check_error(self, body: Any, status: int, level: Level) -> list[Violation]:
-        from harness.dialects.common import error_shape
+        from harness.dialects.kit.errors import error_shape
 
         out = []
         shape = error_shape(body)
@@ -503,7 +503,7 @@ class ChatDialect:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.chat_stream import check_stream
+        from harness.dialects.chat.stream import check_stream
 
         return check_stream(events, request)
 

@@ -22,9 +22,10 @@ from functools import cache
 from typing import Any
 
 from harness import validation
-from harness.dialects import responses as R
 from harness.dialects.base import Profile, StreamVerdict
-from harness.dialects.common import decode_event, schema_violations
+from harness.dialects.kit.schema import schema_violations
+from harness.dialects.kit.sse import decode_event
+from harness.dialects.responses import body as R
 from harness.model import Level, Severity, Violation
 from harness.sse import SSEEvent
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from harness import validation
 from harness.dialects.base import StreamVerdict
-from harness.dialects.chat import (
+from harness.dialects.chat.body import (
     check_final,
     error_in_200,
     include_usage,
@@ -29,7 +29,7 @@ from harness.dialects.chat import (
     requested_n,
     schema_check,
 )
-from harness.dialects.common import decode_event
+from harness.dialects.kit.sse import decode_event
 from harness.model import Severity, Violation
 from harness.sse import SSEEvent
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from harness import validation
 from harness.dialects.base import StreamVerdict
-from harness.dialects.common import decode_event
-from harness.dialects.messages import check_error_body, check_message, schema_check, usage_fields
+from harness.dialects.kit.sse import decode_event
+from harness.dialects.messages.body import check_error_body, check_message, schema_check, usage_fields
 from harness.model import Violation
 from harness.sse import SSEEvent
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import validation
-from harness.dialects import official
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
@@ -396,7 +396,7 @@ USAGE_ALWAYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", 
 
 
 def check_tool_arguments_of(calls: list[ToolCall], tools: dict[str, Any], path: str) -> list[Violation]:
-    from harness.dialects.common import check_tool_arguments
+    from harness.dialects.kit.tools import check_tool_arguments
 
     return check_tool_arguments(calls, tools, path) if calls else []
 
@@ -427,7 +427,7 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     """The Anthropic error shape {"type":"error","error":{"type","message"},"request_id"} (#19)."""
     if not isinstance(body, dict) or body.get("type") != "error" or not isinstance(body.get("error"), dict):
-        from harness.dialects.common import error_shape
+        from harness.dialects.kit.errors import error_shape
 
         return [
             Violation(
@@ -518,7 +518,7 @@ class MessagesDialect:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.messages_stream import check_stream
+        from harness.dialects.messages.stream import check_stream
 
         return check_stream(events, request)
 

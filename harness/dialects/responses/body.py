@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness import validation
-from harness.dialects import official
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
-from harness.dialects.common import check_tool_arguments, schema_violations
+from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
+from harness.dialects.kit.schema import schema_violations
+from harness.dialects.kit.tools import check_tool_arguments
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -351,7 +352,7 @@ def _clip(value: Any, n: int = 160) -> str:
 def check_error(body: Any, status: int, level: Level) -> list[Violation]:
     """OpenAI's error shape: {"error": {"message", "type", "param", "code"}} (all four sent,
     param/code may be null). An Anthropic-shaped {"type": "error", ...} is not it."""
-    from harness.dialects.common import error_shape
+    from harness.dialects.kit.errors import error_shape
 
     shape = error_shape(body)
     if isinstance(body, dict) and body.get("type") == "error":
@@ -426,7 +427,7 @@ class _Responses:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.responses_stream import check_stream
+        from harness.dialects.responses.stream import check_stream
 
         return check_stream(events, request, level, profile)
 
