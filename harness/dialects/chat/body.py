@@ -14,16 +14,16 @@ unknown fields into ``schema.extra`` notes instead of failures.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness import validation
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
-from harness.dialects.kit.tools import check_tool_arguments
+from harness.dialects.kit.schema import leveled
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -51,46 +51,11 @@ CALL_PREFIX = "call_"
 # and a forced named tool_choice officially ends with "stop" (seen in the corpus).
 _TOOL_FINISH = frozenset({"tool_calls", "function_call"})
 _CUT_SHORT = frozenset({"length", "content_filter"})
-_EXTRA = re.compile(r"^Additional properties are not allowed \((.*) (?:was|were) unexpected\)$")
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
 def schema_check(kind: str, obj: Any, path: str = "$") -> list[Violation]:
     """``obj`` against ``chat/strict/<kind>`` and, only when that fails, ``chat/compatible/<kind>``."""
-    if validation.is_valid(f"chat/strict/{kind}", obj):
-        return []
-    out: list[Violation] = []
-    compatible = validation.validate(f"chat/compatible/{kind}", obj)
-    for err in compatible:
-        out.append(Violation("schema", _join(path, err.path), f"{err.message} (schema chat/compatible/{kind})"))
-    if compatible:
-        return out  # the strict errors would repeat these
-    for err in validation.validate(f"chat/strict/{kind}", obj):
-        m = _EXTRA.match(err.message)
-        if m is None:
-            out.append(
-                Violation(
-                    "schema",
-                    _join(path, err.path),
-                    f"{err.message} (schema chat/strict/{kind})",
-                    severity="strict",
-                )
-            )
-            continue
-        for name in _QUOTED.findall(m.group(1)):
-            out.append(
-                Violation(
-                    "schema.extra",
-                    _join(path, err.path) + f".{name}",
-                    f"field {name!r} is not sent by the official API",
-                    severity="note",
-                )
-            )
-    return out
-
-
-def _join(path: str, sub: str) -> str:
-    return path + (sub[1:] if sub.startswith("$") else sub)
+    return leveled("chat", kind, obj, path, notes_beside_errors=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,50 +197,6 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else "" if value is None else json.dumps(value)
 
 
-_NAME_KEYS = ("name", "tool", "tool_name", "function", "function_name", "recipient_name")
-_ARG_KEYS = ("arguments", "parameters", "args", "input", "tool_input")
-_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
-_TAGS = re.compile(r"</?(?:tool_call|function_call|tool_use)>")
-
-
-def text_tool_call(text: Any, names: Sequence[str]) -> str | None:
-    """The declared tool a text answer calls as JSON, or None.
-
-    Only a JSON object (or a list of them) that *names* a declared tool and carries arguments
-    counts, or a ``tool_calls``/``function_call`` wrapper: JSON-mode and structured outputs,
-    whose keys are the answer's own fields, never name a tool this way.
-    """
-    if not isinstance(text, str) or not names:
-        return None
-    s = _TAGS.sub("", _FENCE.sub("", text.strip())).strip()
-    if not s.startswith(("{", "[")):
-        return None
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        return None
-    items = obj if isinstance(obj, list) else [obj]
-    for item in items:
-        if not isinstance(item, Mapping):
-            continue
-        if "tool_calls" in item or "function_call" in item:
-            inner = item.get("tool_calls") or item.get("function_call")
-            inner_items = inner if isinstance(inner, list) else [inner]
-            for sub in inner_items:
-                found = text_tool_call(json.dumps(sub), names) if isinstance(sub, Mapping) else None
-                if found:
-                    return found
-        for key in _NAME_KEYS:
-            value = item.get(key)
-            if isinstance(value, Mapping):  # {"function": {"name": ..., "arguments": ...}}
-                found = text_tool_call(json.dumps(value), names)
-                if found:
-                    return found
-            elif isinstance(value, str) and value in names and any(k in item for k in _ARG_KEYS):
-                return value
-    return None
-
-
 def check_final(obj: Mapping[str, Any], request: Any, path: str = "$") -> list[Violation]:
     """Checks of a chat.completion beyond its schema: ids, usage arithmetic, tool calls."""
     out: list[Violation] = []
@@ -394,10 +315,6 @@ def _truncated(obj: Mapping[str, Any], request: Any, path: str) -> list[Violatio
         frozenset({"stop"}),
         f"{path}.choices[0].finish_reason",
     )
-
-
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"
 
 
 # ---------------------------------------------------------------------------------------------

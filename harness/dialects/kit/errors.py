@@ -1,9 +1,28 @@
-"""Error bodies: which dialect's error shape a body has."""
+"""Error bodies: which dialect's error shape a body has, and Anthropic's error types.
+
+Plain data and stdlib only: the reference gateway renders its Anthropic errors from the same
+table (the one exception to "the gateway imports nothing of harness", ARCHITECTURE.md), so the
+checker and the gateway cannot drift apart."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+# HTTP status -> the error.type the official Anthropic API sends with it (errors page; 413 comes
+# from Cloudflare).
+ANTHROPIC_ERROR_TYPE: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
 
 
 def error_shape(body: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -98,3 +99,49 @@ def check_tool_arguments(calls: Sequence[ToolCall], declared: Mapping[str, Any],
             )
             break
     return out
+
+
+_NAME_KEYS = ("name", "tool", "tool_name", "function", "function_name", "recipient_name")
+_ARG_KEYS = ("arguments", "parameters", "args", "input", "tool_input")
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+_TAGS = re.compile(r"</?(?:tool_call|function_call|tool_use)>")
+
+
+def text_tool_call(text: Any, names: Sequence[str]) -> str | None:
+    """The declared tool a text answer calls as JSON, or None: every dialect's ``tool.as_text``.
+
+    Only a JSON object (or a list of them) that *names* a declared tool and carries arguments
+    counts (``{"name": ..., "arguments"|"input"|"parameters": ...}``, ``{"type": "tool_use", ...}``,
+    ``{"function": {...}}``), also inside a ``tool_calls``/``function_call`` wrapper, a code fence
+    or ``<tool_call>`` tags: JSON-mode and structured outputs, whose keys are the answer's own
+    fields, never name a tool this way.
+    """
+    if not isinstance(text, str) or not names:
+        return None
+    s = _TAGS.sub("", _FENCE.sub("", text.strip())).strip()
+    if not s.startswith(("{", "[")):
+        return None
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return None
+    items = obj if isinstance(obj, list) else [obj]
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        if "tool_calls" in item or "function_call" in item:
+            inner = item.get("tool_calls") or item.get("function_call")
+            inner_items = inner if isinstance(inner, list) else [inner]
+            for sub in inner_items:
+                found = text_tool_call(json.dumps(sub), names) if isinstance(sub, Mapping) else None
+                if found:
+                    return found
+        for key in _NAME_KEYS:
+            value = item.get(key)
+            if isinstance(value, Mapping):  # {"function": {"name": ..., "arguments": ...}}
+                found = text_tool_call(json.dumps(value), names)
+                if found:
+                    return found
+            elif isinstance(value, str) and value in names and any(k in item for k in _ARG_KEYS):
+                return value
+    return None
