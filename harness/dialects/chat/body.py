@@ -21,6 +21,8 @@ from typing import Any
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
+from harness.dialects.kit import usage as kit_usage
+from harness.dialects.kit.foreign import foreign_kind
 from harness.dialects.kit.schema import leveled
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
@@ -107,21 +109,14 @@ def requested_n(request: Any) -> int | None:
 
 
 def other_kind(obj: Any, expected: str = "chat.completion") -> str | None:
-    """What another dialect's object looks like, or None when it may be ours."""
-    if not isinstance(obj, Mapping):
+    """What another object looks like (another dialect's, asked through the registry, or a chat
+    object of the wrong kind such as a chunk in a body), or None when it may be ours."""
+    if not isinstance(obj, Mapping) or obj.get("object") == expected:
         return None
-    obj_type, obj_object = obj.get("type"), obj.get("object")
-    if obj_object == expected:
-        return None
-    if obj_type == "message" or (isinstance(obj_type, str) and obj_type.startswith(("message_", "content_block_"))):
-        return f"an Anthropic {obj_type!r} object"
-    if obj_object == "response" or (isinstance(obj_type, str) and obj_type.startswith("response.")):
-        return f"a Responses {obj_object or obj_type!r} object"
-    if isinstance(obj_object, str) and obj_object.startswith("chat.completion"):
-        return f"a {obj_object!r} object"
-    if obj_object == "text_completion":
-        return "a legacy text_completion object"
-    return None
+    own = DIALECT.recognises(obj)
+    if own is not None:
+        return f"a {own!r} object"
+    return foreign_kind(obj, "chat")
 
 
 def error_in_200(obj: Any, path: str = "$") -> Violation | None:
@@ -142,41 +137,18 @@ def usage_violations(usage: Any, path: str) -> list[Violation]:
     """Arithmetic the official API always keeps: total = prompt + completion, details within."""
     if not isinstance(usage, Mapping):
         return []
-    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
-    if not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+    keys = ("prompt_tokens", "completion_tokens", "total_tokens")
+    if not all(isinstance(usage.get(k), int) and not isinstance(usage.get(k), bool) for k in keys):
         return []  # the schema says so
-    prompt, completion, total = counts
-    out = []
-    if min(counts) < 0:
-        out.append(Violation("usage", path, "negative token count", actual=counts))
-    if total != prompt + completion:
-        out.append(
-            Violation(
-                "usage",
-                f"{path}.total_tokens",
-                "total_tokens is not prompt_tokens + completion_tokens",
-                expected=prompt + completion,
-                actual=total,
-            )
-        )
-    for parent, key, bound in (
-        ("prompt_tokens_details", "cached_tokens", prompt),
-        ("prompt_tokens_details", "audio_tokens", prompt),
-        ("completion_tokens_details", "reasoning_tokens", completion),
-        ("completion_tokens_details", "audio_tokens", completion),
+    out = kit_usage.non_negative(usage, keys, path)
+    out += kit_usage.total_is_sum(usage, "total_tokens", keys[:2], path)
+    for detail, bound in (
+        (("prompt_tokens_details", "cached_tokens"), "prompt_tokens"),
+        (("prompt_tokens_details", "audio_tokens"), "prompt_tokens"),
+        (("completion_tokens_details", "reasoning_tokens"), "completion_tokens"),
+        (("completion_tokens_details", "audio_tokens"), "completion_tokens"),
     ):
-        details = usage.get(parent)
-        value = details.get(key) if isinstance(details, Mapping) else None
-        if isinstance(value, int) and value > bound:
-            out.append(
-                Violation(
-                    "usage",
-                    f"{path}.{parent}.{key}",
-                    f"{key} exceeds its total",
-                    expected=f"<= {bound}",
-                    actual=value,
-                )
-            )
+        out += kit_usage.within(usage, detail, bound, path)
     return out
 
 

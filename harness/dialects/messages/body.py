@@ -17,7 +17,9 @@ from harness import validation
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
+from harness.dialects.kit import usage as kit_usage
 from harness.dialects.kit.errors import ANTHROPIC_ERROR_TYPE
+from harness.dialects.kit.foreign import foreign_kind
 from harness.dialects.kit.schema import leveled
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.kit.tools import text_tool_call
@@ -77,8 +79,6 @@ BLOCK_TYPES: tuple[str, ...] = (
 )
 KNOWN_BLOCKS = frozenset(BLOCK_TYPES)
 ERROR_TYPE_BY_STATUS = ANTHROPIC_ERROR_TYPE  # one table, in the kit (the reference gateway reads it too)
-# Other dialects' top-level objects: what a translating relay hands back by mistake (#20).
-FOREIGN_OBJECTS = ("chat.completion", "chat.completion.chunk", "response", "text_completion")
 
 
 def schema_check(name: str, instance: Any, path: str = "$", code: str = "schema") -> list[Violation]:
@@ -120,13 +120,14 @@ def _error_in_200(body: dict[str, Any], path: str) -> Violation | None:
 
 def _foreign(body: dict[str, Any], path: str) -> Violation | None:
     kind = body.get("object")
-    if kind in FOREIGN_OBJECTS or ("choices" in body and "content" not in body):
+    foreign = foreign_kind(body, "messages")
+    if foreign is not None or ("choices" in body and "content" not in body):
         return Violation(
             "object.kind",
             path,
-            f"another dialect's object ({kind or 'choices[]'}) from /v1/messages",
+            f"another dialect's object ({foreign or 'choices[]'}) from /v1/messages",
             expected="message",
-            actual=kind or "choices",
+            actual=kind or body.get("type") or "choices",
         )
     return None
 
@@ -333,19 +334,7 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
     output = usage.get("output_tokens")
     if has_output and output == 0:
         out.append(Violation("usage", f"{path}.output_tokens", "output_tokens is 0 although the message has output"))
-    details = usage.get("output_tokens_details")
-    if isinstance(details, dict) and isinstance(output, int):
-        thinking = details.get("thinking_tokens")
-        if isinstance(thinking, int) and thinking > output:
-            out.append(
-                Violation(
-                    "usage",
-                    f"{path}.output_tokens_details.thinking_tokens",
-                    "more thinking tokens than output tokens",
-                    expected=f"<= {output}",
-                    actual=thinking,
-                )
-            )
+    out += kit_usage.within(usage, ("output_tokens_details", "thinking_tokens"), "output_tokens", path)
     return out
 
 

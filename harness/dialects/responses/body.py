@@ -16,6 +16,7 @@ from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdic
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import schema as kit_schema
+from harness.dialects.kit import usage as kit_usage
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
 from harness.model import Level, ToolCall, Violation
@@ -270,40 +271,9 @@ def _usage(usage: Any, status: Any, path: str) -> list[Violation]:
         return []
     if not isinstance(usage, dict):
         return []  # the schema names it
-    inp, outp, total = usage.get("input_tokens"), usage.get("output_tokens"), usage.get("total_tokens")
-    out: list[Violation] = []
-    if all(isinstance(v, int) for v in (inp, outp, total)) and total != inp + outp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.total_tokens",
-                "total_tokens != input_tokens + output_tokens",
-                expected=inp + outp,
-                actual=total,
-            )
-        )
-    cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
-    if isinstance(cached, int) and isinstance(inp, int) and cached > inp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.input_tokens_details.cached_tokens",
-                "more cached than input tokens",
-                expected=f"<= {inp}",
-                actual=cached,
-            )
-        )
-    reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
-    if isinstance(reasoning, int) and isinstance(outp, int) and reasoning > outp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.output_tokens_details.reasoning_tokens",
-                "more reasoning than output tokens",
-                expected=f"<= {outp}",
-                actual=reasoning,
-            )
-        )
+    out = kit_usage.total_is_sum(usage, "total_tokens", ("input_tokens", "output_tokens"), where)
+    out += kit_usage.within(usage, ("input_tokens_details", "cached_tokens"), "input_tokens", where)
+    out += kit_usage.within(usage, ("output_tokens_details", "reasoning_tokens"), "output_tokens", where)
     return out
 
 
