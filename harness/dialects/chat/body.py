@@ -29,23 +29,6 @@ from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
-CODES: dict[str, str] = {
-    "grammar.chat.empty": "a chat stream with no chunk before `data: [DONE]`",
-    "grammar.chat.consistent": "id, model, created or system_fingerprint differ between chunks of one stream",
-    "grammar.chat.role": "a choice's first delta lacks role assistant, or a later delta repeats the role",
-    "grammar.chat.tool_delta": "a tool call's first delta lacks id/type/function.name, or a later delta repeats them",
-    "grammar.chat.tool_index": "parallel tool calls share one index (all at 0) or an index skips ahead",
-    "grammar.chat.finish": "a choice without a finish_reason, or with more than one",
-    "grammar.chat.after_finish": "a delta for a choice after the chunk that carried its finish_reason",
-    "grammar.chat.usage": "usage chunk missing though include_usage was asked, sent unasked, not last,"
-    " or usage on a content chunk",
-    "grammar.chat.choice_index": "a choice index outside 0..n-1 of the request's n",
-    "grammar.chat.tool_delta_content": 'a tool-call delta with content "" where the official stream sends null'
-    " or no content",
-    "grammar.chat.empty_fragment": 'a later tool-call delta whose arguments fragment is "" (the official'
-    " stream sends empty arguments only on a call's first delta)",
-}
-
 PATH = "/v1/chat/completions"
 ID_PREFIX = "chatcmpl-"
 CALL_PREFIX = "call_"
@@ -422,7 +405,7 @@ def _kind_of(obj: Any) -> Any:
 
 DIALECT = ChatDialect()
 
-__all__ = ["CODES", "DIALECT", "ChatDialect", "check_final", "schema_check"]
+__all__ = ["DIALECT", "ChatDialect", "check_final", "schema_check"]
 
 
 def _shape_words(shape: str) -> str:
