@@ -30,7 +30,7 @@ from harness.dialects.chat.body import (
     schema_check,
 )
 from harness.dialects.kit.rules import rule
-from harness.dialects.kit.sse import decode_event
+from harness.dialects.kit.sse import data_only, payload
 from harness.dialects.kit.text import clip as _clip
 from harness.model import Severity, Violation
 from harness.sse import SSEEvent
@@ -442,39 +442,21 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
                     )
                 )
             continue
-        if ev.event is not None:
-            out.append(
-                Violation(
-                    "sse.event_name",
-                    f"events[{ev.index}].event",
-                    "chat streams are data-only: no event: line",
-                    expected=None,
-                    actual=ev.event,
-                    severity="strict",
-                )
-            )
+        named = data_only(ev)
+        if named is not None:
+            out.append(named)
         data = ev.data
         if data == _DONE:
             done_at = ev.index
             continue
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            obj, bad = decode_event(ev)
-            if bad is not None:
-                if data.strip() == _DONE:
-                    bad = Violation("sse.done", bad.path, "the terminator must be exactly data: [DONE]", _DONE, data)
-                out.append(bad)
+        obj, found = payload(ev)
+        if obj is None and found:
+            bad = found[0]
+            if data.strip() == _DONE:
+                bad = Violation("sse.done", bad.path, "the terminator must be exactly data: [DONE]", _DONE, data)
+            out.append(bad)
             continue
-        if ev.data_lines > 1:
-            out.append(
-                Violation(
-                    "sse.framing",
-                    f"events[{ev.index}].data",
-                    f"one chunk written over {ev.data_lines} data: lines (the official API writes one)",
-                    severity="strict",
-                )
-            )
+        out.extend(found)
         if not isinstance(obj, dict):
             out.append(Violation("schema", f"events[{ev.index}].data", "a chunk must be a JSON object"))
             continue

@@ -25,7 +25,7 @@ from harness import validation
 from harness.dialects.base import Profile, StreamVerdict
 from harness.dialects.kit.rules import declare_grade, rule
 from harness.dialects.kit.schema import schema_violations
-from harness.dialects.kit.sse import decode_event
+from harness.dialects.kit.sse import event_name, payload
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.responses import body as R
 from harness.model import Level, Severity, Violation
@@ -137,37 +137,23 @@ def _event(st: _State, ev: SSEEvent) -> None:
         return
     if st.done_at >= 0:
         st.v("sse.after_end", path, "an event after data: [DONE]")
-    d, bad = decode_event(ev)
-    if bad is not None:
-        st.out.append(bad)
+    d, found = payload(ev)
+    if d is None and found:
+        st.out.extend(found)
         return
     if not isinstance(d, dict):
         st.v("sse.json", f"{path}.data", "an event payload must be a JSON object", actual=type(d).__name__)
         return
-    if ev.data_lines > 1:
-        st.v(
-            "sse.framing",
-            path,
-            "one JSON object written over several data: lines (the official API writes one)",
-            severity="strict",
-        )
+    st.out.extend(found)
     t = d.get("type")
     if t is None and isinstance(d.get("error"), dict):
         # An OpenAI-shaped {"error": {...}} line: an upstream failure a relay wrapped in a 200
         # stream (RELAY_DEFECTS #14), named so rather than only as a broken event sequence.
         st.v("error.in_200", f"{path}.data", "an error object inside a 200 stream", actual=_clip(d))
-    if t == "error" and ev.event != "error":
-        pass  # one cause, one line: named with the error.in_200 below (R32)
-    elif ev.event is None:
-        st.v(
-            "sse.event_name",
-            path,
-            "no event: line (the official API names every event)",
-            expected=t,
-            severity="strict",
-        )
-    elif ev.event != t:
-        st.v("sse.event_name", path, "event: line differs from the data's type", expected=t, actual=ev.event)
+    if t != "error":  # an error frame with another event: line is named once, below (R32)
+        named = event_name(ev, t, missing="strict", differs="error")
+        if named is not None:
+            st.out.append(named)
     if st.terminal is not None:
         st.v("sse.after_end", path, f"{t!r} after the terminal event", actual=t)
     if not st.first_seen:
