@@ -72,3 +72,21 @@ def test_auth_style_is_the_dialects() -> None:
     assert registry.get("messages").default_auth_style("x-api-key") == "x-api-key"
     assert registry.get("chat").default_auth_style("x-api-key") == "bearer"
     assert registry.get("responses").default_auth_style("both") == "bearer"
+
+
+def test_errors_are_recognised_by_the_dialects_that_send_them() -> None:
+    from harness.dialects.kit.foreign import error_kind, foreign_kind
+
+    openai = {"error": {"message": "bad", "type": "invalid_request_error", "param": None, "code": None}}
+    anthropic = {"type": "error", "error": {"type": "api_error", "message": "x"}}
+    assert [registry.get(n).recognises(openai) for n in ("chat", "messages", "responses")] == [
+        "OpenAI error",
+        None,
+        "OpenAI error",
+    ]
+    assert registry.get("messages").recognises(anthropic) == "Anthropic error"
+    assert error_kind(openai) == "OpenAI error" and error_kind(anthropic) == "Anthropic error"
+    assert error_kind({"object": "response", "error": {"message": "failed"}}) is None  # a failed Response
+    assert foreign_kind({"type": "message", "content": []}, "chat") == "a messages 'message' object"
+    assert foreign_kind({"type": "message", "content": []}, "messages") is None
+    assert foreign_kind({"object": "text_completion"}, "messages") == "a legacy text_completion object"

@@ -22,7 +22,7 @@ from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdic
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import usage as kit_usage
-from harness.dialects.kit.foreign import foreign_kind
+from harness.dialects.kit.foreign import foreign_kind, openai_error
 from harness.dialects.kit.schema import leveled
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
@@ -306,8 +306,12 @@ class ChatDialect:
         return request_kit.body_stream_flag(body)
 
     def recognises(self, body: Any) -> str | None:
-        kind = body.get("object") if isinstance(body, Mapping) else None
-        return kind if isinstance(kind, str) and kind.startswith("chat.completion") else None
+        if not isinstance(body, Mapping):
+            return None
+        kind = body.get("object")
+        if isinstance(kind, str) and kind.startswith("chat.completion"):
+            return kind
+        return "OpenAI error" if openai_error(body) else None
 
     def usage(self, final: Any) -> Usage | None:
         usage = final.get("usage") if isinstance(final, Mapping) else None

@@ -19,7 +19,7 @@ from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import usage as kit_usage
 from harness.dialects.kit.errors import ANTHROPIC_ERROR_TYPE
-from harness.dialects.kit.foreign import foreign_kind
+from harness.dialects.kit.foreign import error_kind, foreign_kind
 from harness.dialects.kit.rules import rule
 from harness.dialects.kit.schema import leveled
 from harness.dialects.kit.text import clip as _clip
@@ -91,8 +91,7 @@ def _request_rejected(request: Any) -> list[str]:
 
 
 def _error_in_200(body: dict[str, Any], path: str) -> Violation | None:
-    err = body.get("error")
-    if body.get("type") == "error" or (isinstance(err, dict) and "message" in err):
+    if error_kind(body) is not None:
         return Violation("error.in_200", path, "an error object in a 2xx answer", actual=_clip(json.dumps(body)))
     return None
 

@@ -17,6 +17,7 @@ from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import schema as kit_schema
 from harness.dialects.kit import usage as kit_usage
+from harness.dialects.kit.foreign import error_kind, openai_error
 from harness.dialects.kit.rules import rule
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
@@ -156,7 +157,7 @@ def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: b
         return [Violation("schema", path, "a response body must be a JSON object", actual=type(body).__name__)]
     kind = body.get("object", body.get("type"))
     if kind != "response":
-        if isinstance(body.get("error"), dict) and kind is None:  # "error": null is a Response's own field
+        if kind is None and error_kind(body) is not None:  # "error": null is a Response's own field
             return [Violation("error.in_200", path, "an error object in a 2xx body", actual=_clip(body))]
         if kind is not None:
             return [
@@ -325,7 +326,9 @@ class _Responses:
         kind, obj = body.get("type"), body.get("object")
         if obj == "response":
             return "response"
-        return kind if isinstance(kind, str) and kind.startswith("response.") else None
+        if isinstance(kind, str) and kind.startswith("response."):
+            return kind
+        return "OpenAI error" if openai_error(body) else None
 
     def usage(self, final: Any) -> Usage | None:
         usage = final.get("usage") if isinstance(final, Mapping) else None
