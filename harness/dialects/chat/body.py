@@ -1,10 +1,10 @@
 """OpenAI Chat Completions (POST /v1/chat/completions): bodies, errors, and the dialect object.
 
-The stream grammar and the accumulator live in ``chat_stream``; both halves share the
+The stream grammar and the accumulator live in ``chat.stream``; both halves share the
 final-object checks here (``check_final``), so a folded stream is judged exactly like a body.
 
 Schemas (``schemas/chat/``) come in two levels and are used through one fast path
-(``schema_check``): the strict schema is a tightening of the compatible one, so a payload that
+(``schema_check``, kit.schema.leveled): the strict schema is a tightening of the compatible one, so a payload that
 passes strict (the common case) costs one ``is_valid`` call. Only on failure do we ask which
 level broke: compatible failures are ``schema`` errors, strict-only failures are ``schema``
 with severity ``strict``, and strict's closed objects (``additionalProperties: false``) turn

@@ -1,6 +1,6 @@
 """Anthropic Messages (POST /v1/messages): bodies, errors and the Dialect object.
 
-The stream grammar and the accumulator live in ``messages_stream``. Schemas are
+The stream grammar and the accumulator live in ``messages.stream``. Schemas are
 ``schemas/messages/{strict,compatible}/*.json`` (written by ``schemas/messages/build.py``):
 ``strict`` is a subset of ``compatible``, so one ``is_valid`` on the strict schema clears the
 common case; only a failing instance pays for the second, classifying pass.

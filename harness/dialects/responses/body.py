@@ -1,6 +1,6 @@
 """OpenAI Responses (POST /v1/responses): bodies, errors, and the dialect object.
 
-The stream grammar and the accumulator live in ``responses_stream``. Schemas are under
+The stream grammar and the accumulator live in ``responses.stream``. Schemas are under
 ``schemas/responses/{strict,compatible}/`` (written by ``schemas/responses/build_schemas.py``);
 ``strict`` is ``compatible`` plus the fields the official API always sends, so one ``is_valid``
 against strict settles the common (valid) case.
