@@ -18,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.base import AuthStyle, HeaderProfile, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import usage as kit_usage
@@ -292,6 +293,7 @@ class ChatDialect:
     path: str = PATH
     models_path: str | None = "/v1/models"
     official_host: str | None = "api.openai.com"
+    response_headers: HeaderProfile | None = vendor_headers.OPENAI
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         return request_kit.in_body(self.path, payload, model, stream)
