@@ -62,7 +62,7 @@ def test_usage_in_one_vocabulary() -> None:
     chat = {"usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
     assert registry.get("chat").usage(chat) == Usage(3, 2, None, 5)
     msg = {"usage": {"input_tokens": 3, "output_tokens": 2, "cache_read_input_tokens": 1}}
-    assert registry.get("messages").usage(msg) == Usage(3, 2, 1, None)
+    assert registry.get("messages").usage(msg) == Usage(4, 2, 1, None)  # input = the whole prompt
     resp = {"usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5, "input_tokens_details": {}}}
     assert registry.get("responses").usage(resp) == Usage(3, 2, None, 5)
     assert registry.get("chat").usage({"usage": None}) is None

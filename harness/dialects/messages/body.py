@@ -388,8 +388,12 @@ class MessagesDialect:
         usage = final.get("usage") if isinstance(final, dict) else None
         if not isinstance(usage, dict):
             return None
+        # Messages counts cached prompt tokens apart from input_tokens; they are added back so
+        # input_tokens means the whole prompt, as in every other dialect (and report/metrics).
+        base = _int(usage.get("input_tokens"))
+        cached = [_int(usage.get(k)) or 0 for k in ("cache_creation_input_tokens", "cache_read_input_tokens")]
         return Usage(
-            _int(usage.get("input_tokens")),
+            base + sum(cached) if base is not None else None,
             _int(usage.get("output_tokens")),
             _int(usage.get("cache_read_input_tokens")),
             None,  # Messages reports no total
