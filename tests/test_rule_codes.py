@@ -60,7 +60,9 @@ def literal_codes(source: str) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code" for t in node.targets):
             candidates.append(node.value)
         elif isinstance(node, ast.FunctionDef):
-            candidates += [d.default for d in node.args.kw_defaults if d is not None]
+            candidates += [
+                d for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if a.arg == "code"
+            ]
             candidates += [
                 d for a, d in zip(node.args.args[::-1], node.args.defaults[::-1], strict=False) if a.arg == "code"
             ]
@@ -95,9 +97,10 @@ def test_the_scanner_sees_a_mistyped_code() -> None:
         'G = "grammar.chat."\n'
         'def f(st):\n    st.v(G + "fnish", "$", "m")\n    return Violation("tool.agrs", "$", "m")\n'
         'def g(code="schema.extr"):\n    pass\n'
+        'def h(*, code="usage.feilds"):\n    pass\n'
     )
     codes = {c for _, c in literal_codes(source)}
-    assert codes >= {"grammar.chat.fnish", "tool.agrs", "schema.extr"}
+    assert codes >= {"grammar.chat.fnish", "tool.agrs", "schema.extr", "usage.feilds"}
     assert codes.isdisjoint(declared())
 
 
