@@ -26,18 +26,28 @@ def _name(func: ast.expr) -> str | None:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
-def literal_codes(source: str) -> list[tuple[int, str]]:
-    """(line, code) of every code literal in ``source``: the first argument of an emitter, a
-    ``code=`` keyword, an assignment to ``code``, and any ``"grammar.*"`` string; ``G + "x"``
-    with a module-level ``G = "grammar.<dialect>."`` counts as its joined value."""
-    tree = ast.parse(source)
-    consts = {
+def _constants(tree: ast.Module) -> dict[str, str]:
+    return {
         t.id: n.value.value
         for n in tree.body
         if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
         for t in n.targets
         if isinstance(t, ast.Name)
     }
+
+
+def literal_codes(source: str) -> list[tuple[int, str]]:
+    """(line, code) of every code literal in ``source``: the first argument of an emitter, a
+    ``code=`` keyword, an assignment to ``code``, and any ``"grammar.*"`` string; ``G + "x"``
+    with a module-level (or imported) ``G = "grammar.<dialect>."`` counts as its joined value."""
+    tree = ast.parse(source)
+    consts = _constants(tree)
+    for node in tree.body:  # a prefix imported from a sibling module: from ...rules import G
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            path = REPO.joinpath(*node.module.split(".")).with_suffix(".py")
+            if path.is_file():
+                theirs = _constants(ast.parse(path.read_text(encoding="utf-8")))
+                consts.update({a.asname or a.name: theirs[a.name] for a in node.names if a.name in theirs})
 
     def value(node: ast.AST | None) -> str | None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
