@@ -82,7 +82,7 @@ class _Faulting(Transport):
 def suite_items(cases_dir: Path, gateway: Gateway) -> list[tuple[str, Variant]]:
     """(item id, variant) for the first runnable model of each case, sync and stream, in suite
     order; ids are the pytest ids without the ``cases/`` prefix. The same selection as
-    ``harness.collect.expand`` (a test keeps them in step) without importing pytest."""
+    ``harness.pytest.collection.expand`` (a test keeps them in step) without importing pytest."""
     out: list[tuple[str, Variant]] = []
     for path in sorted(cases_dir.rglob("*.yaml")):
         rel = path.relative_to(cases_dir).as_posix()

@@ -89,8 +89,8 @@ def test_row_tells_caught_from_misnamed() -> None:
 def test_suite_items_are_the_collectors_first_model_variants() -> None:
     """The matrix runs what `relaycheck run` collects (first model per case), without pytest."""
     from harness.cases import load_case_file
-    from harness.collect import expand
     from harness.detection import ENDPOINTS
+    from harness.pytest.collection import expand
 
     gateway, _ = builtin_gateway("rc-unused-key")
     ours = [(i, (v.case.id, v.model, v.stream)) for i, v in suite_items(CASES, gateway)]

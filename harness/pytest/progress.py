@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from harness.pytest.stash import META
+
 # The mode is chosen without pytest (``relaycheck run`` builds pytest's arguments with it).
 from harness.report.commands import Mode, choose_mode
-from harness.stash import META
 
 __all__ = ["Mode", "Progress", "choose_mode"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,7 @@ import pytest
 from harness.cases import Case, CaseFileError, load_case_file
 from harness.gateways import Gateway
 from harness.pool import LivePool
-from harness.recording import CassetteTransport, RecordOptions, item_scope, with_notes
-from harness.runner import Context, Variant, failure_for, run_variant
-from harness.settings import Settings
-from harness.stash import (  # re-exported: the keys live in one module (no import circle)
+from harness.pytest.stash import (  # re-exported: the keys live in one module (no import circle)
     BUDGET_KEY,
     DROPPED_KEY,
     META,
@@ -27,6 +25,9 @@ from harness.stash import (  # re-exported: the keys live in one module (no impo
     SETTINGS_KEY,
     VARIANT_KEY,
 )
+from harness.recording import CassetteTransport, RecordOptions, item_scope
+from harness.runner import Context, Variant, failure_for, run_variant, with_notes
+from harness.settings import Settings
 
 
 def is_case_file(path: Path, root: Path) -> bool:
@@ -130,9 +131,12 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
         if budget is not None and budget.exhausted():
             pytest.skip(budget.reason())
         # The item's cassette (record/replay) is open while it runs; a live run has none.
-        with item_scope(relaycheck_context, item.nodeid) as cassette_notes:
-            result = run_variant(variant, relaycheck_context)
-        result = with_notes(result, cassette_notes)
+        with item_scope(relaycheck_context.transport, item.nodeid) as replay:
+            ctx = relaycheck_context
+            if replay.unjudged_streaming is not None:  # the cassette says why; this item's own Context
+                ctx = replace(ctx, judge_streaming=False, streaming_skip_reason=replay.unjudged_streaming)
+            result = run_variant(variant, ctx)
+        result = with_notes(result, replay.notes)
         if budget is not None:
             budget.add(result)
     item.stash[RESULT_KEY] = result
@@ -215,7 +219,7 @@ def start_pool(session: pytest.Session, ctx: Context, rec: RecordOptions, worker
     if len(items) < 2:
         return None
     live = ctx.transport.live if isinstance(ctx.transport, CassetteTransport) else ctx.transport
-    pool = LivePool(ctx, live, workers, session.config.stash.get(BUDGET_KEY, None))
+    pool = LivePool(replace(ctx, transport=live), workers, session.config.stash.get(BUDGET_KEY, None))
     pool.submit_all(items)
     session.config.stash[POOL_KEY] = pool
     return pool

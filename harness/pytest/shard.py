@@ -1,7 +1,7 @@
 """pytest side of ``--shard K/N`` (harness/shard.py holds the split itself): keep this shard's
 part of the selection, and record in summary.json which part it is and which ids it selected,
 so `relaycheck report merge` can prove the shards add up to the whole. Registered by
-harness.plugin; under xdist every worker applies the same split (it is deterministic) and the
+harness.pytest.plugin; under xdist every worker applies the same split (it is deterministic) and the
 controller learns the record from the workers' output."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.collect import VARIANT_KEY, CaseItem
+from harness.pytest.collection import VARIANT_KEY, CaseItem
 from harness.shard import Shard, case_key, selection_digest
 
 _OUTPUT = "relaycheck_shard"  # key in xdist's workeroutput

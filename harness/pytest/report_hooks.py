@@ -1,6 +1,6 @@
 """Report hooks for the pytest plugin: allure labels, attachments and steps per item, the
 transcript kept out of JUnit, matrix.html after summary.json, the live progress display, and
-``--fault`` for the built-in gateway. Registered from ``harness.plugin`` (one call each in
+``--fault`` for the built-in gateway. Registered from ``harness.pytest.plugin`` (one call each in
 ``pytest_addoption`` and ``pytest_configure``); allure is imported only when it is in use."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from harness.pytest.stash import MATRIX_PATH, META, REPORT_ERRORS, RESULT, RESULT_KEY, SETTINGS_KEY, SUMMARY_PATH
 from harness.report.transcript import ANSWER_LIMIT, chunks_text, request_text, response_body, response_head
-from harness.stash import MATRIX_PATH, META, REPORT_ERRORS, RESULT, RESULT_KEY, SETTINGS_KEY, SUMMARY_PATH
 
 
 def configure(config: pytest.Config) -> None:
@@ -29,7 +29,7 @@ def configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ReportHooks(config), "relaycheck-reports")
     mode = config.getoption("relaycheck_progress")
     if mode != "off" and not hasattr(config, "workerinput"):
-        from harness.progress import Progress, choose_mode
+        from harness.pytest.progress import Progress, choose_mode
 
         config.pluginmanager.register(
             Progress(config, choose_mode(mode), config.getoption("progress_every")), "relaycheck-progress"

@@ -15,9 +15,14 @@ from typing import Any
 
 import pytest
 
-from harness import options, recording, resilience, shard_hooks
+from harness import options, recording, resilience
 from harness.breaker import Breaker
-from harness.collect import (
+from harness.exitcodes import collection_error, is_case_file_error, signals_deferred
+from harness.failure import ConformanceFailure
+from harness.gateways import ConfigError
+from harness.pytest import report_hooks
+from harness.pytest import shard as shard_hooks
+from harness.pytest.collection import (
     BUDGET_KEY,
     META,
     RESULT,
@@ -29,18 +34,14 @@ from harness.collect import (
     is_case_file,
     start_pool,
 )
-from harness.exitcodes import collection_error, is_case_file_error, signals_deferred
-from harness.failure import ConformanceFailure
-from harness.gateways import ConfigError
+from harness.pytest.stash import RECORD_KEY, SUMMARY_PATH
 from harness.recording.cassette import gateway_dir
 from harness.redact import Redactor
-from harness.report import pytest_hooks as report_hooks
 from harness.report.completeness import UNFINISHED, describe_run, run_record
 from harness.report.digest import build_digest, render_digest
 from harness.report.summary import build_summary, write_summary
 from harness.runner import Context
 from harness.settings import Settings, from_options
-from harness.stash import RECORD_KEY, SUMMARY_PATH
 from harness.transport import Transport
 
 _OPTIONS = (
