@@ -70,7 +70,8 @@ def project(root: Path, n: int) -> Path:
 
 def _outcome(out: str) -> str:
     lines = [ln for ln in out.splitlines() if re.search(r"\d+ (passed|failed|error)", ln)]
-    return lines[-1].strip("= ") if lines else "(no outcome line)"
+    tail = out.strip().splitlines()[-1:] or ["(no output)"]
+    return lines[-1].strip("= ") if lines else f"FAILED: {tail[0][:200]}"
 
 
 def peak_rss(root: Path, dirs: list[str], lean: bool) -> tuple[int, float, str]:

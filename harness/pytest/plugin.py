@@ -183,14 +183,14 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
     if gateway.builtin:
         from dataclasses import replace
 
-        from harness.refgateway import start_in_thread
-
         key = "rc-local-" + secrets.token_hex(16)  # lives only in this process
         models = {e: [m.name for m in gateway.models_for(e)] for e in ("chat", "messages", "responses")}
         # The gateway does what the tags say (and refuses the rest), so they are its real capabilities.
         tags = {e: {m.name: m.capabilities for m in gateway.models_for(e) if m.declared} for e in models}
         gateway = replace(gateway, api_key_value=key)
         if live:  # a run replayed entirely from cassettes starts no gateway: nothing listens or connects
+            from harness.refgateway import start_in_thread  # starlette and uvicorn: only when it runs
+
             faults = tuple(pytestconfig.getoption("fault") or ())
             server = start_in_thread(key, models=models, faults=faults, capability_map=tags)
         base_url = server.base_url if server else "http://relaycheck-replay.invalid"
@@ -294,9 +294,9 @@ class _SummaryWriter:
         props = dict(report.user_properties)
         if META not in props:
             return
-        entry = self.entries.setdefault(
-            report.nodeid,
-            {
+        entry = self.entries.get(report.nodeid)
+        if entry is None:
+            entry = self.entries[report.nodeid] = {
                 "id": report.nodeid,
                 **json.loads(props[META]),
                 # Until its call has reported, an item has not finished: an interrupt mid-item
@@ -306,9 +306,9 @@ class _SummaryWriter:
                 "violations": [],
                 "ttft_ms": None,
                 "latency_ms": None,
-            },
-        )
-        if RESULT in props:
+            }
+        # The teardown report repeats the call's result without the transcript: parsed once.
+        if RESULT in props and (report.when == "call" or "status" not in entry):
             entry.update(json.loads(props[RESULT]))
         if report.when == "call" and report.passed and entry.get("error") == UNFINISHED:
             entry["outcome"] = "passed"
