@@ -63,7 +63,8 @@ def project(root: Path, n: int) -> Path:
         capture_output=True,
         text=True,
     )
-    print(f"  recorded {files * PER_FILE + 1} items once in {time.perf_counter() - start:.0f} s: {_outcome(res.stdout)}")
+    took = time.perf_counter() - start
+    print(f"  recorded {files * PER_FILE + 1} items once in {took:.0f} s: {_outcome(res.stdout)}")
     done.touch()
     return root
 
@@ -75,15 +76,14 @@ def _outcome(out: str) -> str:
 
 
 def peak_rss(root: Path, dirs: list[str], lean: bool) -> tuple[int, float, str]:
-    """Peak RSS (KiB) and wall time of one replay, in its own process."""
+    """Peak RSS (KiB) and CPU time (user + system, steadier than wall time on a shared
+    machine) of one replay, in its own process."""
     args = [a for d in dirs for a in ("--cases", d)]
     cmd = [PY, "-m", "harness.cli", "replay", *args, "--report-dir", "r", *(LEAN if lean else []), *QUIET]
-    start = time.perf_counter()
     with open(root / "out.txt", "w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT)
         _, _, usage = os.wait4(proc.pid, 0)
-    took = time.perf_counter() - start
-    return usage.ru_maxrss, took, _outcome((root / "out.txt").read_text(encoding="utf-8"))
+    return usage.ru_maxrss, usage.ru_utime + usage.ru_stime, _outcome((root / "out.txt").read_text(encoding="utf-8"))
 
 
 def main() -> int:
@@ -99,7 +99,7 @@ def main() -> int:
     print(f"relaycheck memory benchmark; work dir {work}; {os.cpu_count()} CPUs; load average {load:.1f}")
     root = project(work / "project", max(sizes))
     base, took, out = peak_rss(root, ["cases/base"], args.lean)
-    print(f"  baseline (1 item)  : peak RSS {base / 1024:7.1f} MiB  {took:6.1f} s  [{out}]")
+    print(f"  baseline (1 item)  : peak RSS {base / 1024:7.1f} MiB  {took:6.1f} s CPU  [{out}]")
     per: dict[int, float] = {}
     for n in sizes:
         if n % PER_FILE:
@@ -108,7 +108,7 @@ def main() -> int:
         rss, took, out = peak_rss(root, dirs, args.lean)
         per[n] = (rss - base) / n
         print(
-            f"  {n:6d} items      : peak RSS {rss / 1024:7.1f} MiB  {took:6.1f} s  "
+            f"  {n:6d} items      : peak RSS {rss / 1024:7.1f} MiB  {took:6.1f} s CPU  "
             f"{per[n]:5.1f} KiB/item above the baseline  [{out}]"
         )
     small, large = min(sizes), max(sizes)
