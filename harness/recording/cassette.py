@@ -14,6 +14,7 @@ written by ``harness.recording.stored``, the one reader replay and lint-traffic 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -55,6 +56,7 @@ def gateway_dir(root: Path, gateway: str) -> Path:
     return root / _safe(gateway)
 
 
+@functools.lru_cache(maxsize=1024)  # asked three times per item (needs_live, the source, the cassette)
 def cassette_path(root: Path, gateway: str, item_id: str) -> Path:
     """``cases/messages/basic.yaml::plain-text[local-m-stream]`` becomes
     ``<root>/<gateway>/messages/basic.yaml/plain-text[local-m-stream].yaml``: stable across runs
