@@ -11,7 +11,7 @@
 
 Tavern is installed into its own venv under the work dir (``pip install tavern``), never into
 relaycheck's. Usage: python benchmarks/bench_scale.py [--parts offline,live,ttft,memory]
-[--items 500] [--workdir DIR] [--tavern-python PATH]
+[--items 500] [--workdir DIR] [--tavern-python PATH] [--baseline-src DIR]
 """
 
 from __future__ import annotations
@@ -139,12 +139,16 @@ def tavern_python(work: Path, given: str | None) -> str:
     return str(env / "bin" / "python")
 
 
-def part_offline(work: Path, n: int, tavern: str | None) -> None:
+def part_offline(work: Path, n: int, tavern: str | None, baseline: Path | None = None) -> None:
     print(f"\n[1] offline: {n} items")
     suite = recorded_suite(work, copies=max(3, -(-n // 390)))
     env = {"BENCH_ITEMS": str(n)}
     rc, rc_cpu, rc_out = best_cpu_of(3, replay_cmd(False, n), suite, **env)
     lean, lean_cpu, lean_out = best_cpu_of(3, replay_cmd(True, n), suite, **env)
+    if baseline is not None:  # another checkout of harness/ (e.g. `git archive` of an older commit)
+        old = {**env, "PYTHONPATH": str(baseline)}
+        b_rc, b_rc_cpu, b_rc_out = best_cpu_of(3, replay_cmd(False, n), suite, **old)
+        b_lean, b_lean_cpu, b_lean_out = best_cpu_of(3, replay_cmd(True, n), suite, **old)
     floor_dir = sp.floor_project(work / f"floor{n}", n)
     floor, floor_cpu, floor_out = best_cpu_of(
         3,
@@ -177,6 +181,15 @@ def part_offline(work: Path, n: int, tavern: str | None) -> None:
         f"  relaycheck replay, summary.json only    : {lean:6.2f} s  (CPU {lean_cpu:5.2f} s)  [{lean_out}]  "
         f"{lean / floor:.2f}x floor (CPU {lean_cpu / floor_cpu:.2f}x)"
     )
+    if baseline is not None:
+        for what, wall, cpu, out in (
+            ("all reports", b_rc, b_rc_cpu, b_rc_out),
+            ("summary.json only", b_lean, b_lean_cpu, b_lean_out),
+        ):
+            print(
+                f"  baseline {baseline.name}, {what:17}: {wall:6.2f} s  (CPU {cpu:5.2f} s)  [{out}]  "
+                f"{wall / floor:.2f}x floor (CPU {cpu / floor_cpu:.2f}x), Tavern {tav / wall:.1f}x slower"
+            )
     print(f"  Tavern, same requests, status checks     : {tav:6.2f} s  [{tav_out}]")
     print(
         f"  => relaycheck is {tav / rc:.1f}x faster than Tavern (all reports), {tav / lean:.1f}x (lean); "
@@ -261,6 +274,11 @@ def main() -> int:
     ap.add_argument("--items", type=int, default=500)
     ap.add_argument("--workdir", type=Path, help="keeps the recorded suite and Tavern's venv between runs")
     ap.add_argument("--tavern-python", help="a python with tavern installed (default: a venv made here)")
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="offline part: also replay with this checkout's harness/ first on PYTHONPATH (before/after in one run)",
+    )
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="relaycheck-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -270,7 +288,7 @@ def main() -> int:
     )
     parts = args.parts.split(",")
     if "offline" in parts:
-        part_offline(work, args.items, args.tavern_python)
+        part_offline(work, args.items, args.tavern_python, args.baseline_src)
     if "live" in parts:
         part_live(work)
     if "ttft" in parts:
