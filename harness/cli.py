@@ -221,6 +221,8 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         str(rootdir),
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:anyio",  # httpx's dependency brings a pytest plugin for async tests; case files have none
         "--assert=plain",
         "-o",
         "testpaths=",
