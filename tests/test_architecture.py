@@ -56,7 +56,7 @@ CORE = (
     "harness.traffic",
     "harness.report",
 )
-ABOVE_CORE = frozenset({"harness.runner", "harness.pool", "harness.detection", "harness.cases"})
+ABOVE_CORE = frozenset({"harness.runner", "harness.pool", "harness.detection", "harness.cases", "harness.variants"})
 
 PYTEST = ("pytest", "_pytest", "pluggy", "allure", "allure_commons")
 WEB = ("starlette", "uvicorn")
@@ -262,15 +262,7 @@ import json, sys
 import {module}
 print(json.dumps(sorted(sys.modules)))
 """
-HEAVY = (
-    "pytest",
-    "_pytest",
-    "starlette",
-    "uvicorn",
-    "harness.refgateway",
-    "harness.pytest.plugin",
-    "harness.pytest.collection",
-)
+HEAVY = ("pytest", "_pytest", "starlette", "uvicorn", "harness.refgateway", "harness.pytest")
 
 
 def _loaded(module: str) -> list[str]:
@@ -286,7 +278,11 @@ def _loaded(module: str) -> list[str]:
         ("harness.engine", HEAVY),
         ("harness.cassettes", (*HEAVY, "vcr", "httpx")),  # lint-traffic's reader: no replay machinery
         ("harness.report.commands", HEAVY),  # `relaycheck report` and `merge` never load pytest
-        ("harness.detection", ("pytest", "_pytest", "starlette", "uvicorn", "harness.refgateway.app")),
+        ("harness.report.writers", HEAVY),  # the report writers and the records they read
+        (
+            "harness.detection",
+            ("pytest", "_pytest", "starlette", "uvicorn", "harness.refgateway.app", "harness.pytest"),
+        ),
     ],
 )
 def test_importing_a_module_loads_nothing_heavy(module: str, heavy: tuple[str, ...]) -> None:

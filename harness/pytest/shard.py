@@ -99,12 +99,12 @@ def active(config: pytest.Config) -> bool:
     return config.getoption("shard", None) is not None
 
 
-def annotate(config: pytest.Config, summary: dict[str, Any]) -> None:
-    """Add the ``shard`` object to a summary about to be written (nothing when not sharded).
-    Without a record (xdist workers that all died), the shard still says which it is; merge
-    then reports that it cannot tell which items it selected."""
+def record(config: pytest.Config) -> dict[str, Any] | None:
+    """The ``shard`` object of the run's summary (None when not sharded). Without a record
+    (xdist workers that all died), the shard still says which it is; merge then reports that it
+    cannot tell which items it selected."""
     shard = config.getoption("shard", None)
     if shard is None:
-        return
-    record = config.stash.get(RECORD_KEY, None)
-    summary["shard"] = asdict(record) if record else {"index": shard.index, "total": shard.total}
+        return None
+    found = config.stash.get(RECORD_KEY, None)
+    return asdict(found) if found else {"index": shard.index, "total": shard.total}
