@@ -19,6 +19,7 @@ from harness.fidelity import cli as fidelity_cli
 from harness.fidelity import compare_cli
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
+from harness.report.discard import discard_in_background
 
 DEFAULT_CASES = resources.cases_dir()
 
@@ -230,6 +231,8 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         str(rootdir),
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:anyio",  # httpx's dependency brings a pytest plugin for async tests; case files have none
         "--assert=plain",
         "-o",
         "testpaths=",
@@ -242,8 +245,14 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     pytest_args += options.forwarded_args(args.forwarded, vars(args))
     pytest_args += report_commands.run_pytest_args(args) + list(args.pytest_args) + extra
     watch = exitcodes.RunWatch()
-    with exitcodes.sigterm_interrupts(), exitcodes.pipe_safe_stdout():
-        code = int(pytest.main(pytest_args, plugins=[watch]))
+    # The last run's allure results: deleted while this one runs, not before its first item.
+    sweeper = None if args.no_allure else discard_in_background(report_dir / "allure-results")
+    try:
+        with exitcodes.sigterm_interrupts(), exitcodes.pipe_safe_stdout():
+            code = int(pytest.main(pytest_args, plugins=[watch]))
+    finally:
+        if sweeper is not None:
+            sweeper.join()
     # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.
     for err in watch.collection_errors + watch.collection_crashes:
         where = f"{err['file']}:{err['line']}:{err['col']}" if err["line"] is not None else err["file"]
