@@ -66,8 +66,14 @@ _MARKERS = {
 }
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     options.add_options(parser.getgroup("relaycheck", "relaycheck: conformance of LLM API relays").addoption)
+    if pluginmanager.is_blocked("allure_pytest"):
+        # `relaycheck run` turns allure-pytest off and writes allure-results itself
+        # (harness/report/allure.py); its two options keep their meaning, also after `--`.
+        group = parser.getgroup("reporting")
+        group.addoption("--alluredir", dest="allure_report_dir", metavar="DIR", default=None, help="write allure-results")
+        group.addoption("--clean-alluredir", action="store_true", dest="clean_alluredir", help="empty it first")
 
 
 def pytest_configure(config: pytest.Config) -> None:

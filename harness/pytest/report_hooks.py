@@ -8,9 +8,11 @@ built-in gateway. The report files themselves are written in one place, at the e
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,11 +25,15 @@ from harness.pytest.stash import (
     SOURCE_KEY,
 )
 from harness.report.record import ItemRecord, Phase, measure
-from harness.report.transcript import ANSWER_LIMIT, chunks_text, request_text, response_body, response_head
+
+if TYPE_CHECKING:
+    from harness.report.allure import AllureResults
 
 # JUnit <properties> of a case item: who it is, and what it measured (without the transcript)
 JUNIT_META = "relaycheck.meta"
 JUNIT_RESULT = "relaycheck.result"
+DETAILS_KEY = pytest.StashKey[str]()  # an item's first failure or skip text, for our allure writer
+CONTEXT_KEY = pytest.StashKey[Any]()  # the session's Context, kept from the item's call for the writer
 
 
 def configure(config: pytest.Config) -> None:
@@ -53,7 +59,18 @@ def configure(config: pytest.Config) -> None:
 class ReportHooks:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.allure = bool(getattr(config.option, "allure_report_dir", None))
+        alluredir = getattr(config.option, "allure_report_dir", None)
+        # allure-pytest loaded (plain `pytest --alluredir`): fed through allure's API per item.
+        # Turned off (`relaycheck run`/`replay`, or -p no:allure_pytest): our own writer, which
+        # writes the same results from the item's record without allure's per-item machinery.
+        own = bool(alluredir) and not config.pluginmanager.has_plugin("allure_pytest")
+        self.allure = bool(alluredir) and not own
+        self.writer: AllureResults | None = None
+        if own:
+            from harness.report.allure import AllureResults
+
+            clean = bool(getattr(config.option, "clean_alluredir", False)) and not config.option.collectonly
+            self.writer = AllureResults(Path(alluredir), clean)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -66,7 +83,10 @@ class ReportHooks:
             ctx = getattr(item, "funcargs", {}).get("relaycheck_context")
             if ctx is not None:  # measured once, from the runner's result
                 record = record.with_measurement(measure(item.stash[RESULT_KEY], ctx, item.stash[SOURCE_KEY]))
-        record = record.after(call.when, _phase(report), _text(report))
+        text = _text(report)
+        record = record.after(call.when, _phase(report), text)
+        if self.writer is not None and text and DETAILS_KEY not in item.stash:
+            item.stash[DETAILS_KEY] = text  # the first failure or skip: allure's statusDetails
         item.stash[ITEM_RECORD_KEY] = record
         setattr(report, REPORT_ATTR, record)
         return report
@@ -94,7 +114,7 @@ class ReportHooks:
         finally:  # also for items skipped at setup: they belong in the same allure tree
             record = item.stash.get(ITEM_RECORD_KEY, None)
             if self.allure and record is not None:
-                _allure_labels(record.meta())
+                _allure_labels(record)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -105,16 +125,47 @@ class ReportHooks:
             ctx = getattr(item, "funcargs", {}).get("relaycheck_context")
             if self.allure and result is not None and ctx is not None:
                 _allure_result(result, ctx)
+            if self.writer is not None and ctx is not None:
+                item.stash[CONTEXT_KEY] = ctx  # the item's funcargs are gone once it has finished
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        start = int(time.time() * 1000)
         try:
             return (yield)
         finally:
+            if self.writer is not None:
+                with reporting(self.config, f"the allure result of {item.nodeid}"):
+                    self._write_allure(item, start)
+                if CONTEXT_KEY in item.stash:
+                    del item.stash[CONTEXT_KEY]
             # Every report of the item is out. Its full result (exchanges, bodies, parsed events)
             # would otherwise stay on the item until the session ends: memory growing per item.
             if RESULT_KEY in item.stash:
                 del item.stash[RESULT_KEY]
+
+    def _write_allure(self, item: pytest.Item, start: int) -> None:
+        record = item.stash.get(ITEM_RECORD_KEY, None)
+        if record is None or self.writer is None:  # not a case item
+            return
+        from harness.report.allure import render
+
+        ctx = item.stash.get(CONTEXT_KEY, None)
+        redactor = ctx.redactor if ctx is not None else _fallback_redactor(item)
+        result = item.stash.get(RESULT_KEY, None)
+        attachments, steps = render(result, redactor, ctx.level) if result is not None and ctx is not None else ([], [])
+        self.writer.write_item(
+            record,
+            name=item.name,
+            package=_package(item),
+            tags=_tags(item),
+            start=start,
+            stop=int(time.time() * 1000),
+            attachments=attachments,
+            steps=steps,
+            details=item.stash.get(DETAILS_KEY, None),
+            redactor=redactor,
+        )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
@@ -130,6 +181,12 @@ class ReportHooks:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for line in self.config.stash.get(REPORT_ERRORS, []):
             terminalreporter.write_line(line, red=True)
+
+
+def _fallback_redactor(item: pytest.Item) -> Any:
+    from harness.pytest.plugin import _redactor  # loaded by now: it registered these hooks
+
+    return _redactor(item)
 
 
 def _phase(report: pytest.TestReport) -> Phase:
@@ -154,74 +211,52 @@ def reporting(config: pytest.Config, what: str) -> Iterator[None]:
         config.stash.setdefault(REPORT_ERRORS, []).append(line[:2000])
 
 
-def _allure_labels(meta: dict[str, Any]) -> None:
+def _allure_labels(record: ItemRecord) -> None:
+    """allure-pytest's path (plain ``pytest --alluredir``): the labels through allure's API."""
     import allure
 
-    stream = "stream" if meta["stream"] else "sync"
-    model = meta.get("model") or "request-model"
-    for name, value in (
-        ("gateway", meta["gateway"]),
-        ("endpoint", meta["endpoint"]),
-        ("model", model),
-        ("stream", stream),
-    ):
+    from harness.report.allure import description, labels
+
+    own = labels(record)
+    for name, value in own[:4]:
         allure.dynamic.label(name, value)
         allure.dynamic.parameter(name, value)
-    if meta.get("features"):
-        allure.dynamic.feature(*meta["features"])
-    allure.dynamic.parent_suite(meta["gateway"])
-    allure.dynamic.suite(meta["endpoint"])
-    allure.dynamic.sub_suite(meta["case"])
-    allure.dynamic.description(f"case {meta['case']!r} defined at {meta['file']}:{meta['line']}")
+    if record.features:
+        allure.dynamic.feature(*record.features)
+    allure.dynamic.parent_suite(record.gateway)
+    allure.dynamic.suite(record.endpoint)
+    allure.dynamic.sub_suite(record.case)
+    allure.dynamic.description(description(record))
 
 
 def _allure_result(result: Any, ctx: Any) -> None:
-    """Per step: the request (secrets masked), the response, the SSE transcript with arrival
-    offsets; then one allure step per violation, failed when it fails the run's level."""
+    """allure-pytest's path: the attachments and violation steps (harness/report/allure.py
+    renders them, for both paths) through allure's API."""
     import allure
 
-    text = allure.attachment_type.TEXT
-    several = len(result.steps) > 1
-    for s in result.steps:
-        prefix = f"{s.step.name}: " if several else ""
-        ex = s.exchange
-        if ex is not None:
-            allure.attach(request_text(ex.request, ctx.redactor), f"{prefix}request", text)
-            head = response_head(ex, ctx.redactor)
-            if ex.is_sse:
-                final = s.evaluation.final if s.evaluation is not None else None
-                # The structure is cleaned, then printed: cleaning printed JSON could break it.
-                folded = (
-                    json.dumps(ctx.redactor.value(final), indent=2, ensure_ascii=False)
-                    if final is not None
-                    else "(nothing)"
-                )
-                if len(folded) > ANSWER_LIMIT:  # an attachment never holds a whole oversized answer
-                    folded = f"{folded[:ANSWER_LIMIT]}…[{len(folded) - ANSWER_LIMIT} more characters]"
-                body = "final object folded from the stream:\n" + folded
-            else:
-                body = response_body(ex, ctx.redactor)
-            allure.attach(f"{head}\n\n{body}", f"{prefix}response", text)
-            if ex.is_sse:
-                allure.attach(chunks_text(ex, ctx.redactor), f"{prefix}SSE transcript (arrival offsets)", text)
-        for v in s.violations:
-            _violation_step(prefix, v, v.fails(ctx.level), ctx.redactor)
+    from harness.report.allure import render
+
+    attachments, steps = render(result, ctx.redactor, ctx.level)
+    for a in attachments:
+        allure.attach(a.content, a.name, allure.attachment_type.TEXT)
+    for s in steps:
+        step = allure.step(s.name)
+        step.__enter__()
+        for a in s.attachments:
+            allure.attach(a.content, a.name, allure.attachment_type.JSON)
+        # Closing the step with an AssertionError marks it failed (not broken), without a traceback.
+        exc = AssertionError(s.message) if s.failed else None
+        step.__exit__(type(exc) if exc else None, exc, None)
 
 
-def _violation_step(prefix: str, v: Any, failed: bool, redactor: Any) -> None:
-    import allure
+def _package(item: pytest.Item) -> str:
+    """allure-pytest's package of an item: its file's path, dotted, without the suffix."""
+    path = item.nodeid.split("::", 1)[0]
+    return path.rsplit(".", 1)[0].replace("/", ".")
 
-    tag = "" if v.severity == "error" else f" ({v.severity})"
-    message = redactor.text(v.message)
-    step = allure.step(f"{prefix}[{v.code}]{tag} at {v.path}: {message}")
-    step.__enter__()
-    detail = {k: v.as_dict()[k] for k in ("expected", "actual") if k in v.as_dict()}
-    if detail:
-        allure.attach(
-            json.dumps(redactor.value(detail), indent=2, ensure_ascii=False),
-            "expected / actual",
-            allure.attachment_type.JSON,
-        )
-    # Closing the step with an AssertionError marks it failed (not broken), without a traceback.
-    exc = AssertionError(message) if failed else None
-    step.__exit__(type(exc) if exc else None, exc, None)
+
+def _tags(item: pytest.Item) -> list[str]:
+    return [m.name for m in item.own_markers if m.name not in _NOT_TAGS]
+
+
+_NOT_TAGS = frozenset({"skip", "skipif", "xfail", "usefixtures", "filterwarnings", "parametrize"})

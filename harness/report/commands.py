@@ -207,7 +207,9 @@ def choose_mode(requested: str, stream: TextIO | None = None, env: dict[str, str
 
 def run_pytest_args(args: argparse.Namespace) -> list[str]:
     """pytest arguments for those options. Later arguments (after --) still override them."""
-    out: list[str] = []
+    # allure-pytest's per-item hooks cost more than the rest of the reporting together: relaycheck
+    # writes the same allure-results itself (harness/report/allure.py) with its plugin off.
+    out: list[str] = ["-p", "no:allure_pytest"]
     report_dir = Path(args.report_dir or "reports")
     if not args.no_junit:
         out += ["--junitxml", str(report_dir / "junit.xml"), "-o", "junit_suite_name=relaycheck"]
