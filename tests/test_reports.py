@@ -152,6 +152,113 @@ def test_allure_labels_attachments_and_failed_steps(runs: dict[str, Any]) -> Non
     assert not [s for s in passed.get("steps", []) if s["status"] == "failed"]
 
 
+# The allure 2 result format, as far as relaycheck writes it (the allure CLI need not be installed).
+_NAMED = {
+    "type": "object",
+    "required": ["name", "value"],
+    "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+}
+_ATTACHMENT = {
+    "type": "object",
+    "required": ["name", "source", "type"],
+    "properties": {"name": {"type": "string"}, "source": {"type": "string"}, "type": {"type": "string"}},
+}
+_STATUS = {"enum": ["passed", "failed", "broken", "skipped", "unknown"]}
+_DETAILS = {"type": "object", "properties": {"message": {"type": "string"}, "trace": {"type": "string"}}}
+_STEP: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "status", "start", "stop"],
+    "properties": {
+        "name": {"type": "string"},
+        "status": _STATUS,
+        "statusDetails": _DETAILS,
+        "attachments": {"type": "array", "items": _ATTACHMENT},
+        "parameters": {"type": "array", "items": _NAMED},
+        "start": {"type": "integer"},
+        "stop": {"type": "integer"},
+    },
+}
+ALLURE_RESULT = {
+    "type": "object",
+    "required": ["uuid", "name", "fullName", "historyId", "testCaseId", "status", "start", "stop", "labels"],
+    "properties": {
+        "uuid": {"type": "string"},
+        "name": {"type": "string"},
+        "fullName": {"type": "string"},
+        "historyId": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+        "testCaseId": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+        "description": {"type": "string"},
+        "status": _STATUS,
+        "statusDetails": _DETAILS,
+        "start": {"type": "integer"},
+        "stop": {"type": "integer"},
+        "labels": {"type": "array", "items": _NAMED},
+        "parameters": {"type": "array", "items": _NAMED},
+        "attachments": {"type": "array", "items": _ATTACHMENT},
+        "steps": {"type": "array", "items": _STEP},
+        "titlePath": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def test_allure_results_have_allures_shape_and_their_files(runs: dict[str, Any]) -> None:
+    import jsonschema
+
+    out = runs["faulted_dir"] / "allure-results"
+    results = list(out.glob("*-result.json"))
+    assert len(results) == 4
+    for path in results:
+        r = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.validate(r, ALLURE_RESULT)
+        assert path.name == f"{r['uuid']}-result.json" and r["start"] <= r["stop"]
+        names = {lb["name"] for lb in r["labels"]}
+        assert {"parentSuite", "suite", "subSuite", "framework", "package"} <= names
+        assert r["description"].startswith("case 'hello-")
+        sources = [a["source"] for a in r["attachments"]] + [
+            a["source"] for s in r.get("steps", []) for a in s["attachments"]
+        ]
+        assert sources and all((out / src).is_file() for src in sources)
+        if r["status"] == "failed":  # the violations, as the terminal shows them
+            assert "[usage]" in r["statusDetails"]["message"]
+    # relaycheck run writes them itself: allure-pytest's plugin is off there (no fixture containers)
+    assert not list(out.glob("*-container.json"))
+    # the same item has the same ids in the next run (allure's history)
+    clean = {r["fullName"]: r for r in _allure(runs["clean_dir"]).values()}
+    for r in _allure(runs["faulted_dir"]).values():
+        assert (clean[r["fullName"]]["historyId"], clean[r["fullName"]]["testCaseId"]) == (
+            r["historyId"],
+            r["testCaseId"],
+        )
+
+
+def test_allure_writer_redacts_every_value(tmp_path: Path) -> None:
+    from harness.report.allure import AllureResults, Attachment, Step
+    from harness.report.record import ItemRecord
+
+    secret = "sk-allure-secret-0123456789abcdef"
+    record = ItemRecord(
+        "cases/x.yaml::c[g]", "c", "cases/x.yaml", 3, "chat", secret, False, "g", ("text",), "error", "boom"
+    )
+    writer = AllureResults(tmp_path / "a")
+    path = writer.write_item(
+        record,
+        name="c[g]",
+        package="cases.x",
+        tags=["chat"],
+        start=1,
+        stop=2,
+        attachments=[Attachment("request", "POST /v1 key=[REDACTED]", "text/plain", "txt")],
+        steps=[Step(f"[x] at $: {secret}", True, secret, ())],
+        details=f"relay said {secret}",
+        redactor=Redactor([secret]),
+    )
+    data = path.read_text(encoding="utf-8")
+    assert secret not in data and "[REDACTED]" in data
+    r = json.loads(data)
+    assert r["status"] == "broken" and r["steps"][0]["status"] == "failed"
+    assert len(list((tmp_path / "a").iterdir())) == 2  # the result and its attachment
+
+
 def test_matrix_marks_the_failing_cells(runs: dict[str, Any]) -> None:
     page = (runs["faulted_dir"] / "matrix.html").read_text()
     for item_id in _failing(runs["faulted_dir"]):

@@ -72,7 +72,9 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         # `relaycheck run` turns allure-pytest off and writes allure-results itself
         # (harness/report/allure.py); its two options keep their meaning, also after `--`.
         group = parser.getgroup("reporting")
-        group.addoption("--alluredir", dest="allure_report_dir", metavar="DIR", default=None, help="write allure-results")
+        group.addoption(
+            "--alluredir", dest="allure_report_dir", metavar="DIR", default=None, help="write allure-results"
+        )
         group.addoption("--clean-alluredir", action="store_true", dest="clean_alluredir", help="empty it first")
 
 
