@@ -38,6 +38,8 @@ PHASES = (
     ("harness.pytest.report_hooks", "_allure_labels", "allure labels"),
     ("allure", "attach", "allure: attachment files written"),
     ("allure_commons.reporter", "AllureReporter.close_test", "allure result file"),
+    ("harness.report.allure", "render", "allure: attachments and steps rendered"),
+    ("harness.report.allure", "AllureResults.write_item", "allure: our result + attachment files"),
     ("harness.pytest.plugin", "RunCollector.pytest_runtest_logreport", "run collector, per report"),
     ("harness.pytest.report_hooks", "ReportHooks.pytest_runtest_teardown", "JUnit properties added"),
     ("_pytest.junitxml", "LogXML.pytest_runtest_logreport", "JUnit, per report"),

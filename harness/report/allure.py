@@ -185,9 +185,10 @@ class AllureResults:
             )
         ]
         result["titlePath"] = list(Path(record.file).parts)
-        clean: dict[str, Any] = redactor.value(result)  # labels and messages too: by value, never as JSON text
+        # Labels and messages too, each JSON string by its value (``wire`` keeps the document valid;
+        # its fast path skips the per-string pass when the text as a whole holds nothing to mask).
         path = self.out_dir / f"{uid}-result.json"
-        path.write_text(json.dumps(clean, ensure_ascii=False), encoding="utf-8")
+        path.write_text(redactor.wire(json.dumps(result, ensure_ascii=False)), encoding="utf-8")
         return path
 
     def _attach(self, a: Attachment) -> dict[str, str]:
