@@ -62,8 +62,14 @@ class CaseFile(pytest.File):
         return super().repr_failure(excinfo)  # type: ignore[arg-type]
 
 
-def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
-    item = request.node
+def _case_call(relaycheck_context: Any) -> None:
+    """What a case item's fixtures are computed from: the session's Context, and nothing else (no
+    ``request``: pytest builds a fixture definition for it in every item's setup). The call
+    itself is ``CaseItem.runtest``."""
+    raise AssertionError("a case item runs through CaseItem.runtest")  # pragma: no cover
+
+
+def _run(item: pytest.Item, relaycheck_context: Any) -> None:
     variant: Variant = item.stash[VARIANT_KEY]
     pool = item.config.stash.get(POOL_KEY, None)
     source = _source(item, relaycheck_context)  # before the run: recording creates the cassette
@@ -137,7 +143,12 @@ def start_pool(session: pytest.Session, ctx: Context, rec: RecordOptions, worker
 
 
 class CaseItem(pytest.Function):
-    """A real Function (fixtures work) that reports the case's YAML location, not _run's."""
+    """A real Function (fixtures, autouse ones too, work) that reports the case's YAML location,
+    not _run's, and runs the case directly (no ``pytest_pyfunc_call``: it calls Python test
+    functions; a case item has none)."""
+
+    def runtest(self) -> None:
+        _run(self, self.funcargs["relaycheck_context"])
 
     def reportinfo(self) -> tuple[Path, int, str]:
         variant = self.stash[VARIANT_KEY]
@@ -170,7 +181,7 @@ def dry_run(session: pytest.Session) -> list[str]:
 
 def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Function:
     case = variant.case
-    item = CaseItem.from_parent(parent, name=f"{case.id}[{variant.param_id}]", callobj=_run)
+    item = CaseItem.from_parent(parent, name=f"{case.id}[{variant.param_id}]", callobj=_case_call)
     item.stash[VARIANT_KEY] = variant
     for feature in case.features:  # registered first, so --strict-markers accepts them
         parent.config.addinivalue_line("markers", f"{feature}: relaycheck feature (from case files)")
