@@ -231,6 +231,26 @@ def test_allure_results_have_allures_shape_and_their_files(runs: dict[str, Any])
         )
 
 
+def test_allure_result_for_an_item_skipped_before_its_call(tmp_path: Path) -> None:
+    # Skipped at setup (a capability the model lacks): no call, no Context on the item; the
+    # result is still written, status skipped, with the reason.
+    (tmp_path / "cases").mkdir()
+    lacking = MINI_CASES.split("  - id: hello-messages")[0].replace(
+        "features: [text]", "features: [text]\n    requires: [reasoning]"
+    )
+    (tmp_path / "cases" / "mini.yaml").write_text(
+        MINI_CASES + lacking.split("cases:\n", 1)[1].replace("hello-chat", "needs-reasoning")
+    )
+    res = relaycheck("run", "--cases", "cases/mini.yaml", "--report-dir", "out", "--progress", "off", cwd=tmp_path)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert "could not write" not in res.stdout + res.stderr
+    results = _allure(tmp_path / "out")
+    assert len(results) == 6
+    skipped = [r for r in results.values() if "needs-reasoning" in r["name"]]
+    assert len(skipped) == 2 and {r["status"] for r in skipped} == {"skipped"}
+    assert all("lacks capability reasoning" in r["statusDetails"]["message"] for r in skipped)
+
+
 def test_allure_writer_redacts_every_value(tmp_path: Path) -> None:
     from harness.report.allure import AllureResults, Attachment, Step
     from harness.report.record import ItemRecord

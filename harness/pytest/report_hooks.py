@@ -18,6 +18,7 @@ import pytest
 
 from harness.pytest.stash import (
     ITEM_RECORD_KEY,
+    RECORD_KEY,
     REPORT_ATTR,
     REPORT_ERRORS,
     RESULT_KEY,
@@ -66,6 +67,7 @@ class ReportHooks:
         own = bool(alluredir) and not config.pluginmanager.has_plugin("allure_pytest")
         self.allure = bool(alluredir) and not own
         self.writer: AllureResults | None = None
+        self.session_ctx: Any = None
         if own:
             from harness.report.allure import AllureResults
 
@@ -127,6 +129,7 @@ class ReportHooks:
                 _allure_result(result, ctx)
             if self.writer is not None and ctx is not None:
                 item.stash[CONTEXT_KEY] = ctx  # the item's funcargs are gone once it has finished
+                self.session_ctx = ctx  # for items skipped before their call (the same Context)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -151,7 +154,8 @@ class ReportHooks:
         from harness.report.allure import render
 
         ctx = item.stash.get(CONTEXT_KEY, None)
-        redactor = ctx.redactor if ctx is not None else _fallback_redactor(item)
+        known = ctx or self.session_ctx
+        redactor = known.redactor if known is not None else _fallback_redactor(item.config)
         result = item.stash.get(RESULT_KEY, None)
         attachments, steps = render(result, redactor, ctx.level) if result is not None and ctx is not None else ([], [])
         self.writer.write_item(
@@ -183,10 +187,12 @@ class ReportHooks:
             terminalreporter.write_line(line, red=True)
 
 
-def _fallback_redactor(item: pytest.Item) -> Any:
-    from harness.pytest.plugin import _redactor  # loaded by now: it registered these hooks
+def _fallback_redactor(config: pytest.Config) -> Any:
+    """Before any item has run (so no session Context yet): the gateway's secrets and patterns."""
+    from harness.redact import Redactor
 
-    return _redactor(item)
+    settings = config.stash[SETTINGS_KEY]
+    return Redactor(settings.gateway.secrets(), config.stash[RECORD_KEY].redact_patterns)
 
 
 def _phase(report: pytest.TestReport) -> Phase:
