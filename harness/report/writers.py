@@ -3,8 +3,10 @@ of a run (``harness/pytest/plugin.py``, ``RunCollector``). A new format is a cla
 its own module) and one line in ``WRITERS``. No pytest here.
 
 Every writer reads ``RunRecord.summary``: the run serialized once and redacted by value, so no
-writer can leak what summary.json does not. JUnit XML and allure are written by their pytest
-plugins from each item's report; ``harness/pytest/report_hooks.py`` adds relaycheck's part.
+writer can leak what summary.json does not. JUnit XML is written by its pytest plugin from each
+item's report (``harness/pytest/report_hooks.py`` adds relaycheck's part); allure-results are
+written item by item as each finishes (``harness/report/allure.py``: an item's attachments are
+rendered from its full result, which is not kept until the end of the run).
 """
 
 from __future__ import annotations
