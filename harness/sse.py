@@ -200,14 +200,15 @@ def _parse_blocks(text: str, raw: bytes, parser: SSEParser) -> list[SSEEvent]:
     to ``parser``, which then takes the tail (bytes after the last blank line)."""
     blocks = text.split("\n\n")
     tail = blocks.pop()
-    ascii_only = text.isascii()
+    # Byte sizes: the same cut of the raw bytes (UTF-8 never hides "\n\n" inside a character).
+    sizes = None if text.isascii() else [len(b) + 2 for b in raw.split(b"\n\n")]
     out: list[SSEEvent] = []
     pos = 0  # byte offset of the current block
     last_id: str | None = None
     comments = 0
     count = 0
-    for block in blocks:
-        size = (len(block) if ascii_only else len(block.encode("utf-8"))) + 2
+    for i, block in enumerate(blocks):
+        size = len(block) + 2 if sizes is None else sizes[i]
         if block[:1] == "\n":  # an empty line first: dispatches nothing, state is clear already
             block = block[1:]
             begin = pos + 1
@@ -216,6 +217,18 @@ def _parse_blocks(text: str, raw: bytes, parser: SSEParser) -> list[SSEEvent]:
         pos += size
         if not block:
             continue
+        # The two shapes official streams use, without a per-line loop: one data line (Chat
+        # Completions), or an event line then one data line (Messages, Responses).
+        if block[:6] == "data: " and "\n" not in block:
+            out.append(_make_event(block[6:], None, last_id, None, 1, count, begin, pos))
+            count += 1
+            continue
+        if block[:7] == "event: ":
+            nl = block.find("\n")
+            if nl > 7 and block[nl + 1 : nl + 7] == "data: " and block.find("\n", nl + 1) < 0:
+                out.append(_make_event(block[nl + 7 :], block[7:nl], last_id, None, 1, count, begin, pos))
+                count += 1
+                continue
         data: list[str] = []
         event = ident = retry = None
         for line in block.split("\n"):

@@ -47,6 +47,8 @@ EDGES = [
     b"data: \xff\n\ndata: b\n\n",
     "data: \ufffd literal\n\n".encode(),
     b"field without colon\ndata:  two spaces\n\n",
+    b"event: e\ndata: 1\ndata: 2\n\nevent: \ndata: x\n\nevent:e\ndata: y\n\nevent: f\ndata:z\n\n",
+    b"data: a:b\n\nevent: a:b\ndata: c: d\n\nevent: g\n: c\ndata: h\n\ndata: i\nid: 9\n\ndata: j\n\n",
 ]
 
 
@@ -69,8 +71,27 @@ def test_official_streams() -> None:
         _same(raw)
 
 
-PIECES = [b"\n", b"\n\n", b"\r", b"\r\n", b":", b": ", b"data: ", b"data:", b"event: x\n", b"id: 1\n", b"id\n",
-          b"retry: 5\n", b"\0", "é".encode(), "🚀".encode(), b"\xff", b"\xc3", "\ufeff".encode(), b"data: {}\n\n"]
+PIECES = [
+    b"\n",
+    b"\n\n",
+    b"\r",
+    b"\r\n",
+    b":",
+    b": ",
+    b"data: ",
+    b"data:",
+    b"event: x\n",
+    b"id: 1\n",
+    b"id\n",
+    b"retry: 5\n",
+    b"\0",
+    "é".encode(),
+    "🚀".encode(),
+    b"\xff",
+    b"\xc3",
+    "\ufeff".encode(),
+    b"data: {}\n\n",
+]
 
 
 def _mutate(rng: random.Random, raw: bytes) -> bytes:
@@ -91,7 +112,7 @@ def test_mutated_streams() -> None:
     stream: the one-pass path must give exactly what the incremental parser gives."""
     rng = random.Random(17)
     seeds = [e for e in EDGES if e] + [
-        b"event: message_start\ndata: {\"type\":\"message_start\"}\n\nevent: ping\ndata: {}\n\n",
+        b'event: message_start\ndata: {"type":"message_start"}\n\nevent: ping\ndata: {}\n\n',
         b'data: {"id":"c","choices":[]}\n\ndata: [DONE]\n\n',
     ]
     fast_path = 0
