@@ -86,13 +86,24 @@ def is_valid(schema_id: str, instance: Any) -> bool:
     check = _IS_VALID.get(schema_id)
     if check is None:
         check = _IS_VALID[schema_id] = _compiled(schema_id).is_valid
-    return check(instance)
+    try:
+        return check(instance)
+    except UnicodeEncodeError:
+        # jsonschema-rs cannot take a string holding a lone surrogate, which json.loads makes of an
+        # escaped "\ud800" a relay may send; python-jsonschema judges it (the run must not crash).
+        return bool(_compiled_by(schema_id, "python").is_valid(instance))
 
 
 def validate(schema_id: str, instance: Any, limit: int = 20) -> list[SchemaError]:
     """Errors of ``instance`` against the schema; empty when valid. The fast path (valid
     instances, the common case) costs one ``is_valid`` call."""
-    validator = _compiled(schema_id)
+    try:
+        return _errors(_compiled(schema_id), instance, limit)
+    except UnicodeEncodeError:  # a lone surrogate: see is_valid
+        return _errors(_compiled_by(schema_id, "python"), instance, limit)
+
+
+def _errors(validator: Any, instance: Any, limit: int) -> list[SchemaError]:
     if validator.is_valid(instance):
         return []
     errors: list[SchemaError] = []
