@@ -26,18 +26,28 @@ def _name(func: ast.expr) -> str | None:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
-def literal_codes(source: str) -> list[tuple[int, str]]:
-    """(line, code) of every code literal in ``source``: the first argument of an emitter, a
-    ``code=`` keyword, an assignment to ``code``, and any ``"grammar.*"`` string; ``G + "x"``
-    with a module-level ``G = "grammar.<dialect>."`` counts as its joined value."""
-    tree = ast.parse(source)
-    consts = {
+def _constants(tree: ast.Module) -> dict[str, str]:
+    return {
         t.id: n.value.value
         for n in tree.body
         if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
         for t in n.targets
         if isinstance(t, ast.Name)
     }
+
+
+def literal_codes(source: str) -> list[tuple[int, str]]:
+    """(line, code) of every code literal in ``source``: the first argument of an emitter, a
+    ``code=`` keyword, an assignment to ``code``, and any ``"grammar.*"`` string; ``G + "x"``
+    with a module-level (or imported) ``G = "grammar.<dialect>."`` counts as its joined value."""
+    tree = ast.parse(source)
+    consts = _constants(tree)
+    for node in tree.body:  # a prefix imported from a sibling module: from ...rules import G
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            path = REPO.joinpath(*node.module.split(".")).with_suffix(".py")
+            if path.is_file():
+                theirs = _constants(ast.parse(path.read_text(encoding="utf-8")))
+                consts.update({a.asname or a.name: theirs[a.name] for a in node.names if a.name in theirs})
 
     def value(node: ast.AST | None) -> str | None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -60,7 +70,9 @@ def literal_codes(source: str) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code" for t in node.targets):
             candidates.append(node.value)
         elif isinstance(node, ast.FunctionDef):
-            candidates += [d.default for d in node.args.kw_defaults if d is not None]
+            candidates += [
+                d for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if a.arg == "code"
+            ]
             candidates += [
                 d for a, d in zip(node.args.args[::-1], node.args.defaults[::-1], strict=False) if a.arg == "code"
             ]
@@ -95,9 +107,10 @@ def test_the_scanner_sees_a_mistyped_code() -> None:
         'G = "grammar.chat."\n'
         'def f(st):\n    st.v(G + "fnish", "$", "m")\n    return Violation("tool.agrs", "$", "m")\n'
         'def g(code="schema.extr"):\n    pass\n'
+        'def h(*, code="usage.feilds"):\n    pass\n'
     )
     codes = {c for _, c in literal_codes(source)}
-    assert codes >= {"grammar.chat.fnish", "tool.agrs", "schema.extr"}
+    assert codes >= {"grammar.chat.fnish", "tool.agrs", "schema.extr", "usage.feilds"}
     assert codes.isdisjoint(declared())
 
 

@@ -1,10 +1,10 @@
 """OpenAI Chat Completions (POST /v1/chat/completions): bodies, errors, and the dialect object.
 
-The stream grammar and the accumulator live in ``chat_stream``; both halves share the
+The stream grammar and the accumulator live in ``chat.stream``; both halves share the
 final-object checks here (``check_final``), so a folded stream is judged exactly like a body.
 
 Schemas (``schemas/chat/``) come in two levels and are used through one fast path
-(``schema_check``): the strict schema is a tightening of the compatible one, so a payload that
+(``schema_check``, kit.schema.leveled): the strict schema is a tightening of the compatible one, so a payload that
 passes strict (the common case) costs one ``is_valid`` call. Only on failure do we ask which
 level broke: compatible failures are ``schema`` errors, strict-only failures are ``schema``
 with severity ``strict``, and strict's closed objects (``additionalProperties: false``) turn
@@ -18,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.base import AuthStyle, HeaderProfile, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import usage as kit_usage
@@ -292,6 +293,7 @@ class ChatDialect:
     path: str = PATH
     models_path: str | None = "/v1/models"
     official_host: str | None = "api.openai.com"
+    response_headers: HeaderProfile | None = vendor_headers.OPENAI
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         return request_kit.in_body(self.path, payload, model, stream)

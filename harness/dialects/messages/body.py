@@ -1,6 +1,6 @@
 """Anthropic Messages (POST /v1/messages): bodies, errors and the Dialect object.
 
-The stream grammar and the accumulator live in ``messages_stream``. Schemas are
+The stream grammar and the accumulator live in ``messages.stream``. Schemas are
 ``schemas/messages/{strict,compatible}/*.json`` (written by ``schemas/messages/build.py``):
 ``strict`` is a subset of ``compatible``, so one ``is_valid`` on the strict schema clears the
 common case; only a failing instance pays for the second, classifying pass.
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import validation
-from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.base import AuthStyle, HeaderProfile, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import usage as kit_usage
@@ -363,6 +364,7 @@ class MessagesDialect:
     path: str = "/v1/messages"
     models_path: str | None = "/v1/models"
     official_host: str | None = "api.anthropic.com"
+    response_headers: HeaderProfile | None = vendor_headers.ANTHROPIC
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         return request_kit.in_body(self.path, payload, model, stream)
@@ -386,8 +388,12 @@ class MessagesDialect:
         usage = final.get("usage") if isinstance(final, dict) else None
         if not isinstance(usage, dict):
             return None
+        # Messages counts cached prompt tokens apart from input_tokens; they are added back so
+        # input_tokens means the whole prompt, as in every other dialect (and report/metrics).
+        base = _int(usage.get("input_tokens"))
+        cached = [_int(usage.get(k)) or 0 for k in ("cache_creation_input_tokens", "cache_read_input_tokens")]
         return Usage(
-            _int(usage.get("input_tokens")),
+            base + sum(cached) if base is not None else None,
             _int(usage.get("output_tokens")),
             _int(usage.get("cache_read_input_tokens")),
             None,  # Messages reports no total

@@ -1,6 +1,6 @@
 """OpenAI Responses (POST /v1/responses): bodies, errors, and the dialect object.
 
-The stream grammar and the accumulator live in ``responses_stream``. Schemas are under
+The stream grammar and the accumulator live in ``responses.stream``. Schemas are under
 ``schemas/responses/{strict,compatible}/`` (written by ``schemas/responses/build_schemas.py``);
 ``strict`` is ``compatible`` plus the fields the official API always sends, so one ``is_valid``
 against strict settles the common (valid) case.
@@ -13,6 +13,7 @@ from typing import Any
 
 from harness import validation
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import schema as kit_schema
@@ -307,6 +308,7 @@ class _Responses:
     path = "/v1/responses"
     models_path = "/v1/models"
     official_host = "api.openai.com"
+    response_headers = vendor_headers.OPENAI
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         return request_kit.in_body(self.path, payload, model, stream)
