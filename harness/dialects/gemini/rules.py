@@ -1,0 +1,41 @@
+"""Every code the Gemini dialect emits beyond the cross-format ones (codes.CORE_CODES), with its
+severity and one line of meaning. The code table is generated from here; severities are set at
+the rule (``Violation(..., severity=SEVERITY[code])``) so a table and a check cannot disagree."""
+
+from __future__ import annotations
+
+G = "grammar.gemini."
+
+# code -> (severity, meaning). "error": the official SDK (google-genai) breaks or the answer is
+# unusable; "strict": the SDK copes, the bytes differ from what the official API sends.
+RULES: dict[str, tuple[str, str]] = {
+    "gemini.usage_total": (
+        "error",
+        "usageMetadata.totalTokenCount is not promptTokenCount + candidatesTokenCount + thoughtsTokenCount"
+        " + toolUsePromptTokenCount",
+    ),
+    "gemini.usage_fields": (
+        "strict",
+        "usageMetadata missing, or without promptTokenCount / totalTokenCount",
+    ),
+    "gemini.function_args": ("error", "functionCall.args is not a JSON object (e.g. the arguments as a JSON string)"),
+    "gemini.finish_reason": ("strict", "a finishReason value the API does not document"),
+    "gemini.thoughts_dropped": (
+        "strict",
+        "includeThoughts asked for thought summaries and usageMetadata counts thoughts, but no part is a thought",
+    ),
+    "gemini.thoughts_unrequested": (
+        "strict",
+        "thought parts in the answer to a request that did not set thinkingConfig.includeThoughts",
+    ),
+    "gemini.error_status": ("strict", "error.status is not the canonical status of the HTTP code"),
+    "gemini.error_code": ("strict", "error.code differs from the HTTP status of the answer"),
+    G + "empty": ("error", "a 200 stream without a single chunk"),
+    G + "no_finish": ("error", "the stream ends without a chunk carrying finishReason (cut short)"),
+    G + "after_finish": ("strict", "a chunk for a candidate after the chunk that carried its finishReason"),
+    G + "event_name": ("strict", "an `event:` line in a Gemini stream (the API sends bare `data:` lines)"),
+    G + "response_id": ("strict", "responseId changes between the chunks of one stream"),
+}
+
+CODES: dict[str, str] = {code: meaning for code, (_, meaning) in RULES.items()}
+SEVERITY: dict[str, str] = {code: severity for code, (severity, _) in RULES.items()}
