@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.cases import Case, load_case_file
+from harness.dialects import registry
 from harness.gateways import DEFAULT_FILE, Gateway, Timeouts, load_gateways
 from harness.model import Exchange, WireRequest
 from harness.redact import Redactor
@@ -25,7 +26,7 @@ from harness.refgateway.faults import FAULT_HEADER, FAULT_RECORDS, FAULTS
 from harness.runner import Context, Variant, run_variant
 from harness.transport import Transport
 
-ENDPOINTS = ("chat", "messages", "responses")
+ENDPOINTS = registry.names()  # every registered dialect
 # Faults caught only when undocumented fields fail the run (`--extras fail`); by default an
 # extra field is a `schema.extra` note, because relays add harmless fields all the time.
 EXTRAS_FAIL = frozenset({"extra-fields"})

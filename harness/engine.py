@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness import dialects, history, sse
 from harness.dialects.base import Profile
@@ -106,7 +107,7 @@ def _evaluate(
 ) -> Evaluation:
     """Check one exchange against the wire format of ``endpoint`` (chat | messages | responses).
 
-    ``stream_requested`` None means "take it from the request body" (``"stream": true``).
+    ``stream_requested`` None means "ask the dialect" (the body's ``"stream": true``, or the path).
     ``body_schema`` (a schema id) replaces the dialect's checks of a 2xx JSON body, for paths that
     answer something else than the dialect's main object (GET /v1/models, count_tokens); error
     bodies are still judged by the dialect.
@@ -116,7 +117,8 @@ def _evaluate(
     dialect = dialects.get(endpoint)
     request_json = exchange.request.json
     if stream_requested is None:
-        stream_requested = isinstance(request_json, dict) and request_json.get("stream") is True
+        url = urlsplit(exchange.request.url)
+        stream_requested = dialect.stream_requested(url.path, url.query, request_json)
     body = exchange.body
     out: list[Violation] = []
     try:

@@ -21,8 +21,9 @@ from typing import Any
 
 from harness import validation
 from harness.dialects import official
-from harness.dialects.base import AuthStyle, Profile, StreamVerdict
+from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
 from harness.dialects.common import check_tool_arguments
+from harness.dialects.kit import request as request_kit
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -417,6 +418,36 @@ def _first_choice(final: Any) -> Mapping[str, Any] | None:
 class ChatDialect:
     name: str = "chat"
     path: str = PATH
+    models_path: str | None = "/v1/models"
+    official_host: str | None = "api.openai.com"
+
+    def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
+        return request_kit.in_body(self.path, payload, model, stream)
+
+    def default_auth_style(self, gateway_auth: str) -> str:
+        return "bearer"  # OpenAI clients send Bearer
+
+    def matches_path(self, method: str, path: str) -> bool:
+        return request_kit.ends_with(path, self.path)
+
+    def stream_requested(self, path: str, query: str, body: Any) -> bool:
+        return request_kit.body_stream_flag(body)
+
+    def recognises(self, body: Any) -> str | None:
+        kind = body.get("object") if isinstance(body, Mapping) else None
+        return kind if isinstance(kind, str) and kind.startswith("chat.completion") else None
+
+    def usage(self, final: Any) -> Usage | None:
+        usage = final.get("usage") if isinstance(final, Mapping) else None
+        if not isinstance(usage, Mapping):
+            return None
+        details = usage.get("prompt_tokens_details")
+        return Usage(
+            _int(usage.get("prompt_tokens")),
+            _int(usage.get("completion_tokens")),
+            _int(details.get("cached_tokens")) if isinstance(details, Mapping) else None,
+            _int(usage.get("total_tokens")),
+        )
 
     def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
         # OpenAI clients send Bearer; "x-api-key"/"both" exist for relays that want Anthropic-style keys.
@@ -509,3 +540,7 @@ def _shape_words(shape: str) -> str:
     if shape == "an OpenAI-shaped error":
         return "an OpenAI-shaped error with a field of the wrong type"
     return f"{shape}, not this dialect's (OpenAI) error shape"
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -16,7 +16,8 @@ from typing import Any
 
 from harness import validation
 from harness.dialects import official
-from harness.dialects.base import AuthStyle, Profile, StreamVerdict
+from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import request as request_kit
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -463,6 +464,38 @@ def _clip(text: str, n: int = 160) -> str:
 class MessagesDialect:
     name: str = "messages"
     path: str = "/v1/messages"
+    models_path: str | None = "/v1/models"
+    official_host: str | None = "api.anthropic.com"
+
+    def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
+        return request_kit.in_body(self.path, payload, model, stream)
+
+    def default_auth_style(self, gateway_auth: str) -> str:
+        return gateway_auth  # the gateway's auth setting is how /v1/messages authenticates
+
+    def matches_path(self, method: str, path: str) -> bool:
+        return request_kit.ends_with(path, self.path)
+
+    def stream_requested(self, path: str, query: str, body: Any) -> bool:
+        return request_kit.body_stream_flag(body)
+
+    def recognises(self, body: Any) -> str | None:
+        kind = body.get("type") if isinstance(body, dict) else None
+        if kind == "message" or (isinstance(kind, str) and kind.startswith(("message_", "content_block_"))):
+            return kind
+        return "Anthropic error" if kind == "error" else None
+
+    def usage(self, final: Any) -> Usage | None:
+        usage = final.get("usage") if isinstance(final, dict) else None
+        if not isinstance(usage, dict):
+            return None
+        return Usage(
+            _int(usage.get("input_tokens")),
+            _int(usage.get("output_tokens")),
+            _int(usage.get("cache_read_input_tokens")),
+            None,  # Messages reports no total
+        )
+
     version: str = "2023-06-01"
 
     def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
@@ -509,3 +542,7 @@ def _blocks(final: Any) -> list[dict[str, Any]]:
 
 
 DIALECT = MessagesDialect()
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

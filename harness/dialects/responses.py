@@ -14,8 +14,9 @@ from typing import Any
 
 from harness import validation
 from harness.dialects import official
-from harness.dialects.base import AuthStyle, Profile, StreamVerdict
+from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
 from harness.dialects.common import check_tool_arguments, schema_violations
+from harness.dialects.kit import request as request_kit
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -378,6 +379,40 @@ def check_error(body: Any, status: int, level: Level) -> list[Violation]:
 class _Responses:
     name = "responses"
     path = "/v1/responses"
+    models_path = "/v1/models"
+    official_host = "api.openai.com"
+
+    def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
+        return request_kit.in_body(self.path, payload, model, stream)
+
+    def default_auth_style(self, gateway_auth: str) -> str:
+        return "bearer"
+
+    def matches_path(self, method: str, path: str) -> bool:
+        return request_kit.ends_with(path, self.path)
+
+    def stream_requested(self, path: str, query: str, body: Any) -> bool:
+        return request_kit.body_stream_flag(body)
+
+    def recognises(self, body: Any) -> str | None:
+        if not isinstance(body, Mapping):
+            return None
+        kind, obj = body.get("type"), body.get("object")
+        if obj == "response":
+            return "response"
+        return kind if isinstance(kind, str) and kind.startswith("response.") else None
+
+    def usage(self, final: Any) -> Usage | None:
+        usage = final.get("usage") if isinstance(final, Mapping) else None
+        if not isinstance(usage, Mapping):
+            return None
+        details = usage.get("input_tokens_details")
+        return Usage(
+            _int(usage.get("input_tokens")),
+            _int(usage.get("output_tokens")),
+            _int(details.get("cached_tokens")) if isinstance(details, Mapping) else None,
+            _int(usage.get("total_tokens")),
+        )
 
     def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"}
@@ -414,3 +449,7 @@ def _shape_words(shape: str) -> str:
     if shape == "an OpenAI-shaped error":
         return "an OpenAI-shaped error with a field of the wrong type"
     return f"{shape}, not this dialect's (OpenAI) error shape"
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness import dialects
+from harness.dialects import registry
 from harness.gateways import Gateway
 from harness.model import Exchange, Violation, WireRequest
 from harness.report.metrics import usage
 from harness.transport import Transport
 
 Outcome = Literal["consistent", "inconsistent", "inconclusive"]
-ENDPOINTS = ("chat", "messages", "responses")
+ENDPOINTS = registry.names()  # every registered dialect
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
 
 
@@ -80,7 +81,7 @@ class Sender:
 
     def send(self, endpoint: str, body: dict[str, Any], path: str | None = None) -> Answer:
         dialect = dialects.get(endpoint)
-        style = self.gw.auth if endpoint == "messages" else "bearer"
+        style = dialect.default_auth_style(self.gw.auth)
         headers = dict(dialect.auth_headers(self.gw.api_key() or "", style, self.gw.anthropic_version))  # type: ignore[arg-type]
         headers.update(self.gw.extra_headers())  # a relay that routes by header gets them here too
         headers["content-type"] = "application/json"
