@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness import validation
-from harness.dialects.gemini.rules import SEVERITY
+from harness.dialects.gemini.rules import SEVERITY, gemini_rule
 from harness.model import ToolCall, Violation
 
 SCHEMA_PREFIX = "gemini"
@@ -222,6 +222,7 @@ def error_or_foreign(body: dict[str, Any], path: str, where: str = "a 2xx answer
     return None
 
 
+@gemini_rule("gemini.usage_total")
 def check_usage(usage: Any, path: str) -> list[Violation]:
     """The total is the sum of its parts; counts are non-negative integers (the schema says so)."""
     if not isinstance(usage, dict):
@@ -246,6 +247,7 @@ def check_usage(usage: Any, path: str) -> list[Violation]:
     return []
 
 
+@gemini_rule("gemini.usage_fields")
 def usage_fields(body: dict[str, Any], path: str) -> list[Violation]:
     """Counts the official API always sends on a finished answer (all 267 of the truth set)."""
     usage = body.get("usageMetadata")
@@ -266,6 +268,7 @@ def usage_fields(body: dict[str, Any], path: str) -> list[Violation]:
     ]
 
 
+@gemini_rule("gemini.function_args")
 def check_function_calls(body: dict[str, Any], request: Any, path: str) -> list[Violation]:
     from harness.dialects.common import check_tool_arguments
 
@@ -304,6 +307,7 @@ def _unenforced(schema: Any) -> Any:
     return {k: _unenforced(s) for k, s in schema.items() if not (k == "additionalProperties" and s is False)}
 
 
+@gemini_rule("gemini.thoughts_dropped", "gemini.thoughts_unrequested")
 def check_thoughts(body: dict[str, Any], request: Any, path: str) -> list[Violation]:
     asked = thoughts_requested(request)
     if asked is None and not isinstance(request, dict):
@@ -330,6 +334,7 @@ def check_thoughts(body: dict[str, Any], request: Any, path: str) -> list[Violat
     return []
 
 
+@gemini_rule("gemini.finish_reason")
 def check_finish(body: dict[str, Any], path: str) -> list[Violation]:
     out = []
     for i, cand in enumerate(candidates(body)):

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.dialects.base import Profile, StreamVerdict
+from harness.dialects.base import Profile, RequestShape, StreamVerdict, Usage
 from harness.dialects.gemini import body as _body
 from harness.dialects.gemini.errors import check_error_body, is_gemini_error
+from harness.dialects.gemini.stream import check_stream
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -27,30 +28,24 @@ STREAM = "/v1beta/models/{model}:streamGenerateContent"
 
 
 @dataclass(frozen=True)
-class Shape:
-    """Where a request goes: path (model filled in), query pairs, and the JSON body."""
-
-    path: str
-    query: tuple[tuple[str, str], ...]
-    body: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
 class GeminiDialect:
     name: str = "gemini"
     path: str = GENERATE
     models_path: str | None = "/v1beta/models"
+    official_host: str | None = "generativelanguage.googleapis.com"
 
     # -- requests ------------------------------------------------------------------------------
 
-    def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> Shape:
+    def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         """The model goes into the path, a stream is the other method plus ``alt=sse``; the
         body is sent as the case wrote it (Gemini has no ``model`` or ``stream`` body field)."""
         template = STREAM if stream else GENERATE
         body = None if payload is None else {k: v for k, v in payload.items() if k not in ("model", "stream")}
         if payload is not None and model is None and isinstance(payload.get("model"), str):
             model = payload["model"]
-        return Shape(template.replace("{model}", model or "unknown-model"), (("alt", "sse"),) if stream else (), body)
+        return RequestShape(
+            template.replace("{model}", model or "unknown-model"), (("alt", "sse"),) if stream else (), body
+        )
 
     def default_auth_style(self, gateway_auth: str) -> str:
         return "x-goog-api-key"
@@ -90,8 +85,6 @@ class GeminiDialect:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.gemini.stream import check_stream
-
         return check_stream(events, request)
 
     def tool_calls(self, final: Any) -> list[ToolCall]:
@@ -103,8 +96,8 @@ class GeminiDialect:
     def stop_reason(self, final: Any) -> str | None:
         return _body.finish_reason(final)
 
-    def usage(self, final: Any) -> tuple[int | None, int | None, int | None, int | None] | None:
-        """(input, output, cached, total): output counts thoughts, as Gemini bills them."""
+    def usage(self, final: Any) -> Usage | None:
+        """Output counts thoughts, as Gemini bills them; cached tokens are part of the input."""
         usage = final.get("usageMetadata") if isinstance(final, dict) else None
         if not isinstance(usage, dict):
             return None
@@ -115,7 +108,7 @@ class GeminiDialect:
 
         out = [count("candidatesTokenCount"), count("thoughtsTokenCount")]
         output = None if all(x is None for x in out) else sum(x or 0 for x in out)
-        return count("promptTokenCount"), output, count("cachedContentTokenCount"), count("totalTokenCount")
+        return Usage(count("promptTokenCount"), output, count("cachedContentTokenCount"), count("totalTokenCount"))
 
 
 DIALECT = GeminiDialect()

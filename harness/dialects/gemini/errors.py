@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from harness.dialects.gemini.body import clip, schema_check, v
+from harness.dialects.gemini.rules import gemini_rule
 from harness.model import Violation
 
 # HTTP status -> the canonical status names google.rpc maps to it (google/rpc/code.proto).
@@ -38,6 +39,7 @@ def is_gemini_error(body: Any) -> bool:
     )
 
 
+@gemini_rule("gemini.error_code", "gemini.error_status")
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     if not is_gemini_error(body):
         from harness.dialects.common import error_shape

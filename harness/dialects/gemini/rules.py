@@ -1,9 +1,16 @@
 """Every code the Gemini dialect emits beyond the cross-format ones (codes.CORE_CODES), with its
 severity and one line of meaning. The code table is generated from here; severities are set at
-the rule (``Violation(..., severity=SEVERITY[code])``) so a table and a check cannot disagree."""
+the rule (``gemini_rule`` registers each with ``@rule`` on the function that emits it), so a
+table and a check cannot disagree."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from harness.dialects.kit.rules import rule
+
+F = TypeVar("F", bound=Callable[..., Any])
 G = "grammar.gemini."
 
 # code -> (severity, meaning). "error": the official SDK (google-genai) breaks or the answer is
@@ -39,3 +46,16 @@ RULES: dict[str, tuple[str, str]] = {
 
 CODES: dict[str, str] = {code: meaning for code, (_, meaning) in RULES.items()}
 SEVERITY: dict[str, str] = {code: severity for code, (severity, _) in RULES.items()}
+
+
+def gemini_rule(*codes: str) -> Callable[[F], F]:
+    """``@rule`` (harness.dialects.kit.rules) for each code, with its severity and title from
+    RULES: the decorated function is the one that emits them."""
+
+    def decorate(fn: F) -> F:
+        for code in codes:
+            severity, title = RULES[code]
+            fn = rule(code, severity, title)(fn)  # type: ignore[arg-type]
+        return fn
+
+    return decorate

@@ -22,7 +22,7 @@ from harness.dialects.base import StreamVerdict
 from harness.dialects.common import decode_event
 from harness.dialects.gemini.body import check_response, clip, error_or_foreign, v
 from harness.dialects.gemini.errors import check_error_body
-from harness.dialects.gemini.rules import G
+from harness.dialects.gemini.rules import G, gemini_rule
 from harness.model import Violation
 from harness.sse import SSEEvent
 
@@ -71,6 +71,7 @@ class _State:
     after_reported: bool = False
 
 
+@gemini_rule(G + "event_name", G + "empty", G + "no_finish")
 def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
     st = _State()
     for ev in events:
@@ -124,6 +125,7 @@ def _chunk_rule(x: Violation) -> bool:
     return x.code in ("gemini.usage_total", "gemini.function_args", "tool.args", "tool.name")
 
 
+@gemini_rule(G + "response_id", G + "after_finish")
 def _fold(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
     where = f"events[{ev.index}]"
     rid = data.get("responseId")
