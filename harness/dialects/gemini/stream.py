@@ -82,15 +82,25 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
                 v(G + "event_name", where, f"an `event: {ev.event}` line in a Gemini stream", actual=ev.event)
             )
         if ev.data.strip() == "[DONE]":
-            # google-genai parses every data: line as JSON: a [DONE] line raises in the SDK.
+            # Strict: no official Gemini stream has one (0 of 67); that google-genai, which parses
+            # every data: line as JSON, raises on it is not proven by an SDK test here.
             st.out.append(
-                Violation("sse.done", where, "data: [DONE] in a Gemini stream (it ends with the finishReason chunk)")
+                Violation(
+                    "sse.done",
+                    where,
+                    "data: [DONE] in a Gemini stream (it ends with the finishReason chunk)",
+                    severity="strict",
+                )
             )
             continue
         data, bad = decode_event(ev)
         if bad is not None:
             st.out.append(bad)
             continue
+        if ev.data_lines > 1:  # one JSON object over several data: lines (RELAY_DEFECTS #13)
+            st.out.append(
+                Violation("sse.framing", where, "one JSON object written over several data: lines", severity="strict")
+            )
         if not isinstance(data, dict):
             st.out.append(Violation("schema", f"{where}.data", "chunk is not a JSON object", actual=clip(ev.data)))
             continue
