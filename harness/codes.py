@@ -96,8 +96,8 @@ def all_codes() -> dict[str, str]:
     from harness.headers import CODES as HEADER_CODES
 
     codes = dict(CORE_CODES) | HEADER_CODES
-    for name in (*dialects.ENDPOINTS, "official"):
-        module = __import__(f"harness.dialects.{name}", fromlist=["CODES"])
+    for name in (*(f"harness.dialects.{e}" for e in dialects.ENDPOINTS), "harness.dialects.kit.official"):
+        module = __import__(name, fromlist=["CODES"])
         codes.update(getattr(module, "CODES", {}))
     from harness.docscheck.codes import CODES as DOCS_CODES
 

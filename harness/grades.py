@@ -9,7 +9,7 @@ Kinds of evidence:
 - ``unusable``: no answer a client could use arrived (no bytes, not JSON, another dialect's object).
 - ``case``: the case file's own expectation; it fails because the case says so.
 - ``corpus``: a strict rule measured on the shared corpus of official recordings (counts in the
-  code's comments, harness/dialects/official.py and the dialect modules).
+  code's comments, harness/dialects/kit/official.py and the dialect modules).
 - ``note``: reported, never fails.
 - ``docs``: a finding on a vendor's documentation page (``relaycheck docs``), not on an answer.
 - ``fidelity``: a fidelity probe's finding (harness/fidelity): the relay did or billed something else

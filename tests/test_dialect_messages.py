@@ -14,7 +14,7 @@ from harness.dialects import get
 from harness.dialects.messages import CODES, DIALECT
 from harness.model import Violation
 
-TOOLU = "toolu_01AbCdEfGhIjKlMnOpQrStUv"  # official id shapes (harness/dialects/official.py)
+TOOLU = "toolu_01AbCdEfGhIjKlMnOpQrStUv"  # official id shapes (harness/dialects/kit/official.py)
 
 REQUEST: dict[str, Any] = {
     "model": "claude-sonnet-4-5",

@@ -21,7 +21,7 @@ from typing import Any
 
 from harness import validation
 from harness.dialects.base import StreamVerdict
-from harness.dialects.chat import (
+from harness.dialects.chat.body import (
     check_final,
     error_in_200,
     include_usage,
@@ -29,7 +29,8 @@ from harness.dialects.chat import (
     requested_n,
     schema_check,
 )
-from harness.dialects.common import decode_event
+from harness.dialects.kit.sse import decode_event
+from harness.dialects.kit.text import clip as _clip
 from harness.model import Severity, Violation
 from harness.sse import SSEEvent
 
@@ -475,10 +476,6 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
                 out.append(Violation("schema", "final" + err.path[1:], f"folded stream: {err.message}"))
         out.extend(check_final(final, request, "final"))
     return StreamVerdict(tuple(out), final)
-
-
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"
 
 
 __all__ = ["check_stream"]

@@ -22,9 +22,11 @@ from functools import cache
 from typing import Any
 
 from harness import validation
-from harness.dialects import responses as R
 from harness.dialects.base import Profile, StreamVerdict
-from harness.dialects.common import decode_event, schema_violations
+from harness.dialects.kit.schema import schema_violations
+from harness.dialects.kit.sse import decode_event
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.responses import body as R
 from harness.model import Level, Severity, Violation
 from harness.sse import SSEEvent
 
@@ -146,7 +148,7 @@ def _event(st: _State, ev: SSEEvent) -> None:
     if t is None and isinstance(d.get("error"), dict):
         # An OpenAI-shaped {"error": {...}} line: an upstream failure a relay wrapped in a 200
         # stream (RELAY_DEFECTS #14), named so rather than only as a broken event sequence.
-        st.v("error.in_200", f"{path}.data", "an error object inside a 200 stream", actual=R._clip(d))
+        st.v("error.in_200", f"{path}.data", "an error object inside a 200 stream", actual=_clip(d))
     if t == "error" and ev.event != "error":
         pass  # one cause, one line: named with the error.in_200 below (R32)
     elif ev.event is None:
@@ -189,7 +191,7 @@ def _event(st: _State, ev: SSEEvent) -> None:
         )
     if t == "error":
         named = "" if ev.event == "error" else f" (its event: line is {ev.event!r}, not 'error': R32)"
-        st.v("error.in_200", f"{path}.data", f"an error event inside a 200 stream{named}", actual=R._clip(d))
+        st.v("error.in_200", f"{path}.data", f"an error event inside a 200 stream{named}", actual=_clip(d))
         return
     handler = _HANDLERS.get(t) if isinstance(t, str) else None
     if handler is not None:
@@ -409,8 +411,8 @@ def _item_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
                     G + "text_mismatch",
                     f"{path}.data.item.content[{ci}]",
                     "item text differs from the streamed text",
-                    expected=R._clip(streamed),
-                    actual=R._clip(str(got)),
+                    expected=_clip(streamed),
+                    actual=_clip(str(got)),
                 )
 
 
@@ -471,8 +473,8 @@ def _part_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
                 G + "text_mismatch",
                 f"{path}.data.part",
                 "part text differs from the streamed text",
-                expected=R._clip(streamed),
-                actual=R._clip(str(got)),
+                expected=_clip(streamed),
+                actual=_clip(str(got)),
             )
 
 
@@ -499,8 +501,8 @@ def _text_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
             G + "text_mismatch",
             f"{path}.data.{key}",
             f"joined deltas differ from {d['type']}",
-            expected=R._clip("".join(p.deltas)),
-            actual=R._clip(p.done_text),
+            expected=_clip("".join(p.deltas)),
+            actual=_clip(p.done_text),
         )
 
 
@@ -526,8 +528,8 @@ def _args_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
             G + "args_mismatch",
             f"{path}.data.arguments",
             "arguments lost: done carries {} after non-empty deltas" if lost else "joined deltas differ from done",
-            expected=R._clip(joined),
-            actual=R._clip(args),
+            expected=_clip(joined),
+            actual=_clip(args),
         )
 
 
@@ -678,4 +680,4 @@ def _compare(st: _State, final: dict[str, Any]) -> list[Violation]:
 
 
 def _brief(item: dict[str, Any], keys: list[str]) -> str:
-    return R._clip(json.dumps({k: item.get(k) if k != "content" else R.text({"output": [item]}) for k in keys}))
+    return _clip(json.dumps({k: item.get(k) if k != "content" else R.text({"output": [item]}) for k in keys}))

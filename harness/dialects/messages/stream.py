@@ -20,8 +20,9 @@ from typing import Any
 
 from harness import validation
 from harness.dialects.base import StreamVerdict
-from harness.dialects.common import decode_event
-from harness.dialects.messages import check_error_body, check_message, schema_check, usage_fields
+from harness.dialects.kit.sse import decode_event
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.messages.body import check_error_body, check_message, schema_check, usage_fields
 from harness.model import Violation
 from harness.sse import SSEEvent
 
@@ -413,7 +414,3 @@ _STEP = {
     "message_stop": _message_stop,
     "ping": _ping,
 }
-
-
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"

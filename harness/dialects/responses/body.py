@@ -8,15 +8,17 @@ against strict settles the common (valid) case.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness import validation
-from harness.dialects import official
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
-from harness.dialects.common import check_tool_arguments, schema_violations
+from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
+from harness.dialects.kit import schema as kit_schema
+from harness.dialects.kit import usage as kit_usage
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -72,13 +74,9 @@ def _load_known() -> None:
 
 
 def leveled(kind: str, instance: Any, path: str) -> list[Violation]:
-    """Schema violations at both levels: compatible failures are errors, strict-only ones are
-    ``strict``. Valid instances cost one call (strict implies compatible by construction)."""
-    strict_id = f"{_SCHEMA_DIR}/strict/{kind}"
-    if validation.is_valid(strict_id, instance):
-        return []
-    compat = schema_violations(f"{_SCHEMA_DIR}/compatible/{kind}", instance, path)
-    return compat or schema_violations(strict_id, instance, path, severity="strict")
+    """Schema violations at both levels (kit.schema.leveled): compatible failures are errors,
+    strict-only ones are ``strict``."""
+    return kit_schema.leveled(_SCHEMA_DIR, kind, instance, path, notes_beside_errors=False)
 
 
 def extras(obj: Mapping[str, Any], known: frozenset[str], path: str, what: str) -> list[Violation]:
@@ -273,85 +271,33 @@ def _usage(usage: Any, status: Any, path: str) -> list[Violation]:
         return []
     if not isinstance(usage, dict):
         return []  # the schema names it
-    inp, outp, total = usage.get("input_tokens"), usage.get("output_tokens"), usage.get("total_tokens")
-    out: list[Violation] = []
-    if all(isinstance(v, int) for v in (inp, outp, total)) and total != inp + outp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.total_tokens",
-                "total_tokens != input_tokens + output_tokens",
-                expected=inp + outp,
-                actual=total,
-            )
-        )
-    cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
-    if isinstance(cached, int) and isinstance(inp, int) and cached > inp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.input_tokens_details.cached_tokens",
-                "more cached than input tokens",
-                expected=f"<= {inp}",
-                actual=cached,
-            )
-        )
-    reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
-    if isinstance(reasoning, int) and isinstance(outp, int) and reasoning > outp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.output_tokens_details.reasoning_tokens",
-                "more reasoning than output tokens",
-                expected=f"<= {outp}",
-                actual=reasoning,
-            )
-        )
+    out = kit_usage.total_is_sum(usage, "total_tokens", ("input_tokens", "output_tokens"), where)
+    out += kit_usage.within(usage, ("input_tokens_details", "cached_tokens"), "input_tokens", where)
+    out += kit_usage.within(usage, ("output_tokens_details", "reasoning_tokens"), "output_tokens", where)
     return out
 
 
 def _tool_as_text(content: str, declared: Mapping[str, Any], path: str) -> list[Violation]:
-    """A declared tool called as JSON text in the message. Only a JSON object naming a declared
-    tool counts, so plain JSON answers (and structured outputs, skipped by the caller) pass."""
-    s = content.strip()
-    if s.startswith("```"):
-        s = s.strip("`").removeprefix("json").strip()
-    if not s.startswith(("{", "[")):
+    """A declared tool called as JSON text in the message (kit.tools.text_tool_call); structured
+    outputs are skipped by the caller."""
+    name = text_tool_call(content, list(declared))
+    if name is None:
         return []
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        return []
-    candidates = obj if isinstance(obj, list) else [obj]
-    for c in candidates:
-        if not isinstance(c, dict):
-            continue
-        if isinstance(c.get("tool_calls"), list):
-            return [Violation("tool.as_text", f"{path}.output", "tool_calls written as message text", actual=_clip(s))]
-        fn = c.get("function") if isinstance(c.get("function"), dict) else c
-        name = fn.get("name") or c.get("tool") or c.get("tool_name")
-        if name in declared and ("arguments" in fn or "parameters" in fn or "args" in fn or "input" in fn):
-            return [
-                Violation(
-                    "tool.as_text",
-                    f"{path}.output",
-                    f"a call of {name!r} written as message text",
-                    expected="a function_call output item",
-                    actual=_clip(s),
-                )
-            ]
-    return []
-
-
-def _clip(value: Any, n: int = 160) -> str:
-    s = value if isinstance(value, str) else json.dumps(value)
-    return s if len(s) <= n else s[:n] + "…"
+    return [
+        Violation(
+            "tool.as_text",
+            f"{path}.output",
+            f"a call of {name!r} written as message text",
+            expected="a function_call output item",
+            actual=_clip(content.strip()),
+        )
+    ]
 
 
 def check_error(body: Any, status: int, level: Level) -> list[Violation]:
     """OpenAI's error shape: {"error": {"message", "type", "param", "code"}} (all four sent,
     param/code may be null). An Anthropic-shaped {"type": "error", ...} is not it."""
-    from harness.dialects.common import error_shape
+    from harness.dialects.kit.errors import error_shape
 
     shape = error_shape(body)
     if isinstance(body, dict) and body.get("type") == "error":
@@ -426,7 +372,7 @@ class _Responses:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.responses_stream import check_stream
+        from harness.dialects.responses.stream import check_stream
 
         return check_stream(events, request, level, profile)
 

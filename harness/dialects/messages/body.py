@@ -9,15 +9,20 @@ common case; only a failing instance pays for the second, classifying pass.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from harness import validation
-from harness.dialects import official
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
+from harness.dialects.kit import usage as kit_usage
+from harness.dialects.kit.errors import ANTHROPIC_ERROR_TYPE
+from harness.dialects.kit.foreign import foreign_kind
+from harness.dialects.kit.schema import leveled
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.kit.tools import text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -44,8 +49,6 @@ CODES: dict[str, str] = {
 }
 
 SCHEMA_PREFIX = "messages"
-_EXTRA = re.compile(r"Additional properties are not allowed \((.*) (?:was|were) unexpected\)")
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 # The official id prefix of each kind of object that carries an id.
 ID_PREFIX = {
@@ -75,52 +78,13 @@ BLOCK_TYPES: tuple[str, ...] = (
     "compaction",
 )
 KNOWN_BLOCKS = frozenset(BLOCK_TYPES)
-# HTTP status -> the error.type the official API sends with it (errors page; 413 comes from Cloudflare).
-ERROR_TYPE_BY_STATUS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-# Other dialects' top-level objects: what a translating relay hands back by mistake (#20).
-FOREIGN_OBJECTS = ("chat.completion", "chat.completion.chunk", "response", "text_completion")
+ERROR_TYPE_BY_STATUS = ANTHROPIC_ERROR_TYPE  # one table, in the kit (the reference gateway reads it too)
 
 
 def schema_check(name: str, instance: Any, path: str = "$", code: str = "schema") -> list[Violation]:
     """``instance`` against ``messages/<level>/<name>``: compatible failures are errors, strict-only
     failures are ``strict``, undocumented fields are ``schema.extra`` notes."""
-    strict_id = f"{SCHEMA_PREFIX}/strict/{name}"
-    if validation.is_valid(strict_id, instance):
-        return []
-    out: list[Violation] = []
-    broken: set[str] = set()
-    for err in validation.validate(f"{SCHEMA_PREFIX}/compatible/{name}", instance):
-        where = path + err.path[1:]
-        broken.add(where)
-        out.append(Violation(code, where, f"{err.message} (schema {SCHEMA_PREFIX}/compatible/{name})"))
-    for err in validation.validate(strict_id, instance):
-        where = path + err.path[1:]
-        extra = _EXTRA.fullmatch(err.message)
-        if extra:
-            # One note per field, named in the path, the same way for bodies and stream events.
-            for name in _QUOTED.findall(extra.group(1)):
-                out.append(
-                    Violation(
-                        "schema.extra",
-                        f"{where}.{name}",
-                        f"field {name!r} is not sent by the official API",
-                        severity="note",
-                    )
-                )
-        elif where not in broken:
-            out.append(Violation(code, where, f"{err.message} (schema {strict_id})", severity="strict"))
-    return out
+    return leveled(SCHEMA_PREFIX, name, instance, path, code)
 
 
 def declared_tools(request: Any) -> dict[str, Any]:
@@ -132,45 +96,6 @@ def declared_tools(request: Any) -> dict[str, Any]:
         if isinstance(tool, dict) and isinstance(tool.get("name"), str) and "input_schema" in tool:
             out[tool["name"]] = tool["input_schema"]
     return out
-
-
-def _structured_output(request: dict[str, Any]) -> bool:
-    """JSON-mode answers (output_config.format / output_format) are JSON text by design."""
-    cfg = request.get("output_config")
-    return bool(request.get("output_format")) or (isinstance(cfg, dict) and bool(cfg.get("format")))
-
-
-def _json_tool_call(text: str, tools: dict[str, Any], with_args: bool) -> str | None:
-    """The tool name when ``text`` is a tool call written as JSON (#16), else None.
-
-    Only an object that names a declared tool (``name``/``tool``/``tool_name``/``function``) or
-    says ``type: tool_use`` counts: a JSON answer that merely looks like arguments is not flagged.
-    ``with_args`` (JSON-mode requests, whose answers are JSON by design) also demands an
-    ``arguments``/``input``/``parameters`` member next to the name.
-    """
-    s = text.strip()
-    if s.startswith("```"):
-        s = s.strip("`").removeprefix("json").strip()
-    if not s.startswith(("{", "[")):
-        return None
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        return None
-    for item in obj if isinstance(obj, list) else [obj]:
-        if not isinstance(item, dict):
-            continue
-        if with_args and not any(k in item for k in ("arguments", "input", "parameters")):
-            continue
-        if item.get("type") in ("tool_use", "tool_call", "function"):
-            return str(item.get("name") or item.get("type"))
-        for key in ("name", "tool", "tool_name", "function"):
-            value = item.get(key)
-            if isinstance(value, dict):
-                value = value.get("name")
-            if isinstance(value, str) and value in tools:
-                return value
-    return None
 
 
 def _request_rejected(request: Any) -> list[str]:
@@ -195,13 +120,14 @@ def _error_in_200(body: dict[str, Any], path: str) -> Violation | None:
 
 def _foreign(body: dict[str, Any], path: str) -> Violation | None:
     kind = body.get("object")
-    if kind in FOREIGN_OBJECTS or ("choices" in body and "content" not in body):
+    foreign = foreign_kind(body, "messages")
+    if foreign is not None or ("choices" in body and "content" not in body):
         return Violation(
             "object.kind",
             path,
-            f"another dialect's object ({kind or 'choices[]'}) from /v1/messages",
+            f"another dialect's object ({foreign or 'choices[]'}) from /v1/messages",
             expected="message",
-            actual=kind or "choices",
+            actual=kind or body.get("type") or "choices",
         )
     return None
 
@@ -288,7 +214,7 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
             has_output = True
             name = None
             if tools and isinstance(request, dict):
-                name = _json_tool_call(block["text"], tools, _structured_output(request))
+                name = text_tool_call(block["text"], list(tools))
             if name is not None:
                 out.append(
                     Violation(
@@ -396,7 +322,7 @@ USAGE_ALWAYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", 
 
 
 def check_tool_arguments_of(calls: list[ToolCall], tools: dict[str, Any], path: str) -> list[Violation]:
-    from harness.dialects.common import check_tool_arguments
+    from harness.dialects.kit.tools import check_tool_arguments
 
     return check_tool_arguments(calls, tools, path) if calls else []
 
@@ -408,26 +334,14 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
     output = usage.get("output_tokens")
     if has_output and output == 0:
         out.append(Violation("usage", f"{path}.output_tokens", "output_tokens is 0 although the message has output"))
-    details = usage.get("output_tokens_details")
-    if isinstance(details, dict) and isinstance(output, int):
-        thinking = details.get("thinking_tokens")
-        if isinstance(thinking, int) and thinking > output:
-            out.append(
-                Violation(
-                    "usage",
-                    f"{path}.output_tokens_details.thinking_tokens",
-                    "more thinking tokens than output tokens",
-                    expected=f"<= {output}",
-                    actual=thinking,
-                )
-            )
+    out += kit_usage.within(usage, ("output_tokens_details", "thinking_tokens"), "output_tokens", path)
     return out
 
 
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     """The Anthropic error shape {"type":"error","error":{"type","message"},"request_id"} (#19)."""
     if not isinstance(body, dict) or body.get("type") != "error" or not isinstance(body.get("error"), dict):
-        from harness.dialects.common import error_shape
+        from harness.dialects.kit.errors import error_shape
 
         return [
             Violation(
@@ -454,10 +368,6 @@ def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Vio
             )
         )
     return out
-
-
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"
 
 
 @dataclass(frozen=True)
@@ -518,7 +428,7 @@ class MessagesDialect:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.messages_stream import check_stream
+        from harness.dialects.messages.stream import check_stream
 
         return check_stream(events, request)
 
