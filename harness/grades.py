@@ -423,7 +423,6 @@ GRADES: dict[str, Grade] = {
     "grammar.responses.unknown_event": _g("note", "note", "an event type not known to be official"),
     "grammar.responses.consistent": _g("strict", "corpus", "snapshots of one stream disagree on id/model/created_at"),
     # gemini (harness/dialects/gemini/rules.py; "corpus" there is the truth set tests/truth/gemini/)
-    "gemini.usage_total": _g("strict", "corpus", "totals that do not add up (360 of 360 official ones do)"),
     "gemini.usage_fields": _g("strict", "corpus", "usageMetadata counts every official answer carries"),
     "gemini.function_args": _g("strict", "corpus", "args not an object (82 of 82 official function calls: objects)"),
     "gemini.finish_reason": _g("strict", "corpus", "a finishReason the API does not document"),

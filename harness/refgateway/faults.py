@@ -350,7 +350,7 @@ FAULT_RECORDS: tuple[Fault, ...] = (
     _fault(
         "gemini-usage-total",
         "Gemini: usageMetadata.totalTokenCount leaves thoughtsTokenCount out of the sum",
-        "gemini.usage_total",
+        "usage",
     ),
     _fault(
         "gemini-args-string",

@@ -276,8 +276,8 @@ def _finish_reason(it: RecordedInteraction) -> Exchange | None:
 
 
 MUTATIONS = (
-    GeminiMutation("usage-total-wrong", False, "gemini.usage_total", _usage_total),
-    GeminiMutation("stream-usage-total-wrong", True, "gemini.usage_total", _usage_total),
+    GeminiMutation("usage-total-wrong", False, "usage", _usage_total),
+    GeminiMutation("stream-usage-total-wrong", True, "usage", _usage_total),
     GeminiMutation("usage-fields-dropped", False, "gemini.usage_fields", _usage_dropped),
     GeminiMutation("error-openai-shaped", None, "error.shape", _openai_error),
     GeminiMutation("error-status-wrong", None, "gemini.error_status", _error_status),

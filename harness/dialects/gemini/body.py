@@ -15,13 +15,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from harness import validation
 from harness.dialects.gemini.rules import SEVERITY, gemini_rule
+from harness.dialects.kit.foreign import foreign_kind
+from harness.dialects.kit.schema import leveled
+from harness.dialects.kit.text import clip
+from harness.dialects.kit.tools import check_tool_arguments
+from harness.dialects.kit.usage import total_is_sum
 from harness.model import ToolCall, Violation
 
 SCHEMA_PREFIX = "gemini"
-_EXTRA = re.compile(r"Additional properties are not allowed \((.*) (?:was|were) unexpected\)")
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 # Candidate.FinishReason (API reference, ai.google.dev/api/generate-content#FinishReason).
 FINISH_REASONS = frozenset(
@@ -48,8 +50,6 @@ FINISH_REASONS = frozenset(
         "MALFORMED_RESPONSE",
     }
 )
-# Top-level marks of the other dialects' objects (what a translating relay hands back).
-FOREIGN_OBJECTS = ("chat.completion", "chat.completion.chunk", "response", "text_completion")
 
 
 def v(code: str, path: str, message: str, **kw: Any) -> Violation:
@@ -57,38 +57,10 @@ def v(code: str, path: str, message: str, **kw: Any) -> Violation:
     return Violation(code, path, message, severity=kw.pop("severity", SEVERITY.get(code, "error")), **kw)  # type: ignore[arg-type]
 
 
-def clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"
-
-
 def schema_check(name: str, instance: Any, path: str = "$", code: str = "schema") -> list[Violation]:
-    """``instance`` against ``gemini/<level>/<name>``: compatible failures are errors, strict-only
-    failures ``strict``, fields the official API does not send ``schema.extra`` notes."""
-    strict_id = f"{SCHEMA_PREFIX}/strict/{name}"
-    if validation.is_valid(strict_id, instance):
-        return []
-    out: list[Violation] = []
-    broken: set[str] = set()
-    for err in validation.validate(f"{SCHEMA_PREFIX}/compatible/{name}", instance):
-        where = path + err.path[1:]
-        broken.add(where)
-        out.append(Violation(code, where, f"{err.message} (schema {SCHEMA_PREFIX}/compatible/{name})"))
-    for err in validation.validate(strict_id, instance):
-        where = path + err.path[1:]
-        extra = _EXTRA.fullmatch(err.message)
-        if extra:
-            for field in _QUOTED.findall(extra.group(1)):
-                out.append(
-                    Violation(
-                        "schema.extra",
-                        f"{where}.{field}",
-                        f"field {field!r} is not sent by the official API",
-                        severity="note",
-                    )
-                )
-        elif where not in broken:
-            out.append(Violation(code, where, f"{err.message} (schema {strict_id})", severity="strict"))
-    return out
+    """``instance`` against ``schemas/gemini/<level>/<name>``: compatible failures are errors,
+    strict-only ones ``strict``, fields the official API does not send ``schema.extra`` notes."""
+    return leveled(SCHEMA_PREFIX, name, instance, path, code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,42 +181,30 @@ def error_or_foreign(body: dict[str, Any], path: str, where: str = "a 2xx answer
     """An error object, or another dialect's object, where a GenerateContentResponse belongs."""
     if isinstance(body.get("error"), dict) or body.get("type") == "error":
         return Violation("error.in_200", path, f"an error object in {where}", actual=clip(json.dumps(body)))
-    kind = body.get("object")
-    if kind in FOREIGN_OBJECTS or "choices" in body or body.get("type") in ("message", "response"):
-        label = kind or ("choices[]" if "choices" in body else body.get("type"))
+    kind = foreign_kind(body, "gemini")
+    if kind is None and "choices" in body and "candidates" not in body:
+        kind = "an object with choices[] (OpenAI-like)"
+    if kind is not None:
         return Violation(
             "object.kind",
             path,
-            f"another dialect's object ({label}) from a Gemini generateContent path",
+            f"another dialect's object ({kind}) from a Gemini generateContent path",
             expected="GenerateContentResponse",
-            actual=label,
+            actual=kind,
         )
     return None
 
 
-@gemini_rule("gemini.usage_total")
+USAGE_PARTS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "toolUsePromptTokenCount")
+
+
 def check_usage(usage: Any, path: str) -> list[Violation]:
-    """The total is the sum of its parts; counts are non-negative integers (the schema says so)."""
-    if not isinstance(usage, dict):
+    """totalTokenCount is the sum of its parts (the shared arithmetic, code ``usage``). A count
+    the API leaves out is 0 (proto3 JSON omits zeros), so absent parts count as 0 here."""
+    if not isinstance(usage, dict) or "totalTokenCount" not in usage:
         return []
-    counts = [
-        usage.get(k, 0)
-        for k in ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "toolUsePromptTokenCount")
-    ]
-    total = usage.get("totalTokenCount")
-    if not all(isinstance(c, int) for c in counts) or not isinstance(total, int):
-        return []
-    if total != sum(counts):
-        return [
-            v(
-                "gemini.usage_total",
-                f"{path}.totalTokenCount",
-                "totalTokenCount is not prompt + candidates + thoughts + toolUsePrompt tokens",
-                expected=sum(counts),
-                actual=total,
-            )
-        ]
-    return []
+    filled = {k: usage.get(k, 0) for k in USAGE_PARTS} | {"totalTokenCount": usage["totalTokenCount"]}
+    return total_is_sum(filled, "totalTokenCount", USAGE_PARTS, path)
 
 
 @gemini_rule("gemini.usage_fields")
@@ -270,8 +230,6 @@ def usage_fields(body: dict[str, Any], path: str) -> list[Violation]:
 
 @gemini_rule("gemini.function_args")
 def check_function_calls(body: dict[str, Any], request: Any, path: str) -> list[Violation]:
-    from harness.dialects.common import check_tool_arguments
-
     out: list[Violation] = []
     good: list[ToolCall] = []
     for where, call in function_calls(body):

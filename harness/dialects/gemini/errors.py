@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.dialects.gemini.body import clip, schema_check, v
+from harness.dialects.gemini.body import schema_check, v
 from harness.dialects.gemini.rules import gemini_rule
+from harness.dialects.kit.errors import error_shape
+from harness.dialects.kit.text import clip
 from harness.model import Violation
 
 # HTTP status -> the canonical status names google.rpc maps to it (google/rpc/code.proto).
@@ -42,8 +44,6 @@ def is_gemini_error(body: Any) -> bool:
 @gemini_rule("gemini.error_code", "gemini.error_status")
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     if not is_gemini_error(body):
-        from harness.dialects.common import error_shape
-
         return [
             Violation(
                 "error.shape",

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.dialects.base import StreamVerdict
-from harness.dialects.common import decode_event
-from harness.dialects.gemini.body import check_response, clip, error_or_foreign, v
+from harness.dialects.gemini.body import check_response, error_or_foreign, v
 from harness.dialects.gemini.errors import check_error_body
 from harness.dialects.gemini.rules import G, gemini_rule
+from harness.dialects.kit.sse import decode_event
+from harness.dialects.kit.text import clip
 from harness.model import Violation
 from harness.sse import SSEEvent
 
@@ -132,7 +133,7 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
 
 def _chunk_rule(x: Violation) -> bool:
     """Rules the chunks were judged on already (each chunk carries a whole usageMetadata)."""
-    return x.code in ("gemini.usage_total", "gemini.function_args", "tool.args", "tool.name")
+    return x.code in ("usage", "gemini.function_args", "tool.args", "tool.name")
 
 
 @gemini_rule(G + "response_id", G + "after_finish")
