@@ -273,7 +273,7 @@ def check_thoughts(body: dict[str, Any], request: Any, path: str) -> list[Violat
     thought_parts = [p for c in candidates(body) for p in parts(c) if p.get("thought") is True]
     usage = body.get("usageMetadata") if isinstance(body.get("usageMetadata"), dict) else {}
     thinking = usage.get("thoughtsTokenCount")
-    if asked is True and not thought_parts and isinstance(thinking, int) and thinking > 0 and text(body):
+    if asked is True and not thought_parts and isinstance(thinking, int) and thinking > 0:
         return [
             v(
                 "gemini.thoughts_dropped",
