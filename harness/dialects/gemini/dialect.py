@@ -38,11 +38,12 @@ class GeminiDialect:
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         """The model goes into the path, a stream is the other method plus ``alt=sse``; the
-        body is sent as the case wrote it (Gemini has no ``model`` or ``stream`` body field)."""
+        body is sent as the case wrote it, less a ``model`` or ``stream`` key (Gemini's body has
+        neither: a case names a model of its own, e.g. an unknown one, with ``model:``)."""
         template = STREAM if stream else GENERATE
         body = None if payload is None else {k: v for k, v in payload.items() if k not in ("model", "stream")}
-        if payload is not None and model is None and isinstance(payload.get("model"), str):
-            model = payload["model"]
+        if payload is not None and isinstance(payload.get("model"), str):
+            model = payload["model"]  # a model the case names wins, as in the body-placed formats
         return RequestShape(
             template.replace("{model}", model or "unknown-model"), (("alt", "sse"),) if stream else (), body
         )
