@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from harness import dialects, history, sse
 from harness.dialects.base import Profile
+from harness.dialects.kit import rules
 from harness.grades import regrade
 from harness.model import Exchange, Level, Violation
 
@@ -95,6 +96,12 @@ def _undated_usage_fields(violations: Any, answered_on: date | None, final: Any)
     ]
 
 
+def _graded(violations: Any, endpoint: str) -> list[Violation]:
+    """A dialect's findings at their graded severity: the cross-format grades (harness/grades.py),
+    then the dialect's own (each rule's severity, and the dialect's grades of shared codes)."""
+    return rules.apply(regrade(violations), endpoint)
+
+
 def _evaluate(
     exchange: Exchange,
     endpoint: str,
@@ -168,7 +175,7 @@ def _evaluate(
         events, merged = _split_merged(events)
         out.extend(merged)
         verdict = dialect.check_stream(events, request_json, level, profile)
-        out.extend(regrade(verdict.violations, endpoint))
+        out.extend(_graded(verdict.violations, endpoint))
         return Evaluation(tuple(out), verdict.final, tuple(events))
 
     if stream_requested and 200 <= status < 300:
@@ -212,11 +219,11 @@ def _evaluate(
             )
         )
     if status >= 400:
-        out.extend(regrade(dialect.check_error(obj, status, level), endpoint))
+        out.extend(_graded(dialect.check_error(obj, status, level), endpoint))
     elif body_schema is not None:
         out.extend(_check_other_body(obj, body_schema))
     else:
-        out.extend(regrade(dialect.check_body(obj, request_json, level), endpoint))
+        out.extend(_graded(dialect.check_body(obj, request_json, level), endpoint))
     return Evaluation(tuple(out), obj)
 
 

@@ -210,7 +210,7 @@ def lint_paths(
         file=sys.stderr,
     )
     if not judged:
-        what = "no interaction with a checked API (chat, messages, responses)"
+        what = f"no interaction with a checked API ({', '.join(dialects.ENDPOINTS)})"
         if not any(e["outcome"] == "skipped" for e in entries):
             what = "no recorded interaction"
         print(f"relaycheck: {what} found in {', '.join(map(str, paths))}", file=sys.stderr)

@@ -28,6 +28,16 @@ class RequestShape:
 
 
 @dataclass(frozen=True)
+class HeaderProfile:
+    """The response headers of a vendor's official API: the request-id header it names every
+    answer with, and the header names (and name prefixes) it sends; the rest is the relay's own."""
+
+    request_id: str
+    names: frozenset[str]
+    prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Usage:
     """Token counts of a final object, in one vocabulary for every dialect (None: not reported)."""
 
@@ -50,6 +60,8 @@ class Dialect(Protocol):
     name: str  # "chat" | "messages" | "responses" | ...: the endpoint name of cases and reports
     path: str  # canonical path template, e.g. "/v1/chat/completions"; may contain "{model}"
     models_path: str | None  # the list-models path (discover, first contact), None when there is none
+    official_host: str | None  # the official API's host (lint-traffic --official), None: not known
+    response_headers: HeaderProfile | None  # its vendor's response headers, None: headers not judged
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         """Where ``model`` and the stream flag go: into the body (OpenAI, Anthropic) or the path

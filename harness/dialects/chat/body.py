@@ -1,10 +1,10 @@
 """OpenAI Chat Completions (POST /v1/chat/completions): bodies, errors, and the dialect object.
 
-The stream grammar and the accumulator live in ``chat_stream``; both halves share the
+The stream grammar and the accumulator live in ``chat.stream``; both halves share the
 final-object checks here (``check_final``), so a folded stream is judged exactly like a body.
 
 Schemas (``schemas/chat/``) come in two levels and are used through one fast path
-(``schema_check``): the strict schema is a tightening of the compatible one, so a payload that
+(``schema_check``, kit.schema.leveled): the strict schema is a tightening of the compatible one, so a payload that
 passes strict (the common case) costs one ``is_valid`` call. Only on failure do we ask which
 level broke: compatible failures are ``schema`` errors, strict-only failures are ``schema``
 with severity ``strict``, and strict's closed objects (``additionalProperties: false``) turn
@@ -18,33 +18,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.base import AuthStyle, HeaderProfile, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import usage as kit_usage
-from harness.dialects.kit.foreign import foreign_kind
+from harness.dialects.kit.foreign import foreign_kind, openai_error
 from harness.dialects.kit.schema import leveled
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
-
-CODES: dict[str, str] = {
-    "grammar.chat.empty": "a chat stream with no chunk before `data: [DONE]`",
-    "grammar.chat.consistent": "id, model, created or system_fingerprint differ between chunks of one stream",
-    "grammar.chat.role": "a choice's first delta lacks role assistant, or a later delta repeats the role",
-    "grammar.chat.tool_delta": "a tool call's first delta lacks id/type/function.name, or a later delta repeats them",
-    "grammar.chat.tool_index": "parallel tool calls share one index (all at 0) or an index skips ahead",
-    "grammar.chat.finish": "a choice without a finish_reason, or with more than one",
-    "grammar.chat.after_finish": "a delta for a choice after the chunk that carried its finish_reason",
-    "grammar.chat.usage": "usage chunk missing though include_usage was asked, sent unasked, not last,"
-    " or usage on a content chunk",
-    "grammar.chat.choice_index": "a choice index outside 0..n-1 of the request's n",
-    "grammar.chat.tool_delta_content": 'a tool-call delta with content "" where the official stream sends null'
-    " or no content",
-    "grammar.chat.empty_fragment": 'a later tool-call delta whose arguments fragment is "" (the official'
-    " stream sends empty arguments only on a call's first delta)",
-}
 
 PATH = "/v1/chat/completions"
 ID_PREFIX = "chatcmpl-"
@@ -309,6 +293,7 @@ class ChatDialect:
     path: str = PATH
     models_path: str | None = "/v1/models"
     official_host: str | None = "api.openai.com"
+    response_headers: HeaderProfile | None = vendor_headers.OPENAI
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         return request_kit.in_body(self.path, payload, model, stream)
@@ -323,8 +308,12 @@ class ChatDialect:
         return request_kit.body_stream_flag(body)
 
     def recognises(self, body: Any) -> str | None:
-        kind = body.get("object") if isinstance(body, Mapping) else None
-        return kind if isinstance(kind, str) and kind.startswith("chat.completion") else None
+        if not isinstance(body, Mapping):
+            return None
+        kind = body.get("object")
+        if isinstance(kind, str) and kind.startswith("chat.completion"):
+            return kind
+        return "OpenAI error" if openai_error(body) else None
 
     def usage(self, final: Any) -> Usage | None:
         usage = final.get("usage") if isinstance(final, Mapping) else None
@@ -422,7 +411,7 @@ def _kind_of(obj: Any) -> Any:
 
 DIALECT = ChatDialect()
 
-__all__ = ["CODES", "DIALECT", "ChatDialect", "check_final", "schema_check"]
+__all__ = ["DIALECT", "ChatDialect", "check_final", "schema_check"]
 
 
 def _shape_words(shape: str) -> str:

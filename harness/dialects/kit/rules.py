@@ -59,6 +59,11 @@ def rule(code: str, severity: Severity, title: str) -> Callable[[F], F]:
     return decorate
 
 
+def owned_by(package: str) -> dict[str, str]:
+    """code -> title of the rules a package (e.g. "harness.dialects.chat") declares."""
+    return {c: r.title for c, r in sorted(_RULES.items()) if r.owner == package or r.owner.startswith(package + ".")}
+
+
 def declare_grade(dialect: str, code: str, severity: Severity) -> None:
     """Cap a (cross-format) code at ``severity`` on this dialect's answers."""
     _GRADES.setdefault(dialect, {})[code] = severity

@@ -1,5 +1,6 @@
-"""The SSE preamble every dialect's stream check starts with: one event's JSON payload, or the
-framing fault that explains why it is not JSON. Hot path: called once per event."""
+"""The SSE preamble every dialect's stream check starts with: one event's JSON payload and its
+framing findings (``payload``), the ``event:`` line against the data's type (``event_name``, or
+``data_only`` for chat). Hot path: called once per event."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from typing import Any
 
 from harness.dialects.kit.text import clip as _clip
-from harness.model import Violation
+from harness.model import Severity, Violation
 from harness.sse import SSEEvent
 
 
@@ -42,3 +43,60 @@ def _is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def payload(ev: SSEEvent) -> tuple[Any, list[Violation]]:
+    """The preamble of every dialect's stream check, for one event that is not a ``[DONE]``: its
+    JSON payload (None when it has none) and the framing findings: not JSON (``sse.json``), two
+    events merged (``sse.framing``), or one object spread over several ``data:`` lines, which
+    SSE allows and clients join, but the official APIs never write (``sse.framing``, strict)."""
+    data, bad = decode_event(ev)
+    if bad is not None:
+        return None, [bad]
+    if ev.data_lines > 1:
+        spread = Violation(
+            "sse.framing",
+            f"events[{ev.index}].data",
+            f"one JSON object written over {ev.data_lines} data: lines (the official API writes one)",
+            severity="strict",
+        )
+        return data, [spread]
+    return data, []
+
+
+def event_name(ev: SSEEvent, kind: Any, *, missing: Severity, differs: Severity) -> Violation | None:
+    """For dialects that name every event (``event: <data.type>``): a missing or different
+    ``event:`` line, graded per dialect (the Anthropic SDK dispatches on the name, openai's on the
+    data's type)."""
+    if ev.event == kind:
+        return None
+    if ev.event is None:
+        return Violation(
+            "sse.event_name",
+            f"events[{ev.index}]",
+            "no event: line (the official API names every event)",
+            expected=kind,
+            severity=missing,
+        )
+    return Violation(
+        "sse.event_name",
+        f"events[{ev.index}]",
+        "event: line differs from the data's type",
+        expected=kind,
+        actual=ev.event,
+        severity=differs,
+    )
+
+
+def data_only(ev: SSEEvent) -> Violation | None:
+    """For data-only dialects (chat): an ``event:`` line is a deviation the SDKs ignore."""
+    if ev.event is None:
+        return None
+    return Violation(
+        "sse.event_name",
+        f"events[{ev.index}].event",
+        "this stream is data-only: no event: line",
+        expected=None,
+        actual=ev.event,
+        severity="strict",
+    )

@@ -1,6 +1,6 @@
 """Anthropic Messages (POST /v1/messages): bodies, errors and the Dialect object.
 
-The stream grammar and the accumulator live in ``messages_stream``. Schemas are
+The stream grammar and the accumulator live in ``messages.stream``. Schemas are
 ``schemas/messages/{strict,compatible}/*.json`` (written by ``schemas/messages/build.py``):
 ``strict`` is a subset of ``compatible``, so one ``is_valid`` on the strict schema clears the
 common case; only a failing instance pays for the second, classifying pass.
@@ -14,39 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import validation
-from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.base import AuthStyle, HeaderProfile, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import usage as kit_usage
 from harness.dialects.kit.errors import ANTHROPIC_ERROR_TYPE
-from harness.dialects.kit.foreign import foreign_kind
+from harness.dialects.kit.foreign import error_kind, foreign_kind
+from harness.dialects.kit.rules import rule
 from harness.dialects.kit.schema import leveled
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.kit.tools import text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
-
-CODES: dict[str, str] = {
-    "grammar.messages.start": "the stream does not open with exactly one message_start (pings aside)",
-    "grammar.messages.block_index": "content_block_start index not the next one (0, 1, 2 ... without gaps)",
-    "grammar.messages.block_overlap": "content_block_start while another content block is still open",
-    "grammar.messages.delta_without_start": "content_block_delta/stop for an index never started (#9)",
-    "grammar.messages.block_closed": "content_block_delta/stop for a block already stopped",
-    "grammar.messages.delta_type": "a delta type the open block cannot take (text_delta on tool_use, #8)",
-    "grammar.messages.unclosed_block": "message_delta, message_stop or the end with a block still open",
-    "grammar.messages.thinking_signature": "a thinking block without a signature (no signature_delta)",
-    "grammar.messages.empty_text_block": "a text block without text beside other blocks (#1)",
-    "grammar.messages.lost_text_delta": "the text after a thinking block starts mid-sentence: its first"
-    " text_delta was lost (#1)",
-    "grammar.messages.block_after_delta": "a content block event after message_delta",
-    "grammar.messages.no_message_delta": "message_stop without a message_delta carrying the stop_reason",
-    "grammar.messages.no_message_stop": "the stream ends without message_stop (and without an error event)",
-    "grammar.messages.unknown_event": "an event type the official API does not document (note only)",
-    "grammar.messages.request_accepted": "a 2xx answer to a request the official API rejects (#21)",
-    "grammar.messages.error_type": "error.type does not belong to the HTTP status (strict)",
-    "grammar.messages.usage_start": "message_start usage contradicts the final message_delta"
-    " (input_tokens 0 at the start but > 0 at the end)",
-}
 
 SCHEMA_PREFIX = "messages"
 
@@ -112,8 +92,7 @@ def _request_rejected(request: Any) -> list[str]:
 
 
 def _error_in_200(body: dict[str, Any], path: str) -> Violation | None:
-    err = body.get("error")
-    if body.get("type") == "error" or (isinstance(err, dict) and "message" in err):
+    if error_kind(body) is not None:
         return Violation("error.in_200", path, "an error object in a 2xx answer", actual=_clip(json.dumps(body)))
     return None
 
@@ -125,13 +104,15 @@ def _foreign(body: dict[str, Any], path: str) -> Violation | None:
         return Violation(
             "object.kind",
             path,
-            f"another dialect's object ({foreign or 'choices[]'}) from /v1/messages",
+            f"another dialect's object ({kind or foreign or 'choices[]'}) from /v1/messages",
             expected="message",
             actual=kind or body.get("type") or "choices",
         )
     return None
 
 
+@rule("grammar.messages.request_accepted", "error", "a 2xx answer to a request the official API rejects (#21)")
+@rule("grammar.messages.thinking_signature", "error", "a thinking block without a signature (no signature_delta)")
 def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
     """Everything a finished message must satisfy (a non-streamed body or a folded stream)."""
     if not isinstance(body, dict):
@@ -267,6 +248,7 @@ _SERVER_BLOCKS = frozenset(BLOCK_TYPES) - {"text", "thinking", "redacted_thinkin
 _MCP_BLOCKS = frozenset({"mcp_tool_use", "mcp_tool_result"})
 
 
+@rule("content.not_enabled", "strict", "a server-tool / MCP content block in the answer to a request that enabled none")
 def _not_enabled(content: list[Any], request: Any, path: str) -> list[Violation]:
     """Server-tool blocks in the answer to a request that enabled no server tool: the relay ran
     tools of its own (or replayed another answer). Judged only when the request is known."""
@@ -298,6 +280,11 @@ def _not_enabled(content: list[Any], request: Any, path: str) -> list[Violation]
     return out
 
 
+@rule(
+    "usage.fields",
+    "strict",
+    ("a usage count the official API always sends is missing (cache_creation_input_tokens, cache_read_input_tokens)"),
+)
 def usage_fields(usage: Any, path: str) -> list[Violation]:
     """Counts the official API always sends. Corpus: all 254 message bodies and all 132 streams
     in the current format carry cache_creation_input_tokens and cache_read_input_tokens."""
@@ -338,6 +325,7 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
     return out
 
 
+@rule("grammar.messages.error_type", "strict", "error.type does not belong to the HTTP status (strict)")
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     """The Anthropic error shape {"type":"error","error":{"type","message"},"request_id"} (#19)."""
     if not isinstance(body, dict) or body.get("type") != "error" or not isinstance(body.get("error"), dict):
@@ -376,6 +364,7 @@ class MessagesDialect:
     path: str = "/v1/messages"
     models_path: str | None = "/v1/models"
     official_host: str | None = "api.anthropic.com"
+    response_headers: HeaderProfile | None = vendor_headers.ANTHROPIC
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         return request_kit.in_body(self.path, payload, model, stream)
@@ -399,8 +388,12 @@ class MessagesDialect:
         usage = final.get("usage") if isinstance(final, dict) else None
         if not isinstance(usage, dict):
             return None
+        # Messages counts cached prompt tokens apart from input_tokens; they are added back so
+        # input_tokens means the whole prompt, as in every other dialect (and report/metrics).
+        base = _int(usage.get("input_tokens"))
+        cached = [_int(usage.get(k)) or 0 for k in ("cache_creation_input_tokens", "cache_read_input_tokens")]
         return Usage(
-            _int(usage.get("input_tokens")),
+            base + sum(cached) if base is not None else None,
             _int(usage.get("output_tokens")),
             _int(usage.get("cache_read_input_tokens")),
             None,  # Messages reports no total

@@ -1,6 +1,6 @@
 """OpenAI Responses (POST /v1/responses): bodies, errors, and the dialect object.
 
-The stream grammar and the accumulator live in ``responses_stream``. Schemas are under
+The stream grammar and the accumulator live in ``responses.stream``. Schemas are under
 ``schemas/responses/{strict,compatible}/`` (written by ``schemas/responses/build_schemas.py``);
 ``strict`` is ``compatible`` plus the fields the official API always sends, so one ``is_valid``
 against strict settles the common (valid) case.
@@ -13,37 +13,17 @@ from typing import Any
 
 from harness import validation
 from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
 from harness.dialects.kit import official
 from harness.dialects.kit import request as request_kit
 from harness.dialects.kit import schema as kit_schema
 from harness.dialects.kit import usage as kit_usage
+from harness.dialects.kit.foreign import error_kind, openai_error
+from harness.dialects.kit.rules import rule
 from harness.dialects.kit.text import clip as _clip
 from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
-
-CODES: dict[str, str] = {
-    "grammar.responses.sequence_number": "sequence_number missing, or not the previous one plus one",
-    "grammar.responses.first_event": "the stream does not start with response.created (and is no resume)",
-    "grammar.responses.output_index": "output_item.added with an output_index other than the next free one",
-    "grammar.responses.item_not_added": "output_item.done for an item that was never added",
-    "grammar.responses.item_not_done": "an added output item never got its output_item.done (item dropped)",
-    "grammar.responses.delta_before_added": "a delta/part event for an item or content part not (yet) open",
-    "grammar.responses.after_item_done": "an event for an output item or part after its .done",
-    "grammar.responses.part_unpaired": "content_part.added without content_part.done, or the reverse",
-    "grammar.responses.text_done_missing": "an output_text part with no response.output_text.done",
-    "grammar.responses.text_mismatch": "joined output_text / refusal deltas differ from the .done text",
-    "grammar.responses.args_mismatch": "joined function_call_arguments deltas differ from .done (or lost)",
-    "grammar.responses.args_done_missing": "a function_call item with no function_call_arguments.done",
-    "grammar.responses.item_id": "an event's item_id is not the id of the item at its output_index",
-    "grammar.responses.terminal_missing": "the stream ends without response.completed / failed / incomplete",
-    "grammar.responses.terminal_status": "the terminal event's response.status does not match its type",
-    "grammar.responses.terminal_fields": "the terminal response lacks id / object / model",
-    "grammar.responses.status_details": "status and incomplete_details / error disagree",
-    "grammar.responses.unknown_event": "an event type the official API is not known to send (note)",
-    "grammar.responses.consistent": "response.created / in_progress / the terminal event disagree on id,"
-    " model or created_at",
-}
 
 ITEM_PREFIX: dict[str, str] = {
     "message": "msg_",
@@ -178,7 +158,7 @@ def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: b
         return [Violation("schema", path, "a response body must be a JSON object", actual=type(body).__name__)]
     kind = body.get("object", body.get("type"))
     if kind != "response":
-        if isinstance(body.get("error"), dict) and kind is None:  # "error": null is a Response's own field
+        if kind is None and error_kind(body) is not None:  # "error": null is a Response's own field
             return [Violation("error.in_200", path, "an error object in a 2xx body", actual=_clip(body))]
         if kind is not None:
             return [
@@ -242,6 +222,7 @@ def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: b
     return out
 
 
+@rule("grammar.responses.status_details", "strict", "status and incomplete_details / error disagree")
 def _status_details(body: Mapping[str, Any], path: str) -> list[Violation]:
     status, details, error = body.get("status"), body.get("incomplete_details"), body.get("error")
     code = "grammar.responses.status_details"
@@ -327,6 +308,7 @@ class _Responses:
     path = "/v1/responses"
     models_path = "/v1/models"
     official_host = "api.openai.com"
+    response_headers = vendor_headers.OPENAI
 
     def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
         return request_kit.in_body(self.path, payload, model, stream)
@@ -346,7 +328,9 @@ class _Responses:
         kind, obj = body.get("type"), body.get("object")
         if obj == "response":
             return "response"
-        return kind if isinstance(kind, str) and kind.startswith("response.") else None
+        if isinstance(kind, str) and kind.startswith("response."):
+            return kind
+        return "OpenAI error" if openai_error(body) else None
 
     def usage(self, final: Any) -> Usage | None:
         usage = final.get("usage") if isinstance(final, Mapping) else None
@@ -388,7 +372,7 @@ class _Responses:
 
 DIALECT = _Responses()
 
-__all__ = ["CODES", "DIALECT", "check_body", "check_error", "leveled", "tool_calls"]
+__all__ = ["DIALECT", "check_body", "check_error", "leveled", "tool_calls"]
 
 
 def _shape_words(shape: str) -> str:
