@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness import discover_cli, exitcodes, options, resources
 from harness.fidelity import cli as fidelity_cli
+from harness.fidelity import compare_cli
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
 
@@ -55,9 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
+    run = _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
+    fidelity_cli.add_run_option(run)  # --fidelity
     _run_parser(sub, "record", "run the suite live and record every item's cassette (--record-mode all)")
     _run_parser(sub, "replay", "replay the suite from cassettes, offline (--record-mode none)")
+    compare_cli.add_arguments(
+        _run_parser(sub, "compare", "record the relay and compare it item by item with a recording of the official API")
+    )
     from harness.lint import add_arguments as add_lint_arguments
 
     add_lint_arguments(sub)
@@ -137,7 +143,11 @@ def _main(argv: list[str]) -> int:
         return 2
     try:
         if args.command in ("run", "record", "replay"):
-            return _run(args, extra)
+            started = time.time()
+            code = _run(args, extra)
+            return fidelity_cli.after_run(args, code, started) if getattr(args, "fidelity", False) else code
+        if args.command == "compare":
+            return compare_cli.run(args, extra, _run)
         if args.command == "lint-traffic":
             from harness.lint import main as lint_main
 
