@@ -71,7 +71,13 @@ class ReportHooks:
         if own:
             from harness.report.allure import AllureResults
 
-            clean = bool(getattr(config.option, "clean_alluredir", False)) and not config.option.collectonly
+            # Emptied once, by the controller: an xdist worker starting late must not delete what
+            # another one already wrote.
+            clean = (
+                bool(getattr(config.option, "clean_alluredir", False))
+                and not config.option.collectonly
+                and not hasattr(config, "workerinput")
+            )
             self.writer = AllureResults(Path(alluredir), clean)
 
     @pytest.hookimpl(wrapper=True)
