@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness import dialects
+from harness import dialects, sse
 from harness.gateways import Gateway
 from harness.model import Exchange, Violation, WireRequest
 from harness.report.metrics import usage
@@ -92,6 +92,39 @@ class Sender:
             tin, tout = usage(endpoint, answer.body)
             self.tokens += (tin or 0) + (tout or 0)
         return answer
+
+    def stream(self, endpoint: str, body: dict[str, Any]) -> tuple[Answer, list[dict[str, Any]]]:
+        """A streamed request (``stream: true`` is added): the answer holds the folded final object
+        (the dialect's own fold) and the list is every JSON event payload in order (for what only
+        the stream shows, e.g. a usage chunk)."""
+        dialect = dialects.get(endpoint)
+        style = self.gw.auth if endpoint == "messages" else "bearer"
+        headers = dict(dialect.auth_headers(self.gw.api_key() or "", style, self.gw.anthropic_version))  # type: ignore[arg-type]
+        headers.update(self.gw.extra_headers())
+        headers["content-type"] = "application/json"
+        url = self.gw.url(dialect.path, self.base_url)
+        sent = {**body, "stream": True}
+        ex = self.transport.send(WireRequest("POST", url, headers, json.dumps(sent).encode()))
+        self.requests += 1
+        if ex.error is not None:
+            return Answer(ex.status, None, f"no answer ({ex.error_code or ex.error})"), []
+        if ex.status != 200:
+            return Answer(ex.status, None, f"HTTP {ex.status}"), []
+        events, _ = sse.parse(ex.body)
+        payloads = []
+        for e in events:
+            try:
+                value = json.loads(e.data)
+            except ValueError:
+                continue  # [DONE] and anything else that is not JSON
+            if isinstance(value, dict):
+                payloads.append(value)
+        final = dialect.check_stream(events, sent, "strict").final
+        if not isinstance(final, dict):
+            return Answer(ex.status, None, "HTTP 200, the stream folds to no answer"), payloads
+        tin, tout = usage(endpoint, final)
+        self.tokens += (tin or 0) + (tout or 0)
+        return Answer(200, final, None), payloads
 
 
 def _answer(ex: Exchange) -> Answer:

@@ -8,12 +8,27 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.fidelity import cache, controls, params, usage
+from harness.fidelity import cache, context, controls, encrypted, output, params, requested, usage
 from harness.fidelity.probe import ENDPOINTS, Sender, Verdict
 from harness.gateways import ConfigError
 from harness.report.summary import build_summary
 
-PROBES = ("usage", "param.max_tokens", "param.stop", "control.signature", "control.previous_response", "cache.control")
+PROBES = (
+    "usage",
+    "usage.output",
+    "param.max_tokens",
+    "param.stop",
+    "param.response_format",
+    "param.include_usage",
+    "param.parallel_tool_calls",
+    "param.tool_choice",
+    "context.truncated",
+    "context.tool_result",
+    "control.signature",
+    "control.previous_response",
+    "control.encrypted_content",
+    "cache.control",
+)
 # The baselines measured on the clean reference gateway (`relaycheck fidelity --gateway local
 # --save-baseline harness/fidelity/local_baseline.json`); tests/test_fidelity.py keeps it current.
 LOCAL_BASELINE = Path(__file__).with_name("local_baseline.json")
@@ -39,11 +54,31 @@ def run_probes(
                 runs.append(lambda e=endpoint, m=model: params.probe_max_tokens(sender, e, m))
             if "param.stop" in probes and endpoint in params.STOP_PARAM:
                 runs.append(lambda e=endpoint, m=model: params.probe_stop(sender, e, m))
+            if "usage.output" in probes:
+                runs.append(lambda e=endpoint, m=model: output.probe_output(sender, e, m))
+            if "param.response_format" in probes and endpoint != "messages":
+                runs.append(lambda e=endpoint, m=model: requested.probe_response_format(sender, e, m))
+            if "param.include_usage" in probes and endpoint == "chat":
+                runs.append(lambda e=endpoint, m=model: requested.probe_include_usage(sender, e, m))
+            if "param.parallel_tool_calls" in probes and _may(sender, endpoint, model, "parallel_tools"):
+                runs.append(lambda e=endpoint, m=model: requested.probe_parallel_tool_calls(sender, e, m))
+            if "param.tool_choice" in probes and _may(sender, endpoint, model, "tools"):
+                runs.append(lambda e=endpoint, m=model: requested.probe_tool_choice(sender, e, m))
+            if "context.truncated" in probes:
+                runs.append(lambda e=endpoint, m=model: context.probe_truncated(sender, e, m))
+            if "context.tool_result" in probes and _may(sender, endpoint, model, "tools"):
+                runs.append(lambda e=endpoint, m=model: context.probe_tool_result(sender, e, m))
             # Round trips only the official upstream verifies, and prompt caching: one dialect each.
             if "control.signature" in probes and endpoint == "messages":
                 runs.append(lambda e=endpoint, m=model: controls.probe_signature(sender, e, m))
             if "control.previous_response" in probes and endpoint == "responses":
                 runs.append(lambda e=endpoint, m=model: controls.probe_previous_response(sender, e, m))
+            if (
+                "control.encrypted_content" in probes
+                and endpoint == "responses"
+                and _may(sender, endpoint, model, "reasoning")
+            ):
+                runs.append(lambda e=endpoint, m=model: encrypted.probe_encrypted_content(sender, e, m))
             if "cache.control" in probes and endpoint == "messages":
                 runs.append(lambda e=endpoint, m=model: cache.probe_cache(sender, e, m))
             for run in runs:
@@ -52,6 +87,13 @@ def run_probes(
                 if on_verdict is not None:
                     on_verdict(verdict)
     return out
+
+
+def _may(sender: Sender, endpoint: str, model: str, capability: str) -> bool:
+    """False only when the gateway declares what the model can do and this is not among it (a
+    probe of a capability the relay does not offer would only be inconclusive)."""
+    declared = sender.gw.model(endpoint, model)
+    return declared is None or not declared.declared or capability in declared.capabilities
 
 
 def load_baselines(path: Path) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from harness.refgateway import stream_faults
+from harness.refgateway import stream_faults, structured
 from harness.refgateway.capabilities import NO_PARALLEL
 from harness.refgateway.common import (
     HEX,
@@ -23,6 +23,7 @@ from harness.refgateway.common import (
     json_response,
     pieces,
     sse_response,
+    stream_estimate,
     text_of,
 )
 from harness.refgateway.tools import Answer, Choice, ToolSpec, plan, strict_problem
@@ -230,6 +231,7 @@ def build(ctx: Ctx) -> tuple[Answer, dict[str, Any]]:
         max_tokens=limit,
         stops=stops,
     )
+    answer = structured.apply(ctx, "chat", answer, prompt, limit)
     if answer.calls and ctx.has("tool-call-as-text"):
         calls = [{"name": t.name, "arguments": json.loads(a)} for t, a in answer.calls]
         answer = Answer(dump(calls if len(calls) > 1 else calls[0]), [], "end")
@@ -263,6 +265,9 @@ def handle(ctx: Ctx) -> Response:
     fingerprint = "fp_" + chars(ctx.seed, "fp", 10, HEX)
     call_ids = [ctx.ident("call_", 24) for _ in answer.calls]
     if ctx.body.get("stream"):
+        reasoning = usage["completion_tokens_details"]["reasoning_tokens"]
+        if (est := stream_estimate(ctx, answer.text, reasoning)) is not None:
+            usage = {**usage, "completion_tokens": est, "total_tokens": usage["prompt_tokens"] + est}
         return sse_response(frame(_chunks(ctx, answer, usage, cid, fingerprint, call_ids), ctx, named=False), ctx)
     message: dict[str, Any] = {"role": "assistant", "content": answer.text}
     if answer.calls:
@@ -285,7 +290,10 @@ def handle(ctx: Ctx) -> Response:
 
 
 def _chunks(ctx: Ctx, answer: Answer, usage: dict[str, Any], cid: str, fp: str, call_ids: list[str]) -> list[Event]:
-    include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
+    # Fault include-usage-dropped: the relay does not forward stream_options (no usage chunk).
+    include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage")) and not ctx.has(
+        "include-usage-dropped"
+    )
     out: list[Event] = []
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> None:

@@ -124,7 +124,17 @@ def billed_input(ctx: Ctx, *parts: Any) -> int:
 def billed_output(ctx: Ctx, text: str | None, extra: int = 0) -> int:
     """usage's output tokens: the answer text in the serving model's tokenizer, plus ``extra``
     (tool-call arguments, reasoning), with the billing faults applied."""
-    return inflate(ctx, tokenizer.count_text(text or "", ctx.family) + extra)
+    n = inflate(ctx, tokenizer.count_text(text or "", ctx.family) + extra)
+    return round(n * INFLATION) if ctx.has("output-usage-inflated") else n
+
+
+def stream_estimate(ctx: Ctx, text: str | None, reasoning: int = 0) -> int | None:
+    """Fault stream-usage-estimated: the output tokens a relay reports for a stream when it counts
+    the streamed text itself, with one tokenizer for every model (here: the other family's), instead
+    of forwarding the upstream's usage. Reasoning tokens are passed through."""
+    if not ctx.has("stream-usage-estimated"):
+        return None
+    return tokenizer.count_text(text or "", tokenizer.other(ctx.family)) + reasoning
 
 
 def inflate(ctx: Ctx, n: int) -> int:

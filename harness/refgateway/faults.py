@@ -340,6 +340,59 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "fidelity.cache.not_honoured",
         fidelity_only=True,
     ),
+    # fidelity, issue 16 part 3: parameters, context integrity, output usage, encrypted reasoning
+    _fault(
+        "response-format-dropped",
+        "response_format / text.format is dropped: a json_schema request gets prose",
+        "fidelity.param.response_format",
+        fidelity_only=True,
+    ),
+    _fault(
+        "include-usage-dropped",
+        "chat: stream_options is dropped: no usage chunk although include_usage was asked",
+        "fidelity.param.include_usage",
+    ),
+    _fault(
+        "parallel-tool-calls-ignored",
+        "parallel_tool_calls false / disable_parallel_tool_use is dropped: several tools are called at once",
+        "fidelity.param.parallel_tool_calls tool.count",
+    ),
+    _fault(
+        "tool-choice-ignored",
+        "tool_choice is dropped: the model decides (auto) whatever was forced or forbidden",
+        "fidelity.param.tool_choice",
+    ),
+    _fault(
+        "context-truncated",
+        "prompts over 2,048 tokens of message text lose the start of their first user message until they fit"
+        " (count_tokens untouched)",
+        "fidelity.context.truncated",
+        fidelity_only=True,
+    ),
+    _fault(
+        "tool-result-altered",
+        "every tool result is cut to its first 24 characters on the way upstream",
+        "fidelity.context.tool_result",
+    ),
+    _fault(
+        "output-usage-inflated",
+        "output tokens are billed 1.5 times (input tokens honest)",
+        "fidelity.usage.output fidelity.usage.stream_mismatch fidelity.param.max_tokens",
+        fidelity_only=True,
+    ),
+    _fault(
+        "stream-usage-estimated",
+        "streamed usage counts output tokens with the relay's own tokenizer (the other family's), not the"
+        " upstream's",
+        "fidelity.usage.stream_mismatch",
+        fidelity_only=True,
+    ),
+    _fault(
+        "encrypted-content-not-verified",
+        "Responses: reasoning items are accepted with any encrypted_content (no 400 invalid_encrypted_content)",
+        "fidelity.control.encrypted_content",
+        fidelity_only=True,
+    ),
 )
 
 BY_NAME: dict[str, Fault] = {f.name: f for f in FAULT_RECORDS}

@@ -293,6 +293,10 @@ def plan(
     quotes the result; a forcing tool_choice still forces a call, as the official APIs do."""
     if ctx.has("ignore-tool-choice-none") and choice.mode == "none" and tools:
         choice = Choice("required")
+    if ctx.has("tool-choice-ignored") and tools:
+        choice = Choice("auto")  # the relay drops tool_choice: the model decides by itself
+    if ctx.has("parallel-tool-calls-ignored"):
+        parallel = True  # the relay drops parallel_tool_calls / disable_parallel_tool_use
     chosen = [] if tool_result is not None and choice.mode == "auto" else decide(tools, choice, prompt, parallel)
     if chosen:
         return Answer(None, [(t, arguments_json(t, prompt)) for t in chosen], "tool")

@@ -1,0 +1,245 @@
+"""Parameters honoured, part two: what a relay that rebuilds requests drops most often.
+
+- ``param.response_format`` (chat ``response_format``, Responses ``text.format``): a json_schema
+  the answer must follow. The text must parse as JSON and validate against the schema. A relay
+  that drops the parameter returns prose.
+- ``param.include_usage`` (chat streams): ``stream_options.include_usage`` asks for a last chunk
+  with ``choices: []`` and the usage. A relay that drops stream_options sends none, and a client
+  that bills by it sees nothing.
+- ``param.parallel_tool_calls``: two tools and a prompt asking for both at once; a control
+  without the flag must call both (else the probe cannot tell), then with
+  ``parallel_tool_calls: false`` (Messages: ``disable_parallel_tool_use``) at most one call.
+- ``param.tool_choice``: ``required`` (Messages ``any``) on a prompt that needs no tool must call
+  one; a named tool on a prompt about the other tool must call the named one only; ``none`` on
+  a prompt asking for a tool must call none. The official APIs enforce all three by constrained
+  decoding, so a single answer is evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+
+from harness import dialects
+from harness.fidelity.probe import Sender, Verdict, request_body, stopped_at_limit, text_of
+from harness.model import Violation
+
+# ---------------------------------------------------------------- response_format
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+    "required": ["city", "population"],
+    "additionalProperties": False,
+}
+FORMAT_PROMPT = "Name the largest city of France and its population."
+FORMAT_MAX_TOKENS = 64
+
+
+def format_param(endpoint: str) -> dict[str, Any]:
+    if endpoint == "chat":
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "city", "strict": True, "schema": SCHEMA},
+            }
+        }
+    return {"text": {"format": {"type": "json_schema", "name": "city", "strict": True, "schema": SCHEMA}}}
+
+
+def probe_response_format(sender: Sender, endpoint: str, model: str) -> Verdict:
+    done = sender.verdicts("param.response_format", endpoint, model)
+    answer = sender.send(
+        endpoint, request_body(endpoint, model, FORMAT_PROMPT, FORMAT_MAX_TOKENS, **format_param(endpoint))
+    )
+    if not answer.ok or answer.body is None:
+        return done("inconclusive", f"no usable answer ({answer.error})", {})
+    text = text_of(endpoint, answer.body)
+    numbers: dict[str, Any] = {"text": (text or "")[:200]}
+    if endpoint == "chat" and _refusal(answer.body):
+        return done("inconclusive", "the model refused (message.refusal): no output to check", numbers)
+    if not text:
+        return done("inconclusive", "the answer has no text", numbers)
+    if stopped_at_limit(endpoint, answer.body):
+        return done(
+            "inconclusive", f"the answer hit the {FORMAT_MAX_TOKENS}-token limit: a cut JSON proves nothing", numbers
+        )
+    try:
+        value = json.loads(text)
+    except ValueError:
+        v = Violation(
+            "fidelity.param.response_format",
+            "text",
+            "the answer to a json_schema response format is not JSON: the format was not applied",
+            "JSON following the schema",
+            text[:120],
+        )
+        return done("inconsistent", v.message, numbers, (v,))
+    errors = [e.message for e in jsonschema.Draft202012Validator(SCHEMA).iter_errors(value)]
+    numbers["schema_errors"] = errors[:5]
+    if errors:
+        v = Violation(
+            "fidelity.param.response_format",
+            "text",
+            f"the JSON answer does not follow the requested schema: {errors[0]}",
+            "JSON following the schema",
+            text[:120],
+        )
+        return done("inconsistent", v.message, numbers, (v,))
+    return done("consistent", "the answer is JSON that validates against the requested schema", numbers)
+
+
+def _refusal(body: dict[str, Any]) -> bool:
+    try:
+        return bool(body["choices"][0]["message"].get("refusal"))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+
+
+# ---------------------------------------------------------------- include_usage
+
+
+def probe_include_usage(sender: Sender, endpoint: str, model: str) -> Verdict:
+    done = sender.verdicts("param.include_usage", endpoint, model)
+    body = request_body(endpoint, model, "Reply with the single word OK.", 16, stream_options={"include_usage": True})
+    answer, payloads = sender.stream(endpoint, body)
+    if not payloads:
+        return done("inconclusive", f"no usable stream ({answer.error or 'no JSON chunk'})", {})
+    chunks = [p for p in payloads if p.get("object") == "chat.completion.chunk"]
+    with_usage = [p for p in chunks if isinstance(p.get("usage"), dict)]
+    numbers = {"chunks": len(chunks), "usage_chunks": len(with_usage)}
+    if with_usage:
+        u = with_usage[-1]["usage"]
+        numbers |= {"prompt_tokens": u.get("prompt_tokens"), "completion_tokens": u.get("completion_tokens")}
+        return done("consistent", f"a usage chunk came last of {len(chunks)} chunks", numbers)
+    v = Violation(
+        "fidelity.param.include_usage",
+        "stream",
+        f"stream_options.include_usage was sent, but none of the {len(chunks)} chunks carries the usage: "
+        "the option was not forwarded",
+        "a final chunk with usage",
+        None,
+    )
+    return done("inconsistent", v.message, numbers, (v,))
+
+
+# ---------------------------------------------------------------- tools
+
+TOOLS = (
+    ("get_weather", "Get the weather for a city.", {"city": {"type": "string"}}),
+    ("get_time", "Get the local time in a timezone.", {"timezone": {"type": "string"}}),
+)
+PARALLEL_PROMPT = "At the same time, get the weather in Paris and the time in Asia/Tokyo: call both tools at once."
+TOOL_MAX_TOKENS = 256
+
+
+def tools_param(endpoint: str) -> list[dict[str, Any]]:
+    out = []
+    for name, description, props in TOOLS:
+        schema = {"type": "object", "properties": props, "required": list(props)}
+        if endpoint == "chat":
+            out.append(
+                {"type": "function", "function": {"name": name, "description": description, "parameters": schema}}
+            )
+        elif endpoint == "responses":
+            out.append({"type": "function", "name": name, "description": description, "parameters": schema})
+        else:
+            out.append({"name": name, "description": description, "input_schema": schema})
+    return out
+
+
+def choice_param(endpoint: str, mode: str, name: str | None = None) -> Any:
+    """tool_choice in the dialect's spelling: mode required, none or named."""
+    if endpoint == "messages":
+        return {"type": "tool", "name": name} if mode == "named" else {"type": {"required": "any"}.get(mode, mode)}
+    if mode == "named":
+        return (
+            {"type": "function", "function": {"name": name}}
+            if endpoint == "chat"
+            else {"type": "function", "name": name}
+        )
+    return mode
+
+
+def _calls(sender: Sender, endpoint: str, model: str, prompt: str, **extra: Any) -> tuple[list[str] | None, str | None]:
+    """Names of the tools the answer calls (None with the error when there is no usable answer)."""
+    body = request_body(endpoint, model, prompt, TOOL_MAX_TOKENS, tools=tools_param(endpoint), **extra)
+    answer = sender.send(endpoint, body)
+    if not answer.ok or answer.body is None:
+        return None, answer.error
+    return [c.name for c in dialects.get(endpoint).tool_calls(answer.body)], None
+
+
+def probe_parallel_tool_calls(sender: Sender, endpoint: str, model: str) -> Verdict:
+    done = sender.verdicts("param.parallel_tool_calls", endpoint, model)
+    control, err = _calls(sender, endpoint, model, PARALLEL_PROMPT)
+    if control is None:
+        return done("inconclusive", f"the control request got no usable answer ({err})", {})
+    if endpoint == "messages":
+        flag: dict[str, Any] = {"tool_choice": {"type": "auto", "disable_parallel_tool_use": True}}
+    else:
+        flag = {"parallel_tool_calls": False}
+    limited, err = _calls(sender, endpoint, model, PARALLEL_PROMPT, **flag)
+    numbers = {"control_calls": control, "limited_calls": limited}
+    if limited is None:
+        return done("inconclusive", f"the request without parallel calls got no usable answer ({err})", numbers)
+    if len(limited) > 1:
+        v = Violation(
+            "fidelity.param.parallel_tool_calls",
+            "tool_calls",
+            f"{len(limited)} tool calls in one answer although parallel tool calls were disabled "
+            f"({next(iter(flag))}): the parameter was not applied",
+            "at most 1",
+            len(limited),
+        )
+        return done("inconsistent", v.message, numbers, (v,))
+    if len(control) < 2:
+        return done(
+            "inconclusive", f"the control answer made {len(control)} call(s): parallel calls were never shown", numbers
+        )
+    return done(
+        "consistent", f"{len(control)} calls in the control, {len(limited)} with parallel calls disabled", numbers
+    )
+
+
+# (form, tool_choice mode, named tool, prompt, what the official API guarantees)
+CHOICES = (
+    ("required", "required", None, "Say hello."),
+    ("named", "named", "get_time", "What is the weather in Paris?"),
+    ("none", "none", None, "What is the weather in Paris? Use the tool."),
+)
+
+
+def probe_tool_choice(sender: Sender, endpoint: str, model: str) -> Verdict:
+    done = sender.verdicts("param.tool_choice", endpoint, model)
+    numbers: dict[str, Any] = {}
+    found: list[Violation] = []
+    judged = 0
+    for form, mode, name, prompt in CHOICES:
+        calls, err = _calls(sender, endpoint, model, prompt, tool_choice=choice_param(endpoint, mode, name))
+        numbers[form] = calls if calls is not None else f"no answer ({err})"
+        if calls is None:
+            continue
+        judged += 1
+        problem = None
+        if form == "required" and not calls:
+            problem = "tool_choice required (Messages: any) gave no tool call"
+        elif form == "named" and (not calls or set(calls) != {name}):
+            problem = f"tool_choice naming {name} called {calls or 'no tool'}"
+        elif form == "none" and calls:
+            problem = f"tool_choice none called {calls}"
+        if problem:
+            found.append(
+                Violation("fidelity.param.tool_choice", f"tool_choice.{form}", f"{problem}: not applied", form, calls)
+            )
+    if found:
+        return done("inconsistent", "; ".join(v.message for v in found), numbers, found)
+    if judged < len(CHOICES):
+        return done(
+            "inconclusive",
+            f"{len(CHOICES) - judged} of {len(CHOICES)} tool_choice requests got no usable answer",
+            numbers,
+        )
+    return done("consistent", "required, a named tool and none were each applied", numbers)
