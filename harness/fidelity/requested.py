@@ -105,8 +105,9 @@ def probe_include_usage(sender: Sender, endpoint: str, model: str) -> Verdict:
     done = sender.verdicts("param.include_usage", endpoint, model)
     body = request_body(endpoint, model, "Reply with the single word OK.", 16, stream_options={"include_usage": True})
     answer, payloads = sender.stream(endpoint, body)
-    if not payloads:
-        return done("inconclusive", f"no usable stream ({answer.error or 'no JSON chunk'})", {})
+    if not answer.ok:
+        # No stream, or one cut short or broken (the suite names that): no evidence about the option.
+        return done("inconclusive", f"no complete stream ({answer.error})", {})
     chunks = [p for p in payloads if p.get("object") == "chat.completion.chunk"]
     with_usage = [p for p in chunks if isinstance(p.get("usage"), dict)]
     numbers = {"chunks": len(chunks), "usage_chunks": len(with_usage)}
@@ -163,13 +164,19 @@ def choice_param(endpoint: str, mode: str, name: str | None = None) -> Any:
     return mode
 
 
-def _calls(sender: Sender, endpoint: str, model: str, prompt: str, **extra: Any) -> tuple[list[str] | None, str | None]:
-    """Names of the tools the answer calls (None with the error when there is no usable answer)."""
+def _calls(
+    sender: Sender, endpoint: str, model: str, prompt: str, expect_call: bool = True, **extra: Any
+) -> tuple[list[str] | None, str | None]:
+    """Names of the tools the answer calls (None with the reason when the answer cannot tell)."""
     body = request_body(endpoint, model, prompt, TOOL_MAX_TOKENS, tools=tools_param(endpoint), **extra)
     answer = sender.send(endpoint, body)
     if not answer.ok or answer.body is None:
         return None, answer.error
-    return [c.name for c in dialects.get(endpoint).tool_calls(answer.body)], None
+    calls = [c.name for c in dialects.get(endpoint).tool_calls(answer.body)]
+    if not calls and expect_call and any(name in (text_of(endpoint, answer.body) or "") for name, _, _ in TOOLS):
+        # A call written out as text (the suite's tool.as_text): no evidence about the parameter.
+        return None, "a tool named in the text instead of called"
+    return calls, None
 
 
 def probe_parallel_tool_calls(sender: Sender, endpoint: str, model: str) -> Verdict:
@@ -218,7 +225,9 @@ def probe_tool_choice(sender: Sender, endpoint: str, model: str) -> Verdict:
     found: list[Violation] = []
     judged = 0
     for form, mode, name, prompt in CHOICES:
-        calls, err = _calls(sender, endpoint, model, prompt, tool_choice=choice_param(endpoint, mode, name))
+        calls, err = _calls(
+            sender, endpoint, model, prompt, expect_call=form != "none", tool_choice=choice_param(endpoint, mode, name)
+        )
         numbers[form] = calls if calls is not None else f"no answer ({err})"
         if calls is None:
             continue

@@ -84,7 +84,11 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "tool.args",
         defect=10,
     ),
-    _fault("ignore-tool-choice-none", "tool_choice none is ignored: a declared tool is called anyway", "tool.count"),
+    _fault(
+        "ignore-tool-choice-none",
+        "tool_choice none is ignored: a declared tool is called anyway",
+        "tool.count fidelity.param.tool_choice",
+    ),
     # stream framing
     _fault("chat-no-done", "chat stream ends without 'data: [DONE]'", "sse.done"),
     _fault("responses-done", "a 'data: [DONE]' line is appended to Responses streams", "sse.done"),
@@ -120,7 +124,12 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "ids lose their official prefixes (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
         "id.prefix",
     ),
-    _fault("usage-inconsistent", "usage totals do not add up (total != input + output)", "usage"),
+    # Messages reports 0 output tokens for a text answer: the output usage probe names it too.
+    _fault(
+        "usage-inconsistent",
+        "usage totals do not add up (total != input + output)",
+        "usage fidelity.usage.output fidelity.usage.stream_mismatch",
+    ),
     # responses stream grammar
     _fault(
         "no-sequence-number",
@@ -350,7 +359,7 @@ FAULT_RECORDS: tuple[Fault, ...] = (
     _fault(
         "include-usage-dropped",
         "chat: stream_options is dropped: no usage chunk although include_usage was asked",
-        "fidelity.param.include_usage",
+        "fidelity.param.include_usage grammar.chat.usage expect.type",
     ),
     _fault(
         "parallel-tool-calls-ignored",
@@ -360,7 +369,7 @@ FAULT_RECORDS: tuple[Fault, ...] = (
     _fault(
         "tool-choice-ignored",
         "tool_choice is dropped: the model decides (auto) whatever was forced or forbidden",
-        "fidelity.param.tool_choice",
+        "fidelity.param.tool_choice tool.count tool.missing tool.name",
     ),
     _fault(
         "context-truncated",
@@ -382,10 +391,9 @@ FAULT_RECORDS: tuple[Fault, ...] = (
     ),
     _fault(
         "stream-usage-estimated",
-        "streamed usage counts output tokens with the relay's own tokenizer (the other family's), not the"
-        " upstream's",
-        "fidelity.usage.stream_mismatch",
-        fidelity_only=True,
+        "streamed usage counts the streamed text with the relay's own tokenizer (the other family's; tool"
+        " arguments not counted) instead of forwarding the upstream's",
+        "fidelity.usage.stream_mismatch usage",
     ),
     _fault(
         "encrypted-content-not-verified",
