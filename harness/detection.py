@@ -215,7 +215,8 @@ def render_markdown(matrix: Matrix, examples: int = 3) -> str:
         "expected codes; every item a fault fails must carry one of them. Whether a stream really",
         "streams (`stream.buffered`) is judged only under `buffered-stream`: the local gateway's streams",
         "are too short to judge otherwise. After the suite, the fidelity probes (`relaycheck fidelity`,",
-        "docs/fidelity.md) run on the first model of each endpoint; an inconsistent verdict counts as a",
+        "docs/fidelity.md) run on the first model of each endpoint and the first reasoning model of",
+        "/v1/responses (the encrypted_content control needs one); an inconsistent verdict counts as a",
         "failing item named `fidelity/<probe>[<endpoint>-<model>]`.",
         "",
         f"**{caught} of {len(matrix.rows)} faults caught**; with no fault, "

@@ -18,7 +18,7 @@ from harness.cli import main
 from harness.codes import all_codes
 from harness.fidelity import cache as fidelity_cache
 from harness.fidelity import controls, usage
-from harness.fidelity.probe import Sender
+from harness.fidelity.probe import ENDPOINTS, Sender
 from harness.fidelity.run import LOCAL_BASELINE, load_baselines, measure_baselines, run_probes
 from harness.gateways import Gateway, Model, Timeouts
 from harness.model import Chunk, Exchange, WireRequest
@@ -28,8 +28,14 @@ from harness.refgateway.prompt_cache import MIN_TOKENS, PromptCache
 from harness.transport import Transport
 from tests.conftest import TEST_KEY
 
-# The first model of each endpoint of the built-in gateway, as the detection matrix probes them.
-MODELS = {"chat": ["gpt-4o"], "messages": ["claude-sonnet-4-20250514"], "responses": ["gpt-4o"]}
+# The first model of each endpoint of the built-in gateway, as the detection matrix probes them
+# (with the first reasoning model of /v1/responses, for the encrypted_content control).
+MODELS = {"chat": ["gpt-4o"], "messages": ["claude-sonnet-4-20250514"], "responses": ["gpt-4o", "o4-mini"]}
+CAPABILITIES = {
+    "gpt-4o": frozenset({"tools", "parallel_tools"}),
+    "claude-sonnet-4-20250514": frozenset({"tools", "parallel_tools", "thinking", "count_tokens"}),
+    "o4-mini": frozenset({"tools", "reasoning", "stored_responses"}),
+}
 CAUGHT_BY = {
     "substituted-family": "fidelity.usage.tokenizer",
     "injected-system-prompt": "fidelity.usage.injected_prompt",
@@ -39,6 +45,15 @@ CAUGHT_BY = {
     "thinking-signature-not-checked": "fidelity.control.signature",
     "previous-response-ignored": "fidelity.control.previous_response",
     "cache-control-stripped": "fidelity.cache.not_honoured",
+    "response-format-dropped": "fidelity.param.response_format",
+    "include-usage-dropped": "fidelity.param.include_usage",
+    "parallel-tool-calls-ignored": "fidelity.param.parallel_tool_calls",
+    "tool-choice-ignored": "fidelity.param.tool_choice",
+    "context-truncated": "fidelity.context.truncated",
+    "tool-result-altered": "fidelity.context.tool_result",
+    "output-usage-inflated": "fidelity.usage.output",
+    "stream-usage-estimated": "fidelity.usage.stream_mismatch",
+    "encrypted-content-not-verified": "fidelity.control.encrypted_content",
 }
 
 
@@ -51,7 +66,7 @@ class Faulting(Transport):
 
 
 def gateway(base_url: str) -> Gateway:
-    models = {e: tuple(Model(m, frozenset()) for m in names) for e, names in MODELS.items()}
+    models = {e: tuple(Model(m, CAPABILITIES[m]) for m in names) for e, names in MODELS.items()}
     return Gateway("local", base_url, api_key_value=TEST_KEY, timeouts=Timeouts(5, 30, 60), models=models)
 
 
@@ -125,9 +140,11 @@ def test_clean_gateway_is_consistent_on_every_probe_ten_times(refgateway: str, t
     outcomes = []
     for _ in range(10):
         verdicts = run_probes(sender(refgateway, transport), MODELS, baselines)
-        # usage and max_tokens on 3 endpoints, stop on chat and messages, the signature control
-        # and the cache probe on messages, the previous_response control on responses
-        assert len(verdicts) == 11
+        # usage, output usage, max_tokens, context truncation and tool results on 4 pairs; tool_choice
+        # too; parallel calls where declared (not o4-mini); stop on chat and messages; response_format
+        # on chat and responses; include_usage on chat; the signature control and the cache probe on
+        # messages; the previous_response control on responses; encrypted_content on o4-mini
+        assert len(verdicts) == 38
         outcomes += [(v.id, v.outcome, v.reason) for v in verdicts if v.outcome != "consistent"]
     assert outcomes == []
 
@@ -300,3 +317,75 @@ def test_probe_requests_carry_the_gateways_extra_headers() -> None:
     Sender(gw, capture).send("chat", {"model": "gpt-4o"})
     headers = {k.lower(): v for k, v in sent[0].headers.items()}
     assert headers["x-route"] == "team-a" and headers["authorization"] == f"Bearer {TEST_KEY}"
+
+
+# ---------------------------------------------------------------- parameters, context, output usage, encryption
+
+
+@pytest.mark.parametrize(
+    ("fault", "endpoints", "probes"),
+    [
+        ("error-in-200", ENDPOINTS, ("param.include_usage", "param.tool_choice", "param.response_format")),
+        ("chat-completion-on-messages", ("messages",), ("param.tool_choice", "usage.output", "context.tool_result")),
+        ("truncated-stream", ("chat",), ("param.include_usage",)),
+        ("tool-call-as-text", ENDPOINTS, ("param.tool_choice", "param.parallel_tool_calls")),
+    ],
+)
+def test_answers_that_are_not_answers_give_no_accusation(
+    refgateway: str, transport: Transport, fault: str, endpoints: tuple[str, ...], probes: tuple[str, ...]
+) -> None:
+    """A 200 error, another dialect's object, a cut stream or a call written as text is the suite's
+    finding (error.in_200, object.kind, grammar, tool.as_text); the probes reading them say
+    inconclusive, never that the parameter was dropped."""
+    models = {e: m for e, m in MODELS.items() if e in endpoints}
+    verdicts = run_probes(sender(refgateway, transport, fault), models, None, probes=probes)
+    assert verdicts and all(v.outcome == "inconclusive" and not v.violations for v in verdicts), [
+        (v.id, v.outcome, v.reason) for v in verdicts if v.outcome != "inconclusive"
+    ]
+
+
+def test_reference_encrypted_content_is_verified_as_the_official_api_does(refgateway: str) -> None:
+    from harness.fidelity.encrypted import _body
+
+    headers = {"authorization": f"Bearer {TEST_KEY}"}
+    first_input = [{"role": "user", "content": "Reply with OK."}]
+    with httpx.Client(base_url=refgateway, timeout=10) as c:
+        first = c.post("/v1/responses", json=_body("o4-mini", first_input), headers=headers).json()
+        [reasoning] = [i for i in first["output"] if i["type"] == "reasoning"]
+        assert reasoning["encrypted_content"].startswith("gAAAAA")  # the official token's look
+        plain = c.post("/v1/responses", json={"model": "o4-mini", "input": "Hi", "store": False}, headers=headers)
+        assert all("encrypted_content" not in i for i in plain.json()["output"])  # only when included
+        again = [*first_input, *first["output"], {"role": "user", "content": "Again."}]
+        assert c.post("/v1/responses", json=_body("o4-mini", again), headers=headers).status_code == 200
+        reasoning["encrypted_content"] = controls.tamper(reasoning["encrypted_content"])
+        bad = c.post("/v1/responses", json=_body("o4-mini", again), headers=headers)
+    assert bad.status_code == 400
+    err = bad.json()["error"]
+    assert err["code"] == "invalid_encrypted_content" and err["type"] == "invalid_request_error"
+    assert err["message"].startswith("The encrypted content gAAA...")
+    assert err["message"].endswith("could not be verified.")
+
+
+def test_context_truncated_fault_drops_the_start_until_the_prompt_fits() -> None:
+    from harness.fidelity import context
+    from harness.refgateway import request_faults
+
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": context.long_prompt("QX1", context.LONG)}]}
+    cut = request_faults.alter(body, "chat", frozenset({"context-truncated"}))
+    text = cut["messages"][0]["content"]
+    assert "QX1" in body["messages"][0]["content"] and "QX1" not in text and text.endswith(context.QUESTION.strip())
+    total = sum(tokenizer.count_text(s, "openai") for s in tokenizer.strings_in(cut["messages"]))
+    assert request_faults.CONTEXT_LIMIT - 20 <= total <= request_faults.CONTEXT_LIMIT
+    short = {"model": "gpt-4o", "messages": [{"role": "user", "content": context.long_prompt("QX1", 0)}]}
+    assert request_faults.alter(short, "chat", frozenset({"context-truncated"})) == short
+
+
+def test_tool_result_probe_needs_the_control_to_accuse(refgateway: str, transport: Transport) -> None:
+    """A model that repeats the code word from neither place gives no evidence: inconclusive."""
+    from harness.fidelity import context
+
+    quiet = type(
+        "Quiet", (Transport,), {"send": lambda self, r: Exchange(r, 200, {}, (Chunk(0.0, b'{"choices": []}'),))}
+    )()
+    v = context.probe_tool_result(Sender(gateway(refgateway), quiet, refgateway), "chat", "gpt-4o")
+    assert v.outcome == "inconclusive" and not v.violations

@@ -248,7 +248,8 @@ def probe_tool_choice(sender: Sender, endpoint: str, model: str) -> Verdict:
     if judged < len(CHOICES):
         return done(
             "inconclusive",
-            f"{len(CHOICES) - judged} of {len(CHOICES)} tool_choice requests got no usable answer",
+            f"{len(CHOICES) - judged} of {len(CHOICES)} tool_choice requests got no usable answer: "
+            + "; ".join(sorted({str(n) for n in numbers.values() if isinstance(n, str)})),
             numbers,
         )
     return done("consistent", "required, a named tool and none were each applied", numbers)
