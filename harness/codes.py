@@ -90,6 +90,8 @@ CORE_CODES: dict[str, str] = {
     "fidelity.param.response_format": "the answer to a json_schema response_format / text.format is not JSON"
     " following the schema",
     "fidelity.param.include_usage": "a chat stream with stream_options.include_usage has no usage chunk",
+    "fidelity.param.n": "another number of choices than n asked for",
+    "fidelity.param.logprobs": "logprobs asked for and absent, or entries without top_logprobs alternatives each",
     "fidelity.param.parallel_tool_calls": "more than one tool call although parallel tool calls were disabled",
     "fidelity.param.tool_choice": "tool_choice required / a named tool / none was not applied",
     "fidelity.context.truncated": "the start of a long prompt did not reach the model (code word lost, fewer input"

@@ -404,6 +404,8 @@ GRADES: dict[str, Grade] = {
             ("fidelity.usage.stream_mismatch", "streamed usage is not what the upstream counted: billed by estimate"),
             ("fidelity.param.response_format", "structured output not applied: the client's JSON parse fails"),
             ("fidelity.param.include_usage", "no usage chunk: the client cannot account a streamed request"),
+            ("fidelity.param.n", "fewer choices than asked for: the client pays for n and reads one"),
+            ("fidelity.param.logprobs", "logprobs missing or short: the client's scoring reads nothing"),
             ("fidelity.param.parallel_tool_calls", "several tool calls where the client allowed one"),
             ("fidelity.param.tool_choice", "tool_choice not applied: the client's forced or forbidden call differs"),
             ("fidelity.context.truncated", "the start of the prompt never reached the model"),

@@ -17,7 +17,7 @@ import pytest
 from harness.cli import main
 from harness.codes import all_codes
 from harness.fidelity import cache as fidelity_cache
-from harness.fidelity import controls, usage
+from harness.fidelity import controls, requested, usage
 from harness.fidelity.probe import ENDPOINTS, Sender
 from harness.fidelity.run import LOCAL_BASELINE, load_baselines, measure_baselines, run_probes
 from harness.gateways import Gateway, Model, Timeouts
@@ -47,6 +47,8 @@ CAUGHT_BY = {
     "cache-control-stripped": "fidelity.cache.not_honoured",
     "response-format-dropped": "fidelity.param.response_format",
     "include-usage-dropped": "fidelity.param.include_usage",
+    "n-ignored": "fidelity.param.n",
+    "logprobs-dropped": "fidelity.param.logprobs",
     "parallel-tool-calls-ignored": "fidelity.param.parallel_tool_calls",
     "tool-choice-ignored": "fidelity.param.tool_choice",
     "context-truncated": "fidelity.context.truncated",
@@ -142,9 +144,10 @@ def test_clean_gateway_is_consistent_on_every_probe_ten_times(refgateway: str, t
         verdicts = run_probes(sender(refgateway, transport), MODELS, baselines)
         # usage, output usage, max_tokens, context truncation and tool results on 4 pairs; tool_choice
         # too; parallel calls where declared (not o4-mini); stop on chat and messages; response_format
-        # on chat and responses; include_usage on chat; the signature control and the cache probe on
-        # messages; the previous_response control on responses; encrypted_content on o4-mini
-        assert len(verdicts) == 38
+        # and logprobs on chat and responses; include_usage and n on chat; the signature control and
+        # the cache probe on messages; the previous_response control on responses; encrypted_content
+        # on o4-mini
+        assert len(verdicts) == 42
         outcomes += [(v.id, v.outcome, v.reason) for v in verdicts if v.outcome != "consistent"]
     assert outcomes == []
 
@@ -389,3 +392,42 @@ def test_tool_result_probe_needs_the_control_to_accuse(refgateway: str, transpor
     )()
     v = context.probe_tool_result(Sender(gateway(refgateway), quiet, refgateway), "chat", "gpt-4o")
     assert v.outcome == "inconclusive" and not v.violations
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(
+    ("endpoint", "extra"),
+    [
+        ("chat", {"n": 2, "logprobs": True, "top_logprobs": 3}),
+        ("chat", requested.format_param("chat")),
+        ("responses", {"include": ["message.output_text.logprobs"], "top_logprobs": 2}),
+        ("responses", requested.format_param("responses")),
+        ("responses", {"model": "o4-mini", "include": ["reasoning.encrypted_content"], "store": False}),
+    ],
+)
+def test_reference_answers_to_the_new_parameters_pass_the_strict_checks(
+    refgateway: str, endpoint: str, extra: dict[str, object], stream: bool
+) -> None:
+    """n, logprobs, structured outputs and encrypted reasoning as the reference gateway answers
+    them are what the dialect's own strict checks accept, streamed or not."""
+    from harness import dialects, sse
+
+    dialect = dialects.get(endpoint)
+    body = {**requested.request_body(endpoint, "gpt-4o", "Name the largest city of France.", 64), **extra}
+    body["stream"] = stream
+    if stream and endpoint == "chat":
+        body["stream_options"] = {"include_usage": True}
+    with httpx.Client(base_url=refgateway, timeout=10) as c:
+        r = c.post(dialect.path, json=body, headers={"authorization": f"Bearer {TEST_KEY}"})
+    assert r.status_code == 200
+    if stream:
+        verdict = dialect.check_stream(sse.parse(r.content)[0], body, "strict")
+        found, final = verdict.violations, verdict.final
+    else:
+        final = r.json()
+        found = dialect.check_body(final, body, "strict")
+    assert [v.code for v in found] == []
+    if "n" in extra:
+        assert len(final["choices"]) == 2 and final["choices"][1]["logprobs"]["content"]
+    if "text" in extra or "response_format" in extra:
+        assert json.loads(dialect.text(final)) == {"city": "France", "population": 1}

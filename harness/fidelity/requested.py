@@ -6,6 +6,10 @@
 - ``param.include_usage`` (chat streams): ``stream_options.include_usage`` asks for a last chunk
   with ``choices: []`` and the usage. A relay that drops stream_options sends none, and a client
   that bills by it sees nothing.
+- ``param.n`` (chat): ``n: 2`` must give two choices, indexed 0 and 1.
+- ``param.logprobs`` (chat ``logprobs``/``top_logprobs``, Responses ``include:
+  ["message.output_text.logprobs"]``/``top_logprobs``): token entries must come back, each with
+  exactly ``top_logprobs`` alternatives.
 - ``param.parallel_tool_calls``: two tools and a prompt asking for both at once; a control
   without the flag must call both (else the probe cannot tell), then with
   ``parallel_tool_calls: false`` (Messages: ``disable_parallel_tool_use``) at most one call.
@@ -124,6 +128,93 @@ def probe_include_usage(sender: Sender, endpoint: str, model: str) -> Verdict:
         None,
     )
     return done("inconsistent", v.message, numbers, (v,))
+
+
+# ---------------------------------------------------------------- n and logprobs
+
+SHORT_PROMPT = "Reply with the single word OK."
+N = 2
+TOP = 3
+
+
+def probe_n(sender: Sender, endpoint: str, model: str) -> Verdict:
+    done = sender.verdicts("param.n", endpoint, model)
+    answer = sender.send(endpoint, request_body(endpoint, model, SHORT_PROMPT, 16, n=N))
+    if not answer.ok or answer.body is None:
+        return done("inconclusive", f"no usable answer ({answer.error})", {"n": N})
+    choices = answer.body.get("choices")
+    if not isinstance(choices, list):
+        return done("inconclusive", "the answer has no choices list", {"n": N})
+    indexes = sorted(c.get("index") for c in choices if isinstance(c, dict) and isinstance(c.get("index"), int))
+    numbers = {"n": N, "choices": len(choices), "indexes": indexes}
+    if indexes == list(range(N)) and len(choices) == N:
+        return done("consistent", f"{N} choices for n={N}, indexed 0 to {N - 1}", numbers)
+    v = Violation(
+        "fidelity.param.n",
+        "choices",
+        f"{len(choices)} choice(s) (indexes {indexes}) for n={N}: the parameter was not applied",
+        N,
+        len(choices),
+    )
+    return done("inconsistent", v.message, numbers, (v,))
+
+
+def logprobs_param(endpoint: str) -> dict[str, Any]:
+    if endpoint == "chat":
+        return {"logprobs": True, "top_logprobs": TOP}
+    return {"include": ["message.output_text.logprobs"], "top_logprobs": TOP}
+
+
+def _logprob_entries(endpoint: str, body: dict[str, Any]) -> list[Any] | None:
+    """The answer's token entries (None: the dialect's place for them is empty or absent)."""
+    try:
+        if endpoint == "chat":
+            lp = body["choices"][0].get("logprobs")
+            content = lp.get("content") if isinstance(lp, dict) else None
+            return content if isinstance(content, list) and content else None
+        entries = [
+            e
+            for item in body["output"]
+            if isinstance(item, dict) and item.get("type") == "message"
+            for part in item.get("content") or ()
+            if isinstance(part, dict) and part.get("type") == "output_text"
+            for e in part.get("logprobs") or ()
+        ]
+        return entries or None
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def probe_logprobs(sender: Sender, endpoint: str, model: str) -> Verdict:
+    done = sender.verdicts("param.logprobs", endpoint, model)
+    answer = sender.send(endpoint, request_body(endpoint, model, SHORT_PROMPT, 16, **logprobs_param(endpoint)))
+    if not answer.ok or answer.body is None:
+        return done("inconclusive", f"no usable answer ({answer.error}): the model may not give logprobs", {})
+    text = text_of(endpoint, answer.body)
+    if not text:
+        return done("inconclusive", "the answer has no text to give logprobs for", {})
+    entries = _logprob_entries(endpoint, answer.body)
+    if entries is None:
+        v = Violation(
+            "fidelity.param.logprobs",
+            "logprobs",
+            "logprobs were asked for and none came back: the parameter was not forwarded",
+            f"token entries with {TOP} alternatives",
+            None,
+        )
+        return done("inconsistent", v.message, {"top_logprobs": TOP}, (v,))
+    counts = [len(e.get("top_logprobs") or ()) if isinstance(e, dict) else 0 for e in entries]
+    numbers = {"top_logprobs": TOP, "entries": len(entries), "alternatives": sorted(set(counts))}
+    if any(c != TOP for c in counts):
+        v = Violation(
+            "fidelity.param.logprobs",
+            "logprobs.top_logprobs",
+            f"top_logprobs {TOP} asked, entries carry {sorted(set(counts))} alternatives",
+            TOP,
+            sorted(set(counts)),
+        )
+        return done("inconsistent", v.message, numbers, (v,))
+    return done("consistent", f"{len(entries)} token entries, each with {TOP} alternatives", numbers)
 
 
 # ---------------------------------------------------------------- tools

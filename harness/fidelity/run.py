@@ -20,6 +20,8 @@ PROBES = (
     "param.stop",
     "param.response_format",
     "param.include_usage",
+    "param.n",
+    "param.logprobs",
     "param.parallel_tool_calls",
     "param.tool_choice",
     "context.truncated",
@@ -60,6 +62,10 @@ def run_probes(
                 runs.append(lambda e=endpoint, m=model: requested.probe_response_format(sender, e, m))
             if "param.include_usage" in probes and endpoint == "chat":
                 runs.append(lambda e=endpoint, m=model: requested.probe_include_usage(sender, e, m))
+            if "param.n" in probes and endpoint == "chat":
+                runs.append(lambda e=endpoint, m=model: requested.probe_n(sender, e, m))
+            if "param.logprobs" in probes and endpoint != "messages":
+                runs.append(lambda e=endpoint, m=model: requested.probe_logprobs(sender, e, m))
             if "param.parallel_tool_calls" in probes and _may(sender, endpoint, model, "parallel_tools"):
                 runs.append(lambda e=endpoint, m=model: requested.probe_parallel_tool_calls(sender, e, m))
             if "param.tool_choice" in probes and _may(sender, endpoint, model, "tools"):

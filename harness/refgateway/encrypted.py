@@ -4,8 +4,8 @@ The official API hands back the reasoning of a stateless (``store: false``) turn
 token (a Fernet token: it starts ``gAAAAA``) and verifies it when the item is sent back: one
 changed character gets 400 ``invalid_encrypted_content`` ("The encrypted content gAAA...DQ==
 could not be verified.", openai/codex#8145). The reference gateway issues a token of the same
-look, an HMAC under a secret drawn per process over the item id and its reasoning, and checks it
-the same way. Fault encrypted-content-not-verified: any token is accepted.
+look (the item id and its reasoning, encrypted, with an HMAC under a secret drawn per process)
+and checks it the same way. Fault encrypted-content-not-verified: any token is accepted.
 """
 
 from __future__ import annotations
@@ -21,13 +21,21 @@ from harness.refgateway.common import RequestError
 
 INCLUDE = "reasoning.encrypted_content"
 _SECRET = secrets.token_bytes(32)  # per process: a token from another gateway process is not ours
-_PREFIX = b"\x80"  # a Fernet token's version byte: base64 "gAAAAA..."
+_PREFIX = b"\x80" + bytes(4)  # a Fernet token's version byte and timestamp high bytes: "gAAAAA..."
+
+
+def _stream(iv: bytes, n: int) -> bytes:
+    blocks = (hashlib.sha256(_SECRET + iv + i.to_bytes(4, "big")).digest() for i in range(n // 32 + 1))
+    return b"".join(blocks)[:n]
 
 
 def issue(item_id: str, reasoning: str) -> str:
+    """An opaque token: version byte, IV, HMAC of the plain payload, the payload encrypted."""
     payload = json.dumps({"id": item_id, "r": reasoning}, separators=(",", ":")).encode()
+    iv = hashlib.sha256(payload).digest()[:8]  # deterministic: the same request, the same bytes
     mac = hmac.new(_SECRET, payload, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(_PREFIX + bytes(8) + mac + payload).decode()
+    sealed = bytes(a ^ b for a, b in zip(payload, _stream(iv, len(payload)), strict=True))
+    return base64.urlsafe_b64encode(_PREFIX + iv + mac + sealed).decode()
 
 
 def valid(token: Any) -> bool:
@@ -37,9 +45,11 @@ def valid(token: Any) -> bool:
         raw = base64.urlsafe_b64decode(token.encode())
     except ValueError:
         return False
-    if len(raw) < 41 or raw[:1] != _PREFIX:
+    head = len(_PREFIX)
+    if len(raw) < head + 40 or raw[:head] != _PREFIX:
         return False
-    mac, payload = raw[9:41], raw[41:]
+    iv, mac, sealed = raw[head : head + 8], raw[head + 8 : head + 40], raw[head + 40 :]
+    payload = bytes(a ^ b for a, b in zip(sealed, _stream(iv, len(sealed)), strict=True))
     return hmac.compare_digest(mac, hmac.new(_SECRET, payload, hashlib.sha256).digest())
 
 

@@ -361,6 +361,13 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "chat: stream_options is dropped: no usage chunk although include_usage was asked",
         "fidelity.param.include_usage grammar.chat.usage expect.type",
     ),
+    _fault("n-ignored", "chat: n is dropped: one choice whatever n asks", "fidelity.param.n", fidelity_only=True),
+    _fault(
+        "logprobs-dropped",
+        "logprobs / top_logprobs and the Responses logprobs include are dropped: no token logprobs come back",
+        "fidelity.param.logprobs",
+        fidelity_only=True,
+    ),
     _fault(
         "parallel-tool-calls-ignored",
         "parallel_tool_calls false / disable_parallel_tool_use is dropped: several tools are called at once",

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from harness.refgateway import encrypted, stream_faults, structured
+from harness.refgateway import encrypted, logprobs, stream_faults, structured
 from harness.refgateway.capabilities import NO_PARALLEL
 from harness.refgateway.chat import REASONING_TOKENS, is_reasoning_model
 from harness.refgateway.common import (
@@ -265,7 +265,14 @@ class Built:
                     "id": ctx.ident("msg_", 50, HEX),
                     "type": "message",
                     "status": "incomplete" if self.incomplete else "completed",
-                    "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": self.answer.text}],
+                    "content": [
+                        {
+                            "type": "output_text",
+                            "annotations": [],
+                            "logprobs": self.logprobs(),
+                            "text": self.answer.text,
+                        }
+                    ],
                     "role": "assistant",
                 }
             )
@@ -289,6 +296,12 @@ class Built:
             "output_tokens_details": {"reasoning_tokens": r_tokens},
             "total_tokens": inp + out_tokens + (1 if ctx.has("usage-inconsistent") else 0),
         }
+
+    def logprobs(self, piece: str | None = None, start: int = 0) -> list[dict[str, Any]]:
+        """output_text logprobs (of one stream piece from token ``start``), when included."""
+        top = logprobs.wanted_responses(self.ctx)
+        text = self.answer.text or "" if piece is None else piece
+        return [] if top is None else logprobs.entries(self.ctx, text, top, start)
 
     def response(self, *, final: bool, billing: bool, output: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         body, ctx = self.ctx.body, self.ctx
@@ -403,14 +416,17 @@ def _events(b: Built) -> list[Event]:
             )
             empty_part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
             ev("response.content_part.added", item_id=iid, output_index=n, content_index=0, part=empty_part)
+            done = 0
             for i, p in enumerate(pieces(text)):
+                piece_lp = b.logprobs(p, done)
+                done += len(piece_lp)
                 ev(
                     "response.output_text.delta",
                     item_id=iid,
                     output_index=n,
                     content_index=0,
                     delta=p,
-                    logprobs=[],
+                    logprobs=piece_lp,
                     obfuscation=ctx.obfuscation(i),
                 )
             if not ctx.has("missing-text-done"):
@@ -420,7 +436,7 @@ def _events(b: Built) -> list[Event]:
                     output_index=n,
                     content_index=0,
                     text=text,
-                    logprobs=[],
+                    logprobs=item["content"][0]["logprobs"],
                 )
             ev(
                 "response.content_part.done",
