@@ -21,12 +21,14 @@ from harness.gateways import ConfigError, Gateway, Overrides, Timeouts, resolve
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "fidelity",
-        help="probe whether a relay is honest: usage accounting, parameters, upstream controls, caching",
+        help="probe whether a relay is honest: usage accounting, parameters, context, upstream controls, caching",
         description="Send a few cheap requests per model and endpoint and judge what the answers say about "
         "the relay: input tokens against a baseline (tokenizer family, injected prompt, inflated usage), "
-        "max_tokens and stop sequences honoured, a tampered thinking signature and a made-up previous_response_id "
-        "rejected, cache_control honoured. Each verdict is consistent, inconsistent or inconclusive, "
-        "with its numbers and its token cost (docs/fidelity.md).",
+        "output tokens against the text returned (streamed or not), max_tokens, stop, n, logprobs, "
+        "response_format, include_usage, parallel_tool_calls and tool_choice honoured, a long prompt and a "
+        "tool result reaching the model whole, a tampered thinking signature, a made-up previous_response_id "
+        "and a tampered encrypted_content rejected, cache_control honoured. Each verdict is consistent, "
+        "inconsistent or inconclusive, with its numbers and its token cost (docs/fidelity.md).",
     )
     p.add_argument("--gateway", help="a gateway of gateways.yaml (default: the default one, the built-in gateway)")
     p.add_argument("--base-url", help="relay base URL (then give --models)")
