@@ -78,16 +78,18 @@ class Sender:
 
         return done
 
-    def send(self, endpoint: str, body: dict[str, Any], path: str | None = None) -> Answer:
+    def _post(self, endpoint: str, body: dict[str, Any], path: str | None = None) -> Exchange:
         dialect = dialects.get(endpoint)
         style = self.gw.auth if endpoint == "messages" else "bearer"
         headers = dict(dialect.auth_headers(self.gw.api_key() or "", style, self.gw.anthropic_version))  # type: ignore[arg-type]
         headers.update(self.gw.extra_headers())  # a relay that routes by header gets them here too
         headers["content-type"] = "application/json"
         url = self.gw.url(path or dialect.path, self.base_url)
-        ex = self.transport.send(WireRequest("POST", url, headers, json.dumps(body).encode()))
         self.requests += 1
-        answer = _answer(ex)
+        return self.transport.send(WireRequest("POST", url, headers, json.dumps(body).encode()))
+
+    def send(self, endpoint: str, body: dict[str, Any], path: str | None = None) -> Answer:
+        answer = _answer(self._post(endpoint, body, path))
         if answer.ok and path is None and (problem := not_an_answer(endpoint, answer.body)):
             answer = Answer(answer.status, None, problem)
         if answer.ok and path is None:
@@ -100,14 +102,8 @@ class Sender:
         (the dialect's own fold) and the list is every JSON event payload in order (for what only
         the stream shows, e.g. a usage chunk)."""
         dialect = dialects.get(endpoint)
-        style = self.gw.auth if endpoint == "messages" else "bearer"
-        headers = dict(dialect.auth_headers(self.gw.api_key() or "", style, self.gw.anthropic_version))  # type: ignore[arg-type]
-        headers.update(self.gw.extra_headers())
-        headers["content-type"] = "application/json"
-        url = self.gw.url(dialect.path, self.base_url)
         sent = {**body, "stream": True}
-        ex = self.transport.send(WireRequest("POST", url, headers, json.dumps(sent).encode()))
-        self.requests += 1
+        ex = self._post(endpoint, sent)
         if ex.error is not None:
             return Answer(ex.status, None, f"no answer ({ex.error_code or ex.error})"), []
         if ex.status != 200:
