@@ -431,3 +431,36 @@ def test_reference_answers_to_the_new_parameters_pass_the_strict_checks(
         assert len(final["choices"]) == 2 and final["choices"][1]["logprobs"]["content"]
     if "text" in extra or "response_format" in extra:
         assert json.loads(dialect.text(final)) == {"city": "France", "population": 1}
+
+
+class Garbage(Transport):
+    """Answers every request with the same 200 body, however little it fits the request."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def send(self, request: WireRequest) -> Exchange:
+        return Exchange(request, 200, {"content-type": "application/json"}, (Chunk(0.0, self.body),))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{}",
+        b"[]",
+        b"not json",
+        b'{"choices": "x", "usage": 5, "output": 3, "content": null}',
+        b'{"choices": [{"index": "a", "message": {"content": 5, "tool_calls": "x"}, "logprobs": {"content": [1]}}]}',
+        b'{"object": "response", "status": "completed", "output": [{"type": "reasoning", "encrypted_content": ""},'
+        b' {"type": "message", "content": [{"type": "output_text", "text": 5, "logprobs": 7}]}], "usage": []}',
+        b'data: {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}'
+        b"\n\n",
+    ],
+)
+def test_bad_answers_never_crash_a_probe(body: bytes) -> None:
+    """Every probe on every endpoint reads a malformed answer without raising; an empty or
+    shapeless one is never taken as evidence."""
+    verdicts = run_probes(Sender(gateway("http://127.0.0.1:9"), Garbage(body)), MODELS, None)
+    assert len(verdicts) == 42 and all(v.reason for v in verdicts)
+    if body in (b"{}", b"[]", b"not json"):
+        assert {v.outcome for v in verdicts} == {"inconclusive"}

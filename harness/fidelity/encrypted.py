@@ -37,7 +37,8 @@ def probe_encrypted_content(sender: Sender, endpoint: str, model: str) -> Verdic
     first = sender.send(endpoint, _body(model, first_input))
     if not first.ok or first.body is None:
         return done("inconclusive", f"the first request got no usable answer ({first.error})", {})
-    output = [i for i in first.body.get("output") or () if isinstance(i, dict)]
+    items = first.body.get("output")
+    output = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
     sealed = [i for i in output if i.get("type") == "reasoning" and isinstance(i.get("encrypted_content"), str)]
     if not sealed or not sealed[0]["encrypted_content"]:
         return done(

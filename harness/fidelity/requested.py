@@ -263,6 +263,9 @@ def _calls(
     answer = sender.send(endpoint, body)
     if not answer.ok or answer.body is None:
         return None, answer.error
+    container = {"chat": "choices", "messages": "content", "responses": "output"}[endpoint]
+    if not isinstance(answer.body.get(container), list) or not answer.body[container]:
+        return None, f"HTTP 200 without {container}"
     calls = [c.name for c in dialects.get(endpoint).tool_calls(answer.body)]
     if not calls and expect_call and any(name in (text_of(endpoint, answer.body) or "") for name, _, _ in TOOLS):
         # A call written out as text (the suite's tool.as_text): no evidence about the parameter.
