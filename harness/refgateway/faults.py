@@ -389,6 +389,7 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "tool-result-altered",
         "every tool result is cut to its first 24 characters on the way upstream",
         "fidelity.context.tool_result",
+        fidelity_only=True,
     ),
     _fault(
         "output-usage-inflated",
