@@ -17,13 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness.cases import Case, load_case_file
+from harness.cases import load_case_file
 from harness.gateways import DEFAULT_FILE, Gateway, Timeouts, load_gateways
 from harness.model import Exchange, WireRequest
 from harness.redact import Redactor
 from harness.refgateway.faults import FAULT_HEADER, FAULT_RECORDS, FAULTS
 from harness.runner import Context, Variant, run_variant
 from harness.transport import Transport
+from harness.variants import expand
 
 ENDPOINTS = ("chat", "messages", "responses")
 # Faults caught only when undocumented fields fail the run (`--extras fail`); by default an
@@ -81,36 +82,16 @@ class _Faulting(Transport):
 
 def suite_items(cases_dir: Path, gateway: Gateway) -> list[tuple[str, Variant]]:
     """(item id, variant) for the first runnable model of each case, sync and stream, in suite
-    order; ids are the pytest ids without the ``cases/`` prefix. The same selection as
-    ``harness.collect.expand`` (a test keeps them in step) without importing pytest."""
+    order; ids are the pytest ids without the ``cases/`` prefix. The collector's own selection
+    (``harness.variants.expand``, shared without pytest), cut to the first model that runs."""
     out: list[tuple[str, Variant]] = []
     for path in sorted(cases_dir.rglob("*.yaml")):
         rel = path.relative_to(cases_dir).as_posix()
         for case in load_case_file(path):
             case = replace(case, retries=0)  # a deterministic gateway answers a retry the same way
-            model = next((m for m in _models(case, gateway) if _runs(case, gateway, m)), False)
-            if model is False:
-                continue
-            streams = {"true": (True,), "false": (False,), "both": (False, True)}[case.stream]
-            for stream in streams:
-                variant = Variant(case, gateway.name, model, stream)
-                out.append((f"{rel}::{case.id}[{variant.param_id}]", variant))
+            runnable = [v for v, skip in expand(case, gateway, ENDPOINTS) if skip is None]
+            out += [(f"{rel}::{case.id}[{v.param_id}]", v) for v in runnable if v.model == runnable[0].model]
     return out
-
-
-def _models(case: Case, gateway: Gateway) -> list[str | None]:
-    if case.models is None:
-        return [m.name for m in gateway.models_for(case.endpoint)]
-    return [None] if case.models == () else list(case.models)
-
-
-def _runs(case: Case, gateway: Gateway, model: str | None) -> bool:
-    if model is None:
-        return True
-    info = gateway.model(case.endpoint, model)
-    if case.requires and not set(case.requires) <= (info.capabilities if info else frozenset()):
-        return False
-    return all(gateway.model(s.endpoint, model) is not None for s in case.steps)
 
 
 def builtin_gateway(api_key: str) -> tuple[Gateway, dict[str, list[str]]]:

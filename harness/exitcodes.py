@@ -109,7 +109,7 @@ class RunWatch:
         self.internal_error = True
 
     def pytest_unconfigure(self, config: Any) -> None:
-        from harness.stash import REPORT_ERRORS, SUMMARY_PATH
+        from harness.pytest.stash import REPORT_ERRORS, SUMMARY_PATH
 
         self.report_errors = list(config.stash.get(REPORT_ERRORS, []))
 

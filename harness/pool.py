@@ -5,27 +5,25 @@ the result from the item's future instead of running it. No pytest here (the col
 it in); see docs/performance.md for why a pool and not xdist workers.
 
 Thread safety: ``run_variant`` is engine code over frozen values; the Context it gets is the
-pool's own copy with the plain live Transport (httpx.Client is thread-safe), never the cassette
-transport, whose per-item state is single-threaded. Items with a cassette are never pooled.
+one the collector gives it, holding the plain live Transport (httpx.Client is thread-safe), never
+the cassette transport, whose per-item state is single-threaded. Items with a cassette are never
+pooled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 
 from harness.cost import TokenBudget
 from harness.runner import Context, ItemResult, Variant, run_variant
-from harness.transport import Transport
 
 
 class LivePool:
     """Submits every given item at once; at most ``workers`` run at the same time."""
 
-    def __init__(self, ctx: Context, live: Transport, workers: int, budget: TokenBudget | None = None) -> None:
-        # A copy: the cassette layer flips judge_streaming on the session's Context per item.
-        self._ctx = replace(ctx, transport=live)
+    def __init__(self, ctx: Context, workers: int, budget: TokenBudget | None = None) -> None:
+        self._ctx = ctx  # frozen and shared: every thread reads the same one
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relaycheck-item")
         self._futures: dict[str, Future[ItemResult | None]] = {}
         self.workers = workers

@@ -68,9 +68,11 @@ class ItemResult:
         return next((s.exchange for s in self.steps if s.exchange is not None), None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
-    """What the runner needs from the session: where to send, how, and how strictly to judge."""
+    """What the runner needs from the session: where to send, how, and how strictly to judge.
+    Frozen: an item that must be judged differently (a fast replay cannot judge streaming) runs
+    with its own copy (``dataclasses.replace``), so the session's Context is shared safely."""
 
     gateway: Gateway
     base_url: str
@@ -259,6 +261,16 @@ def run_variant(variant: Variant, ctx: Context) -> ItemResult:
         if not semantic_only or attempts > variant.case.retries:
             notes = (f"passed after {attempts} attempts",) if attempts > 1 and not failing else ()
             return ItemResult(variant, tuple(steps), attempts, notes)
+
+
+def with_notes(result: ItemResult, notes: list[Violation]) -> ItemResult:
+    """Notes from outside the run (a cassette's replay.unused, replay.stale) joined to the item's
+    last step; notes never fail an item."""
+    if not notes or not result.steps:
+        return result
+    last = result.steps[-1]
+    steps = (*result.steps[:-1], replace(last, violations=(*last.violations, *notes)))
+    return replace(result, steps=steps)
 
 
 def failure_for(result: ItemResult, item_id: str, ctx: Context) -> ConformanceFailure | None:

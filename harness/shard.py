@@ -1,5 +1,5 @@
 """``--shard K/N``: one of N deterministic parts of the selected items, for runs spread over
-several machines (a CI matrix). No pytest import here; harness/shard_hooks.py applies it.
+several machines (a CI matrix). No pytest import here; harness/pytest/shard.py applies it.
 
 The split hashes a stable key, never the collection order, so every machine computes the
 same parts from the same selection, run after run. The key is the *case* (its file, relative

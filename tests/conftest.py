@@ -10,7 +10,7 @@ import pytest
 
 # Import the engine (and httpx, httpcore) before pytester snapshots sys.modules: in-process runs
 # would otherwise re-import httpx and its exception classes would no longer match httpcore's.
-import harness.plugin
+import harness.pytest.plugin
 import harness.refgateway
 import harness.transport  # noqa: F401
 

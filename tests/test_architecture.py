@@ -21,12 +21,13 @@ HARNESS = REPO / "harness"
 # The pytest layer: the only modules that import pytest at module level.
 PYTEST_LAYER = frozenset(
     {
-        "harness.plugin",
-        "harness.collect",
-        "harness.progress",
-        "harness.stash",
-        "harness.shard_hooks",
-        "harness.report.pytest_hooks",
+        "harness.pytest.plugin",
+        "harness.pytest.collection",
+        "harness.pytest.progress",
+        "harness.pytest.stash",
+        "harness.pytest.shard",
+        "harness.pytest.report_hooks",
+        "harness.pytest",  # the package's __init__ (a docstring): under the same rules
     }
 )
 # Entry points and tools above the engine: they may start pytest or the reference gateway, but
@@ -55,18 +56,13 @@ CORE = (
     "harness.traffic",
     "harness.report",
 )
-ABOVE_CORE = frozenset({"harness.runner", "harness.pool", "harness.detection", "harness.cases"})
+ABOVE_CORE = frozenset({"harness.runner", "harness.pool", "harness.detection", "harness.cases", "harness.variants"})
 
 PYTEST = ("pytest", "_pytest", "pluggy", "allure", "allure_commons")
 WEB = ("starlette", "uvicorn")
 
 # Known exceptions, each to be removed by the rest of issue 12 ("One house"). Keep this short.
-ALLOWED: dict[tuple[str, str], str] = {
-    # The cassette transport flips Context.judge_streaming per item and adds its notes to an
-    # ItemResult (so pool.py copies the Context). Moving that decision to the collector is issue
-    # 12's "recording reaches into runner.Context".
-    ("harness.recording.transport", "harness.runner"): "issue 12",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 @cache
@@ -157,7 +153,7 @@ def test_only_the_pytest_layer_imports_pytest() -> None:
             return None
         if _layer(module) == "entry" and not top:
             return None  # the CLI starts pytest for `relaycheck run`, inside the command
-        return "pytest belongs to the pytest layer (harness.plugin and the modules it wires in)"
+        return "pytest belongs to the pytest layer (harness.pytest.plugin and the modules it wires in)"
 
     assert _violations(rule) == []
 
@@ -257,7 +253,7 @@ def test_no_import_circle_outside_a_dialect_folder() -> None:
 def test_the_rules_see_a_violation() -> None:
     """The scanner itself: an import inside a function counts, one under TYPE_CHECKING does not."""
     assert ("pytest", False) in imports("harness.cli")
-    assert ("pytest", True) in imports("harness.plugin")
+    assert ("pytest", True) in imports("harness.pytest.plugin")
     assert ("harness.refgateway.app", True) not in imports("harness.refgateway")  # TYPE_CHECKING only
 
 
@@ -266,7 +262,7 @@ import json, sys
 import {module}
 print(json.dumps(sorted(sys.modules)))
 """
-HEAVY = ("pytest", "_pytest", "starlette", "uvicorn", "harness.refgateway", "harness.plugin", "harness.collect")
+HEAVY = ("pytest", "_pytest", "starlette", "uvicorn", "harness.refgateway", "harness.pytest")
 
 
 def _loaded(module: str) -> list[str]:
@@ -282,7 +278,11 @@ def _loaded(module: str) -> list[str]:
         ("harness.engine", HEAVY),
         ("harness.cassettes", (*HEAVY, "vcr", "httpx")),  # lint-traffic's reader: no replay machinery
         ("harness.report.commands", HEAVY),  # `relaycheck report` and `merge` never load pytest
-        ("harness.detection", ("pytest", "_pytest", "starlette", "uvicorn", "harness.refgateway.app")),
+        ("harness.report.writers", HEAVY),  # the report writers and the records they read
+        (
+            "harness.detection",
+            ("pytest", "_pytest", "starlette", "uvicorn", "harness.refgateway.app", "harness.pytest"),
+        ),
     ],
 )
 def test_importing_a_module_loads_nothing_heavy(module: str, heavy: tuple[str, ...]) -> None:

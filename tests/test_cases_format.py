@@ -249,8 +249,8 @@ cases:
 
 
 def test_cross_endpoint_case_needs_the_model_on_every_endpoint(tmp_path: Path) -> None:
-    from harness.collect import expand
     from harness.gateways import Model
+    from harness.variants import expand
 
     path = tmp_path / "c.yaml"
     path.write_text(CROSS, encoding="utf-8")

@@ -87,10 +87,11 @@ def test_row_tells_caught_from_misnamed() -> None:
 
 
 def test_suite_items_are_the_collectors_first_model_variants() -> None:
-    """The matrix runs what `relaycheck run` collects (first model per case), without pytest."""
+    """The matrix runs what `relaycheck run` collects (first runnable model per case), without
+    pytest: both select through harness.variants.expand; the ids are pytest's, cases/ cut off."""
     from harness.cases import load_case_file
-    from harness.collect import expand
     from harness.detection import ENDPOINTS
+    from harness.variants import expand
 
     gateway, _ = builtin_gateway("rc-unused-key")
     ours = [(i, (v.case.id, v.model, v.stream)) for i, v in suite_items(CASES, gateway)]
@@ -104,6 +105,7 @@ def test_suite_items_are_the_collectors_first_model_variants() -> None:
                 (f"{rel}::{case.id}[{v.param_id}]", (case.id, v.model, v.stream)) for v in runnable if v.model == first
             ]
     assert ours == theirs
+    assert ("chat/basic.yaml::plain-text[local-gpt-4o-sync]", ("plain-text", "gpt-4o", False)) in ours
 
 
 # ---------------------------------------------------------------- CLI seams

@@ -17,12 +17,10 @@ import pytest
 import yaml
 from vcr.request import Request
 
-from harness.gateways import Gateway
 from harness.model import Chunk, Exchange, WireRequest
 from harness.recording import CassetteTransport, OfflineError, RecordOptions, offline
 from harness.recording.cassette import cassette_path, json_body, redact_chunks, sent_headers
 from harness.redact import MASK, Redactor
-from harness.runner import Context
 from harness.transport import Transport
 from tests.conftest import REPO
 
@@ -67,15 +65,6 @@ class ScriptedLive(Transport):
 def _transport(tmp_path: Path, live: Transport, mode: str, **kw: object) -> CassetteTransport:
     options = RecordOptions(mode=mode, cassette_dir=tmp_path, **kw)  # type: ignore[arg-type]
     return CassetteTransport(live, options, "gw", Redactor(["k-" + "1" * 20]))
-
-
-def _ctx(transport: Transport) -> Context:
-    return Context(
-        gateway=Gateway("gw", "http://relay.test"),
-        base_url="http://relay.test",
-        transport=transport,
-        redactor=Redactor(),
-    )
 
 
 ITEM = "cases/messages/x.yaml::hello[gw-m-stream]"
@@ -160,14 +149,16 @@ def test_record_modes_follow_vcrpy(tmp_path: Path) -> None:
 def test_unused_and_stale_interactions_are_notes(tmp_path: Path) -> None:
     _record(tmp_path, _answer((0.01, b"a")), _answer((0.01, b"b")), requests=(_request(), _request("two")))
     fresh = _transport(tmp_path, ScriptedLive(), "none")
-    with fresh.item(ITEM) as notes:
+    with fresh.item(ITEM) as replay:
         fresh.send(_request())
+    notes = replay.notes
     assert [(v.code, v.severity) for v in notes] == [("replay.unused", "note")]
     assert "#1 (POST /v1/messages)" in notes[0].message
     old = _transport(tmp_path, ScriptedLive(), "none", max_age_days=-1)  # everything is "too old"
-    with old.item(ITEM) as notes:
+    with old.item(ITEM) as replay:
         old.send(_request())
         old.send(_request("two"))
+    notes = replay.notes
     assert [v.code for v in notes] == ["replay.stale"]
 
 
@@ -175,12 +166,10 @@ def test_fast_replay_does_not_judge_streaming_and_says_why(tmp_path: Path) -> No
     _record(tmp_path, _answer(*CHUNKS))
     for pacing, judged in (("fast", False), ("real", True)):
         t = _transport(tmp_path, ScriptedLive(), "none", pacing=pacing)
-        ctx = _ctx(t)
-        with t.item(ITEM, ctx):
-            assert ctx.judge_streaming is judged
+        with t.item(ITEM) as replay:
+            assert (replay.unjudged_streaming is None) is judged
             if not judged:
-                assert "--replay-pacing real" in ctx.streaming_skip_reason
-        assert ctx.judge_streaming is True  # restored for the next item (which may be live)
+                assert "--replay-pacing real" in (replay.unjudged_streaming or "")
 
 
 def test_real_pacing_measures_the_replayed_arrival_times(tmp_path: Path) -> None:

@@ -462,7 +462,7 @@ class _Stream:
     ],
 )
 def test_progress_mode(requested: str, tty: bool, env: dict[str, str], mode: str) -> None:
-    from harness.progress import choose_mode
+    from harness.pytest.progress import choose_mode
 
     assert choose_mode(requested, _Stream(tty), env) == mode  # type: ignore[arg-type]
 

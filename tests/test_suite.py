@@ -340,7 +340,7 @@ def test_every_reference_gateway_fault_fails_a_bundled_case(
 ) -> None:
     """The suite is only worth running if each defect a real relay shipped makes it fail. Items
     are tried in suite order (first model of each case, sync then stream) until one fails."""
-    from harness.collect import expand
+    from harness.variants import expand
 
     gateway, base_url, transport = builtin
     # Undocumented fields are notes by default; they fail under --extras fail.

@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     )
     from harness.recording.transport import (
         CassetteTransport,
+        ItemReplay,
         display,
         item_scope,
         session_transport,
-        with_notes,
     )
 
 _WHERE = {
@@ -39,16 +39,17 @@ _WHERE = {
     "describe": "options",
     "from_values": "options",
     "CassetteTransport": "transport",
+    "ItemReplay": "transport",
     "display": "transport",
     "item_scope": "transport",
     "session_transport": "transport",
-    "with_notes": "transport",
 }
 
 __all__ = [
     "PACINGS",
     "RECORD_MODES",
     "CassetteTransport",
+    "ItemReplay",
     "OfflineError",
     "RecordOptions",
     "add_options",
@@ -58,7 +59,6 @@ __all__ = [
     "item_scope",
     "offline",
     "session_transport",
-    "with_notes",
 ]
 
 

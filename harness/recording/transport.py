@@ -12,7 +12,7 @@ import calendar
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,6 @@ from harness.recording.offline import offline
 from harness.recording.options import RecordOptions
 from harness.recording.stored import EXTENSION, exchange_from, response_dict
 from harness.redact import Redactor
-from harness.runner import Context, ItemResult
 from harness.transport import Transport
 
 FAST_REASON = (
@@ -73,6 +72,17 @@ class _ReplayHTTP(httpx.BaseTransport):
 
 
 @dataclass
+class ItemReplay:
+    """What the cassette of one item tells whoever runs the item (the collector): why streaming
+    cannot be judged in this item (None: it can), and, once the item's block is left, the
+    cassette's notes (replay.unused, replay.stale). The recording layer decides nothing about how
+    the item is judged; it only says what it knows (so it imports nothing of the runner)."""
+
+    unjudged_streaming: str | None = None
+    notes: list[Violation] = field(default_factory=list)
+
+
+@dataclass
 class _Item:
     cassette: Cassette
     path: Path
@@ -106,33 +116,29 @@ class CassetteTransport(Transport):
         self.live.close()
 
     @contextmanager
-    def item(self, item_id: str, ctx: Context | None = None) -> Iterator[list[Violation]]:
-        """The cassette of one item for the duration of the block; yields a list that holds the
-        cassette's notes (replay.unused, replay.stale) once the block is left."""
-        notes: list[Violation] = []
+    def item(self, item_id: str) -> Iterator[ItemReplay]:
+        """The cassette of one item for the duration of the block; yields its ItemReplay (the
+        notes are filled in once the block is left)."""
         path = self.options.cassette(self.gateway, item_id)
         mode = self.options.item_mode(path)
         if mode is None:
-            yield notes
+            yield ItemReplay()
             return
         cassette = open_cassette(path, mode, self.redactor, self._match_on)
         replaying = cassette.rewound and mode != "all"
-        saved = (ctx.judge_streaming, ctx.streaming_skip_reason) if ctx else None
-        if ctx is not None and replaying and self.options.pacing == "fast":
-            ctx.judge_streaming, ctx.streaming_skip_reason = False, FAST_REASON
+        # Replayed at full speed, the chunks arrive all at once: "is it streaming" cannot be told.
+        replay = ItemReplay(FAST_REASON if replaying and self.options.pacing == "fast" else None)
         state = self._item = _Item(cassette, path, mode, len(cassette))
         # Only replay-only cassettes go offline: new_episodes may still need the relay.
         guard = offline(f"cassette {display(path)}") if cassette.write_protected else nullcontext()
         try:
             with guard:
-                yield notes
+                yield replay
         finally:
             self._item = None
-            if ctx is not None and saved is not None:
-                ctx.judge_streaming, ctx.streaming_skip_reason = saved
             cassette._save()  # what vcrpy's own use_cassette does on exit; writes only if dirty
         if replaying:
-            notes.extend(self._notes(state))
+            replay.notes.extend(self._notes(state))
 
     def send(self, request: WireRequest) -> Exchange:
         state = self._item
@@ -249,24 +255,15 @@ def display(path: Path) -> str:
 
 
 @contextmanager
-def item_scope(ctx: Context, item_id: str) -> Iterator[list[Violation]]:
+def item_scope(transport: Transport, item_id: str) -> Iterator[ItemReplay]:
     """Run one item inside its cassette (a no-op for a plain live Transport)."""
-    if isinstance(ctx.transport, CassetteTransport):
-        with ctx.transport.item(item_id, ctx) as notes:
-            yield notes
+    if isinstance(transport, CassetteTransport):
+        with transport.item(item_id) as replay:
+            yield replay
     else:
-        yield []
+        yield ItemReplay()
 
 
 def session_transport(live: Transport, options: RecordOptions, gateway: str, redactor: Redactor) -> Transport:
     """The transport of a session: the live one itself when cassettes are off."""
     return live if options.effective_mode == "off" else CassetteTransport(live, options, gateway, redactor)
-
-
-def with_notes(result: ItemResult, notes: list[Violation]) -> ItemResult:
-    """The cassette's notes joined to the item's last step (notes never fail an item)."""
-    if not notes or not result.steps:
-        return result
-    last = result.steps[-1]
-    steps = (*result.steps[:-1], replace(last, violations=(*last.violations, *notes)))
-    return replace(result, steps=steps)

@@ -6,7 +6,8 @@ An item entry: id, case, file, line, endpoint, model, stream, gateway, features,
 severity omitted means "error"), status, ttft_ms, latency_ms, input_tokens, output_tokens,
 output_tps, attempts, source (live | replayed | recorded | replayed+recorded: where the answers
 came from), transcript (the redacted wire text, capped) and, for failed items, reproduce (a curl).
-The top level also holds the run's digest (harness/report/digest.py).
+The top level also holds the run's digest (harness/report/digest.py). A pytest run's entries
+come from typed item records (harness/report/record.py), serialized once.
 """
 
 from __future__ import annotations
@@ -18,48 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.redact import Redactor
-from harness.report.metrics import generation_ms, step_usage, tokens_per_second
-from harness.report.transcript import item_transcript
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("passed", "failed", "skipped", "error")
 # Per item. A failing item keeps more: its transcript is what someone will read.
 TRANSCRIPT_LIMIT = {"passed": 8_000, "failed": 32_000}
-
-
-def result_entry(result: Any, ctx: Any) -> dict[str, Any]:
-    """The measured part of an item's entry (the plugin adds id and outcome)."""
-    first = result.first_exchange
-    last = next((s.exchange for s in reversed(result.steps) if s.exchange is not None), None)
-    level = ctx.level
-    stream = result.variant.stream
-    sent = [s for s in result.steps if s.exchange is not None]
-    tokens_in, tokens_out = step_usage((s.step.endpoint, s.evaluation.final if s.evaluation else None) for s in sent)
-    gen = [generation_ms(s.exchange.latency_ms, s.exchange.ttft_ms, stream) for s in sent]
-    gen_total = sum(g for g in gen if g is not None) if any(g is not None for g in gen) else None
-    failing = bool(result.failing(level))
-    limit = TRANSCRIPT_LIMIT["failed" if failing else "passed"]
-    extra: dict[str, Any] = {}
-    bad = next((s for s in sent if any(v.fails(level) for v in s.violations)), None)
-    if bad is not None:  # the digest's "what to do next": a curl that asks the same (key as $VAR)
-        from harness.failure import curl_command
-
-        curl = curl_command(bad.exchange.request, ctx.gateway.api_key_env, ctx.redactor)
-        extra["reproduce"] = ctx.redactor.text(curl)  # the URL too (a key in a query string)
-    return {
-        **extra,
-        "violations": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if v.fails(level)],
-        "notes": [ctx_redact(v.as_dict(), ctx.redactor) for v in result.violations if not v.fails(level)],
-        "status": last.status if last else None,
-        "content_encoding": last.content_encoding if last else None,  # the answer was decoded from it
-        "ttft_ms": round(first.ttft_ms, 2) if first and first.ttft_ms is not None else None,
-        "latency_ms": round(sum(s.exchange.latency_ms or 0 for s in sent), 2) if first else None,
-        "input_tokens": tokens_in,
-        "output_tokens": tokens_out,
-        "output_tps": tokens_per_second(tokens_out, gen_total),
-        "attempts": result.attempts,
-        "transcript": item_transcript(((s.step.name, s.exchange) for s in result.steps), ctx.redactor, limit),
-    }
 
 
 def ctx_redact(entry: dict[str, Any], redactor: Redactor) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""Report hooks for the pytest plugin: allure labels, attachments and steps per item, the
-transcript kept out of JUnit, matrix.html after summary.json, the live progress display, and
-``--fault`` for the built-in gateway. Registered from ``harness.plugin`` (one call each in
-``pytest_addoption`` and ``pytest_configure``); allure is imported only when it is in use."""
+"""Report hooks for the pytest plugin: each item's record (harness/report/record.py) completed as
+its phases report and carried on the reports (across xdist too), relaycheck's JUnit properties,
+allure labels, attachments and steps per item, the live progress display, and ``--fault`` for the
+built-in gateway. The report files themselves are written in one place, at the end of the run
+(``RunCollector`` in plugin.py, through harness/report/writers.py). Registered from
+``harness.pytest.plugin`` (``configure``); allure is imported only when it is in use."""
 
 from __future__ import annotations
 
@@ -12,8 +14,20 @@ from typing import Any
 
 import pytest
 
+from harness.pytest.stash import (
+    ITEM_RECORD_KEY,
+    REPORT_ATTR,
+    REPORT_ERRORS,
+    RESULT_KEY,
+    SETTINGS_KEY,
+    SOURCE_KEY,
+)
+from harness.report.record import ItemRecord, Phase, measure
 from harness.report.transcript import ANSWER_LIMIT, chunks_text, request_text, response_body, response_head
-from harness.stash import MATRIX_PATH, META, REPORT_ERRORS, RESULT, RESULT_KEY, SETTINGS_KEY, SUMMARY_PATH
+
+# JUnit <properties> of a case item: who it is, and what it measured (without the transcript)
+JUNIT_META = "relaycheck.meta"
+JUNIT_RESULT = "relaycheck.result"
 
 
 def configure(config: pytest.Config) -> None:
@@ -29,7 +43,7 @@ def configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ReportHooks(config), "relaycheck-reports")
     mode = config.getoption("relaycheck_progress")
     if mode != "off" and not hasattr(config, "workerinput"):
-        from harness.progress import Progress, choose_mode
+        from harness.pytest.progress import Progress, choose_mode
 
         config.pluginmanager.register(
             Progress(config, choose_mode(mode), config.getoption("progress_every")), "relaycheck-progress"
@@ -42,12 +56,45 @@ class ReportHooks:
         self.allure = bool(getattr(config.option, "allure_report_dir", None))
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        # Outside plugin.py's trylast wrapper: the report is already cleaned of secrets here.
+        report = yield
+        record = item.stash.get(ITEM_RECORD_KEY, None)
+        if record is None:  # not a case item
+            return report
+        if call.when == "call" and record.measured is None and RESULT_KEY in item.stash:
+            ctx = getattr(item, "funcargs", {}).get("relaycheck_context")
+            if ctx is not None:  # measured once, from the runner's result
+                record = record.with_measurement(measure(item.stash[RESULT_KEY], ctx, item.stash[SOURCE_KEY]))
+        record = record.after(call.when, _phase(report), _text(report))
+        item.stash[ITEM_RECORD_KEY] = record
+        setattr(report, REPORT_ATTR, record)
+        return report
+
+    # xdist: a worker's report crosses to the controller as plain data; the record with it.
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_to_serializable(self, config: pytest.Config, report: Any) -> Any:
+        data = yield
+        if isinstance(data, dict) and isinstance(data.get(REPORT_ATTR), ItemRecord):
+            data[REPORT_ATTR] = data[REPORT_ATTR].as_data()
+        return data
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_from_serializable(self, config: pytest.Config, data: Any) -> Any:
+        report = yield
+        raw = getattr(report, REPORT_ATTR, None)
+        if isinstance(raw, dict):
+            setattr(report, REPORT_ATTR, ItemRecord.from_data(raw))
+        return report
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         try:
             return (yield)
         finally:  # also for items skipped at setup: they belong in the same allure tree
-            if self.allure and META in dict(item.user_properties):
-                _allure_labels(json.loads(dict(item.user_properties)[META]))
+            record = item.stash.get(ITEM_RECORD_KEY, None)
+            if self.allure and record is not None:
+                _allure_labels(record.meta())
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -61,31 +108,29 @@ class ReportHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        # The call report already carried the transcript to summary.json; the teardown report is
-        # the one JUnit writes its <properties> from, and a transcript does not belong there.
-        for i, (name, value) in enumerate(item.user_properties):
-            if name == RESULT:
-                entry = json.loads(value)
-                if entry.pop("transcript", None) is not None:
-                    item.user_properties[i] = (RESULT, json.dumps(entry))
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        path = self.config.stash.get(SUMMARY_PATH, None)
-        if path is None or self.config.getoption("no_matrix") or hasattr(self.config, "workerinput"):
+        # JUnit writes an item's <properties> from its teardown report: relaycheck's part is added
+        # just before it, from the record (a transcript does not belong in JUnit).
+        record = item.stash.get(ITEM_RECORD_KEY, None)
+        if record is None:
             return
-        from harness.report.html import write_matrix
-        from harness.report.summary import load_summary
-
-        with reporting(self.config, "matrix.html"):
-            self.config.stash[MATRIX_PATH] = write_matrix(load_summary(path), path.parent / "matrix.html")
+        item.user_properties.append((JUNIT_META, json.dumps(record.meta())))
+        if record.measured is not None:
+            item.user_properties.append((JUNIT_RESULT, json.dumps(record.measured.fields(transcript=False))))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        path = self.config.stash.get(MATRIX_PATH, None)
-        if path is not None:
-            terminalreporter.write_line(f"relaycheck: matrix written to {path}")
         for line in self.config.stash.get(REPORT_ERRORS, []):
             terminalreporter.write_line(line, red=True)
+
+
+def _phase(report: pytest.TestReport) -> Phase:
+    return "skipped" if report.skipped else "failed" if report.failed else "passed"
+
+
+def _text(report: pytest.TestReport) -> str:
+    """The skip reason of a skipped report, the failure report of a failed one."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    return "" if report.passed else str(report.longrepr)
 
 
 @contextmanager

@@ -12,12 +12,13 @@ import pytest
 from harness.cost import TokenBudget
 from harness.pool import LivePool
 from harness.recording.options import RecordOptions
+from harness.report.record import ItemRecord
 from harness.runner import Variant
 from harness.settings import Settings
 
-# user_properties names (the item's report data travels through pytest's reports under these)
-META = "relaycheck.meta"
-RESULT = "relaycheck.result"
+# The attribute of a case item's TestReport that carries its ItemRecord (harness/report/record.py)
+# to the run's collector, also from xdist workers (report_hooks converts it at the process border).
+REPORT_ATTR = "relaycheck_record"
 
 # session (config.stash)
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -26,9 +27,10 @@ RECORD_KEY = pytest.StashKey[RecordOptions]()
 POOL_KEY = pytest.StashKey[LivePool]()
 BUDGET_KEY = pytest.StashKey[TokenBudget]()  # --token-budget N
 DROPPED_KEY = pytest.StashKey[list[tuple[str, list[str]]]]()  # cross-endpoint cases --endpoints left out
-MATRIX_PATH = pytest.StashKey[Path]()
 REPORT_ERRORS = pytest.StashKey[list[str]]()  # one line per report that could not be written
 
 # item (item.stash)
 VARIANT_KEY = pytest.StashKey[Variant]()
-RESULT_KEY = pytest.StashKey[Any]()
+RESULT_KEY = pytest.StashKey[Any]()  # the runner's ItemResult, once the item ran
+SOURCE_KEY = pytest.StashKey[str]()  # where its answers came from: live, replayed, recorded, ...
+ITEM_RECORD_KEY = pytest.StashKey[ItemRecord]()  # made at collection, completed by each phase's report

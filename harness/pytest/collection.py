@@ -3,30 +3,31 @@ gateway, so fixtures, ``-k``, ``-m`` and ``-n`` work as everywhere else."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.cases import Case, CaseFileError, load_case_file
-from harness.gateways import Gateway
+from harness.cases import CaseFileError, load_case_file
 from harness.pool import LivePool
-from harness.recording import CassetteTransport, RecordOptions, item_scope, with_notes
-from harness.runner import Context, Variant, failure_for, run_variant
-from harness.settings import Settings
-from harness.stash import (  # re-exported: the keys live in one module (no import circle)
+from harness.pytest.stash import (  # re-exported: the keys live in one module (no import circle)
     BUDGET_KEY,
     DROPPED_KEY,
-    META,
+    ITEM_RECORD_KEY,
     POOL_KEY,
     RECORD_KEY,
-    RESULT,
     RESULT_KEY,
     SETTINGS_KEY,
+    SOURCE_KEY,
     VARIANT_KEY,
 )
+from harness.recording import CassetteTransport, RecordOptions, item_scope
+from harness.report.record import ItemRecord
+from harness.runner import Context, Variant, failure_for, run_variant, with_notes
+from harness.settings import Settings
+from harness.variants import expand, not_served_reason
 
 
 def is_case_file(path: Path, root: Path) -> bool:
@@ -61,59 +62,6 @@ class CaseFile(pytest.File):
         return super().repr_failure(excinfo)  # type: ignore[arg-type]
 
 
-def expand(case: Case, gateway: Gateway, endpoints: tuple[str, ...]) -> Iterator[tuple[Variant, str | None]]:
-    """Variants of one case, each with the reason it is skipped (None: it runs)."""
-    # A case whose steps switch endpoints (one question asked in every format) runs only when all
-    # of them are selected, and only for a model the gateway serves on all of them.
-    used = dict.fromkeys(s.endpoint for s in case.steps)
-    if case.endpoint not in endpoints or any(e not in endpoints for e in used):
-        return
-    streams = {"true": (True,), "false": (False,), "both": (False, True)}[case.stream]
-    if case.models is None:
-        models: list[str | None] = [m.name for m in gateway.models_for(case.endpoint)]
-    elif case.models == ():
-        models = [None]
-    else:
-        models = list(case.models)
-    for model in models:
-        skip = None
-        if model is not None and case.requires:
-            # Every endpoint the steps use must offer what the case requires.
-            # (A model not listed on the case's own endpoint has none of them.)
-            where = list(dict.fromkeys([case.endpoint, *used]))
-            infos = [gateway.model(e, model) for e in where]
-            if any(info is not None and not info.declared for info in infos):
-                skip = undeclared_reason(model)
-            else:
-                caps = [
-                    i.capabilities if i else frozenset()
-                    for e, i in zip(where, infos, strict=True)
-                    if i or e == case.endpoint
-                ]
-                missing = [c for c in case.requires if any(c not in have for have in caps)]
-                if missing:
-                    skip = (
-                        f"model {model!r} on gateway {gateway.name!r} lacks capability "
-                        f"{', '.join(missing)} (capability tags in the gateway config)"
-                    )
-        absent = [e for e in used if e != case.endpoint and model is not None and gateway.model(e, model) is None]
-        if absent and skip is None:
-            skip = (
-                f"model {model!r} is not listed for {', '.join(absent)} on gateway {gateway.name!r} "
-                f"(the case's steps use that endpoint too)"
-            )
-        for stream in streams:
-            yield Variant(case, gateway.name, model, stream), skip
-
-
-UNDECLARED = "capability not declared for "
-
-
-def undeclared_reason(model: str) -> str:
-    """The skip reason for a case needing a capability nobody declared; the digest counts it."""
-    return f"{UNDECLARED}{model}: run relaycheck discover or tag it in gateways.yaml"
-
-
 def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
     item = request.node
     variant: Variant = item.stash[VARIANT_KEY]
@@ -130,56 +78,23 @@ def _run(request: pytest.FixtureRequest, relaycheck_context: Any) -> None:
         if budget is not None and budget.exhausted():
             pytest.skip(budget.reason())
         # The item's cassette (record/replay) is open while it runs; a live run has none.
-        with item_scope(relaycheck_context, item.nodeid) as cassette_notes:
-            result = run_variant(variant, relaycheck_context)
-        result = with_notes(result, cassette_notes)
+        with item_scope(relaycheck_context.transport, item.nodeid) as replay:
+            ctx = relaycheck_context
+            if replay.unjudged_streaming is not None:  # the cassette says why; this item's own Context
+                ctx = replace(ctx, judge_streaming=False, streaming_skip_reason=replay.unjudged_streaming)
+            result = run_variant(variant, ctx)
+        result = with_notes(result, replay.notes)
         if budget is not None:
             budget.add(result)
+    # The report hooks make the item's record from these when the call reports (report_hooks.py).
     item.stash[RESULT_KEY] = result
-    from harness.report.summary import result_entry
-
-    entry = result_entry(result, relaycheck_context)
-    entry["source"] = source
-    item.user_properties.append((RESULT, json.dumps(entry)))
+    item.stash[SOURCE_KEY] = source
     not_served = not_served_reason(result, relaycheck_context.gateway, relaycheck_context.level)
     if not_served:
         pytest.skip(not_served)
     failure = failure_for(result, item.nodeid, relaycheck_context)
     if failure is not None:
         raise failure
-
-
-NOT_SERVED = "not served: "
-
-
-def not_served_reason(result: Any, gateway: Gateway, level: str = "strict") -> str | None:
-    """A model nobody declared on this endpoint (a name from --models) that the relay answers
-    "not found" for, on a request the case expects to succeed, or leaves out of the model list
-    it serves in that dialect, is not offered there; it is not broken. Skipped with the reason
-    (the digest counts it). Declared models are failed as usual."""
-    variant = result.variant
-    first = result.steps[0] if result.steps else None
-    if variant.model is None or first is None or first.exchange is None:
-        return None
-    endpoint = first.step.endpoint
-    info = gateway.model(endpoint, variant.model)
-    if info is None or info.declared:
-        return None
-    failing = result.failing(level)
-    if failing and all(v.code == "expect.contains" and v.path == "$.data[*].id" for v in failing):
-        return (
-            f"{NOT_SERVED}the {endpoint} model list (GET /v1/models) does not list {variant.model} (not declared "
-            "there): run relaycheck discover or list it in gateways.yaml"
-        )
-    status = first.exchange.status
-    if status in first.step.expect.status or not (
-        status == 404 or (status == 400 and b"model_not_found" in (first.exchange.body or b""))
-    ):
-        return None
-    return (
-        f"{NOT_SERVED}{endpoint} answered {status} for {variant.model} (not declared there): "
-        "run relaycheck discover or list it in gateways.yaml"
-    )
 
 
 def _source(item: pytest.Item, ctx: Context) -> str:
@@ -215,7 +130,7 @@ def start_pool(session: pytest.Session, ctx: Context, rec: RecordOptions, worker
     if len(items) < 2:
         return None
     live = ctx.transport.live if isinstance(ctx.transport, CassetteTransport) else ctx.transport
-    pool = LivePool(ctx, live, workers, session.config.stash.get(BUDGET_KEY, None))
+    pool = LivePool(replace(ctx, transport=live), workers, session.config.stash.get(BUDGET_KEY, None))
     pool.submit_all(items)
     session.config.stash[POOL_KEY] = pool
     return pool
@@ -263,21 +178,5 @@ def _item(parent: CaseFile, variant: Variant, skip: str | None) -> pytest.Functi
         item.add_marker(getattr(pytest.mark, mark))
     if skip:
         item.add_marker(pytest.mark.skip(reason=skip))
-    item.user_properties.append(
-        (
-            META,
-            json.dumps(
-                {
-                    "case": case.id,
-                    "file": case.file,
-                    "line": case.location.line,
-                    "endpoint": case.endpoint,
-                    "model": variant.model,
-                    "stream": variant.stream,
-                    "gateway": variant.gateway,
-                    "features": list(case.features),
-                }
-            ),
-        )
-    )
+    item.stash[ITEM_RECORD_KEY] = ItemRecord.begin(item.nodeid, variant)  # who it is; the run fills in the rest
     return item

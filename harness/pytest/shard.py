@@ -1,7 +1,7 @@
 """pytest side of ``--shard K/N`` (harness/shard.py holds the split itself): keep this shard's
 part of the selection, and record in summary.json which part it is and which ids it selected,
 so `relaycheck report merge` can prove the shards add up to the whole. Registered by
-harness.plugin; under xdist every worker applies the same split (it is deterministic) and the
+harness.pytest.plugin; under xdist every worker applies the same split (it is deterministic) and the
 controller learns the record from the workers' output."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.collect import VARIANT_KEY, CaseItem
+from harness.pytest.collection import VARIANT_KEY, CaseItem
 from harness.shard import Shard, case_key, selection_digest
 
 _OUTPUT = "relaycheck_shard"  # key in xdist's workeroutput
@@ -99,12 +99,12 @@ def active(config: pytest.Config) -> bool:
     return config.getoption("shard", None) is not None
 
 
-def annotate(config: pytest.Config, summary: dict[str, Any]) -> None:
-    """Add the ``shard`` object to a summary about to be written (nothing when not sharded).
-    Without a record (xdist workers that all died), the shard still says which it is; merge
-    then reports that it cannot tell which items it selected."""
+def record(config: pytest.Config) -> dict[str, Any] | None:
+    """The ``shard`` object of the run's summary (None when not sharded). Without a record
+    (xdist workers that all died), the shard still says which it is; merge then reports that it
+    cannot tell which items it selected."""
     shard = config.getoption("shard", None)
     if shard is None:
-        return
-    record = config.stash.get(RECORD_KEY, None)
-    summary["shard"] = asdict(record) if record else {"index": shard.index, "total": shard.total}
+        return None
+    found = config.stash.get(RECORD_KEY, None)
+    return asdict(found) if found else {"index": shard.index, "total": shard.total}

@@ -5,7 +5,6 @@ Registered through the ``pytest11`` entry point, so ``pytest cases/`` works afte
 
 from __future__ import annotations
 
-import json
 import secrets
 import sys
 import time
@@ -15,12 +14,15 @@ from typing import Any
 
 import pytest
 
-from harness import options, recording, resilience, shard_hooks
+from harness import options, recording, resilience
 from harness.breaker import Breaker
-from harness.collect import (
+from harness.exitcodes import collection_error, is_case_file_error, signals_deferred
+from harness.failure import ConformanceFailure
+from harness.gateways import ConfigError
+from harness.pytest import report_hooks
+from harness.pytest import shard as shard_hooks
+from harness.pytest.collection import (
     BUDGET_KEY,
-    META,
-    RESULT,
     SETTINGS_KEY,
     CaseFile,
     CaseItem,
@@ -29,18 +31,15 @@ from harness.collect import (
     is_case_file,
     start_pool,
 )
-from harness.exitcodes import collection_error, is_case_file_error, signals_deferred
-from harness.failure import ConformanceFailure
-from harness.gateways import ConfigError
+from harness.pytest.stash import RECORD_KEY, REPORT_ATTR, SUMMARY_PATH
 from harness.recording.cassette import gateway_dir
 from harness.redact import Redactor
-from harness.report import pytest_hooks as report_hooks
-from harness.report.completeness import UNFINISHED, describe_run, run_record
-from harness.report.digest import build_digest, render_digest
-from harness.report.summary import build_summary, write_summary
+from harness.report import writers
+from harness.report.completeness import describe_run
+from harness.report.digest import render_digest
+from harness.report.record import ItemRecord, RunRecord
 from harness.runner import Context
 from harness.settings import Settings, from_options
-from harness.stash import RECORD_KEY, SUMMARY_PATH
 from harness.transport import Transport
 
 _OPTIONS = (
@@ -116,7 +115,7 @@ def pytest_configure(config: pytest.Config) -> None:
         except ConfigError as exc:
             raise pytest.UsageError(f"relaycheck: {exc}") from None
     if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(_SummaryWriter(config), "relaycheck-summary")
+        config.pluginmanager.register(RunCollector(config), "relaycheck-summary")
         _warn_without_key(settings.gateway, config.stash[RECORD_KEY].mode)
     shard_hooks.configure(config)  # --shard K/N
     report_hooks.configure(config)  # allure, JUnit hygiene, matrix.html, progress; checks --fault
@@ -275,55 +274,26 @@ def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
     report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
-class _SummaryWriter:
-    """Collects one entry per item from the reports (which also arrive from xdist workers)
-    and writes summary.json at the end of the session."""
+class RunCollector:
+    """Keeps each item's record as its reports arrive (also from xdist workers, whose records
+    travel on the reports) and, at the end of the session, hands the run's record to every
+    report writer (harness/report/writers.py): the one place reports are written."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, ItemRecord] = {}
         self.started = time.time()
         self.selected: int | None = None  # None: not known (collection never finished)
         self.collection_errors: list[dict[str, Any]] = []
         self.interrupted = False
         self.run: dict[str, Any] | None = None
         self.digest: dict[str, Any] | None = None
+        self.written: dict[str, Path] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
-        if META not in props:
-            return
-        entry = self.entries.setdefault(
-            report.nodeid,
-            {
-                "id": report.nodeid,
-                **json.loads(props[META]),
-                # Until its call has reported, an item has not finished: an interrupt mid-item
-                # leaves it an error, never a pass.
-                "outcome": "error",
-                "error": UNFINISHED,
-                "violations": [],
-                "ttft_ms": None,
-                "latency_ms": None,
-            },
-        )
-        if RESULT in props:
-            entry.update(json.loads(props[RESULT]))
-        if report.when == "call" and report.passed and entry.get("error") == UNFINISHED:
-            entry["outcome"] = "passed"
-            del entry["error"]
-        if report.skipped:
-            entry.pop("error", None)
-            entry["outcome"] = "skipped"
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            entry["skip_reason"] = reason.removeprefix("Skipped: ")
-        elif report.failed:
-            conformance = report.when == "call" and RESULT in props and entry.get("violations")
-            entry["outcome"] = "failed" if conformance else "error"
-            if conformance and entry.get("error") == UNFINISHED:
-                del entry["error"]
-            elif not conformance and entry.get("error", UNFINISHED) == UNFINISHED:
-                entry["error"] = str(report.longrepr)[-2000:]
+        record = getattr(report, REPORT_ATTR, None)
+        if isinstance(record, ItemRecord):  # the latest phase's record says it all
+            self.items[record.id] = record
 
     # Case items only: the plugin is loaded in every pytest session, also ones without cases.
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -342,39 +312,52 @@ class _SummaryWriter:
         self.interrupted = True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        with report_hooks.reporting(self.config, "summary.json"):
-            self._write()
-
-    def _write(self) -> None:
+        run = self._record()
+        if run is None:
+            return  # nothing of relaycheck's ran (e.g. a pytest session of other tests)
+        with report_hooks.reporting(self.config, "any report (the run's summary could not be built)"):
+            summary = run.summary  # the run serialized once; every writer reads it
+            self.digest, self.run = summary["digest"], summary["run"]
+        if self.run is None:
+            return
         settings: Settings = self.config.stash[SETTINGS_KEY]
-        entries = list(self.entries.values())
+        off = frozenset({"matrix"} if self.config.getoption("no_matrix") else ())
+        for writer in writers.chosen(off):
+            with report_hooks.reporting(self.config, writer.name):
+                self.written[writer.title] = writer.write(run, settings.report_dir)
+        if "summary" in self.written:
+            self.config.stash[SUMMARY_PATH] = self.written["summary"]
+
+    def _record(self) -> RunRecord | None:
+        settings: Settings = self.config.stash[SETTINGS_KEY]
+        items = tuple(self.items.values())
         ran = not (self.config.option.collectonly or self.config.getoption("dry_run"))
         if (
-            not entries
+            not items
             and not self.collection_errors
             and not (self.interrupted and self.selected)
             and not (ran and shard_hooks.active(self.config))  # a shard that owns nothing says so
         ):
-            return  # nothing of relaycheck's ran (e.g. a pytest session of other tests)
-        redactor = Redactor(settings.gateway.secrets(), self.config.stash[RECORD_KEY].redact_patterns)
-        summary = build_summary(entries, gateway=settings.gateway.name, level=settings.level, started=self.started)
-        summary.update(run_record(self.selected, entries, self.interrupted, self.collection_errors))
-        shard_hooks.annotate(self.config, summary)
-        summary["digest"] = build_digest(
-            summary,
+            return None
+        return RunRecord(
+            items,
+            gateway=settings.gateway.name,
+            level=settings.level,
+            started=self.started,
+            selected=self.selected,
+            interrupted=self.interrupted,
+            collection_errors=tuple(self.collection_errors),
+            shard=shard_hooks.record(self.config),
             matrix=None if self.config.getoption("no_matrix") else str(settings.report_dir / "matrix.html"),
             builtin=settings.gateway.builtin,
             faults=tuple(self.config.getoption("fault") or ()),
+            redactor=Redactor(settings.gateway.secrets(), self.config.stash[RECORD_KEY].redact_patterns),
         )
-        summary = redactor.value(summary)  # each string value: redacting JSON text can break it
-        path = write_summary(settings.report_dir / "summary.json", summary)
-        self.digest = summary["digest"]
-        self.config.stash[SUMMARY_PATH] = path
-        self.run = summary["run"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        ran = [e for e in self.entries.values() if e["outcome"] != "skipped"]
-        replayed = [e for e in ran if str(e.get("source", "")).startswith("replayed")]
+        measured = [r.measured for r in self.items.values() if r.measured is not None]
+        ran = [r for r in self.items.values() if r.outcome != "skipped"]
+        replayed = [r for r in ran if r.measured is not None and r.measured.source.startswith("replayed")]
         if replayed:
             # A replayed verdict is not the relay's answer today: never let it pass for one.
             rec: recording.RecordOptions = self.config.stash[RECORD_KEY]
@@ -384,23 +367,22 @@ class _SummaryWriter:
             )
         # Cassette notes never fail an item, so say here what would otherwise hide in the JSON.
         for code, text in _CASSETTE_NOTES.items():
-            items = [e["id"] for e in self.entries.values() if any(n["code"] == code for n in e.get("notes", ()))]
+            items = [
+                r.id for r in self.items.values() if r.measured and any(n["code"] == code for n in r.measured.notes)
+            ]
             if items:
                 terminalreporter.write_line(f"relaycheck: {len(items)} item(s) {text}, e.g. {items[0]}")
         # Said once here (from the entries, so xdist workers' items count too); each item that
         # was not sent carries only a one-line failure.
-        down = [
-            v["message"] for e in self.entries.values() for v in e["violations"] if v["code"] == "transport.unreachable"
-        ]
+        down = [v["message"] for m in measured for v in m.violations if v["code"] == "transport.unreachable"]
         if down:
             name = self.config.stash[SETTINGS_KEY].gateway.name
             headline = down[0].split("; not sent")[0]
             terminalreporter.write_line(
                 f"relaycheck: {name}: {headline}; {len(down)} item(s) not sent", red=True, bold=True
             )
-        path = self.config.stash.get(SUMMARY_PATH, None)
-        if path is not None:
-            terminalreporter.write_line(f"relaycheck: summary written to {path}")
+        for title, path in self.written.items():
+            terminalreporter.write_line(f"relaycheck: {title} written to {path}")
         if self.run is not None and not self.run["complete"]:
             terminalreporter.write_line(f"relaycheck: INCOMPLETE run: {describe_run(self.run)}", red=True, bold=True)
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from harness.pytest.stash import REPORT_ATTR
+
 # The mode is chosen without pytest (``relaycheck run`` builds pytest's arguments with it).
 from harness.report.commands import Mode, choose_mode
-from harness.stash import META
 
 __all__ = ["Mode", "Progress", "choose_mode"]
 
@@ -47,7 +48,7 @@ class Progress:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
-        if META not in dict(getattr(report, "user_properties", ())):  # CollectReports have none
+        if getattr(report, REPORT_ATTR, None) is None:  # a case item's reports carry its record
             return None
         # The word stays for -v and the final counts; the per-item letter goes (we draw instead).
         if report.passed and report.when == "call":
