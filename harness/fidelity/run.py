@@ -171,4 +171,4 @@ def summary(verdicts: Sequence[Verdict], gateway: str, started: float) -> dict[s
 
 def line_of(v: Verdict) -> str:
     """One terminal line per verdict."""
-    return f"  {v.outcome:12} {v.probe:16} {v.endpoint:9} {v.model:28} {v.tokens:6} tokens  {v.reason}"
+    return f"  {v.outcome:12} {v.probe:25} {v.endpoint:9} {v.model:28} {v.tokens:6} tokens  {v.reason}"
