@@ -18,7 +18,7 @@ import secrets
 from typing import Any
 
 from harness.fidelity.probe import Sender, Verdict, request_body, text_of, tokens_of
-from harness.fidelity.requested import tools_param
+from harness.fidelity.tool_params import tools_param
 from harness.model import Violation
 
 FILLER = " The keeper logs the tide, the wind and the lamp every hour of the night."

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.fidelity import cache, context, controls, encrypted, output, params, requested, usage
+from harness.fidelity import cache, context, controls, encrypted, output, params, requested, tool_params, usage
 from harness.fidelity.probe import ENDPOINTS, Sender, Verdict
 from harness.gateways import ConfigError
 from harness.report.summary import build_summary
@@ -67,9 +67,9 @@ def run_probes(
             if "param.logprobs" in probes and endpoint != "messages":
                 runs.append(lambda e=endpoint, m=model: requested.probe_logprobs(sender, e, m))
             if "param.parallel_tool_calls" in probes and _may(sender, endpoint, model, "parallel_tools"):
-                runs.append(lambda e=endpoint, m=model: requested.probe_parallel_tool_calls(sender, e, m))
+                runs.append(lambda e=endpoint, m=model: tool_params.probe_parallel_tool_calls(sender, e, m))
             if "param.tool_choice" in probes and _may(sender, endpoint, model, "tools"):
-                runs.append(lambda e=endpoint, m=model: requested.probe_tool_choice(sender, e, m))
+                runs.append(lambda e=endpoint, m=model: tool_params.probe_tool_choice(sender, e, m))
             if "context.truncated" in probes:
                 runs.append(lambda e=endpoint, m=model: context.probe_truncated(sender, e, m))
             if "context.tool_result" in probes and _may(sender, endpoint, model, "tools"):
