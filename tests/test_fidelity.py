@@ -42,6 +42,7 @@ CAUGHT_BY = {
     "usage-inflated": "fidelity.usage.inflated",
     "stop-ignored": "fidelity.param.stop",
     "ignore-max-tokens": "fidelity.param.max_tokens",
+    "max-tokens-capped": "fidelity.param.max_tokens",
     "thinking-signature-not-checked": "fidelity.control.signature",
     "previous-response-ignored": "fidelity.control.previous_response",
     "cache-control-stripped": "fidelity.cache.not_honoured",

@@ -876,6 +876,7 @@ FAULT_SCENARIO = {
     "usage-inflated": "resp_text",
     "previous-response-ignored": "resp_unknown_previous",
     "cache-control-stripped": "msg_cached_prefix",
+    "max-tokens-capped": "chat_text",
     "response-format-dropped": "chat_format",
     "include-usage-dropped": "chat_stream",
     "n-ignored": "chat_n_logprobs",

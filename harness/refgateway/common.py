@@ -185,7 +185,8 @@ def limit_text(
     if matched is not None:
         text, reason = text[:cut], "stop"
     if max_tokens is not None and tokenizer.count_text(text, family) > max_tokens:
-        text, reason, matched = tokenizer.pieces_within(text, max(max_tokens, 0), family), "length", None
+        # The official APIs stop at exactly max_tokens output tokens, inside a word if need be.
+        text, reason, matched = tokenizer.prefix_within(text, max(max_tokens, 0), family), "length", None
     return text, reason, matched
 
 

@@ -124,11 +124,12 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "ids lose their official prefixes (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
         "id.prefix",
     ),
-    # Messages reports 0 output tokens for a text answer: the output usage probe names it too.
+    # Messages reports 0 output tokens for a text answer: the output usage probe names it too, and
+    # so does the max_tokens probe (an answer stopped at the limit with fewer tokens than it).
     _fault(
         "usage-inconsistent",
         "usage totals do not add up (total != input + output)",
-        "usage fidelity.usage.output fidelity.usage.stream_mismatch",
+        "usage fidelity.usage.output fidelity.usage.stream_mismatch fidelity.param.max_tokens",
     ),
     # responses stream grammar
     _fault(
@@ -360,6 +361,12 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "include-usage-dropped",
         "chat: stream_options is dropped: no usage chunk although include_usage was asked",
         "fidelity.param.include_usage grammar.chat.usage expect.type",
+    ),
+    _fault(
+        "max-tokens-capped",
+        "output is capped at 12 tokens whatever max_tokens asks (a relay's own ceiling), and reported as"
+        " stopped at the limit",
+        "expect.equals fidelity.param.max_tokens",
     ),
     _fault("n-ignored", "chat: n is dropped: one choice whatever n asks", "fidelity.param.n", fidelity_only=True),
     _fault(

@@ -105,3 +105,13 @@ def tokens(text: str, family: Family) -> list[str]:
         chunks[0] = space + chunks[0]
         out.extend(chunks)
     return out
+
+
+def prefix_within(text: str, budget: int, family: Family) -> str:
+    """The text's first ``budget`` tokens, as a model stopped at its output limit writes them: the
+    cut may fall inside a word, and the count of what is left is exactly the budget (or less when
+    the text is shorter)."""
+    toks = tokens(text, family)[: max(budget, 0)]
+    while toks and count_text("".join(toks), family) > budget:
+        toks.pop()
+    return "".join(toks)

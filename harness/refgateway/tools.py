@@ -33,6 +33,7 @@ from typing import Any
 
 from harness.refgateway.common import Ctx, answer_text, limit_text, tool_result_answer
 
+MAX_TOKENS_CAP = 12  # fault max-tokens-capped: the relay's ceiling on output tokens (low, for the probe)
 PARALLEL_WORDS = (
     "parallel",
     "all tools",
@@ -303,6 +304,8 @@ def plan(
     text = tool_result_answer(tool_result) if tool_result is not None else answer_text(prompt)
     if ctx.has("ignore-max-tokens"):
         max_tokens = None
+    if ctx.has("max-tokens-capped") and (max_tokens is None or max_tokens > MAX_TOKENS_CAP):
+        max_tokens = MAX_TOKENS_CAP  # the relay's own ceiling replaces a larger limit
     if ctx.has("stop-ignored"):
         stops = ()
     text, reason, seq = limit_text(text, max_tokens, stops, ctx.family)
