@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from harness.cassettes import read_file as read_traffic
     from harness.dialects import ENDPOINTS, Dialect
     from harness.dialects import get as get_dialect
+    from harness.dialects.base import RequestShape, Usage
+    from harness.dialects.registry import for_path as dialect_for_path
+    from harness.dialects.registry import names as dialect_names
     from harness.engine import Evaluation, evaluate_exchange
     from harness.model import Chunk, Exchange, Level, Violation, WireRequest
     from harness.redact import Redactor
@@ -39,6 +42,10 @@ _API: dict[str, tuple[str, str]] = {
     "ENDPOINTS": ("harness.dialects", "ENDPOINTS"),
     "Dialect": ("harness.dialects", "Dialect"),
     "get_dialect": ("harness.dialects", "get"),
+    "dialect_names": ("harness.dialects.registry", "names"),
+    "dialect_for_path": ("harness.dialects.registry", "for_path"),
+    "RequestShape": ("harness.dialects.base", "RequestShape"),
+    "Usage": ("harness.dialects.base", "Usage"),
     # cases
     "load_case_file": ("harness.cases", "load_case_file"),
     "Case": ("harness.cases", "Case"),
@@ -62,9 +69,13 @@ __all__ = [
     "Level",
     "RecordedInteraction",
     "Redactor",
+    "RequestShape",
     "TrafficError",
+    "Usage",
     "Violation",
     "WireRequest",
+    "dialect_for_path",
+    "dialect_names",
     "evaluate_exchange",
     "get_dialect",
     "load_case_file",

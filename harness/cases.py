@@ -15,6 +15,7 @@ from typing import Any, Literal
 import jsonschema
 
 from harness import yamlpos
+from harness.dialects import registry
 from harness.validation import SCHEMA_DIR
 
 StreamMode = Literal["true", "false", "both"]
@@ -116,6 +117,9 @@ class Case:
 @cache
 def _case_validator() -> jsonschema.Draft202012Validator:
     schema = json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8"))
+    # The endpoints a case may name are the registered dialects (plus the schema's own extras).
+    enum = schema["$defs"]["endpoint"]["enum"]
+    schema["$defs"]["endpoint"]["enum"] = [*registry.names(), *(e for e in enum if e not in registry.names())]
     return jsonschema.Draft202012Validator(schema)
 
 

@@ -426,7 +426,7 @@ def _relaycheck_interaction(
     exchange = stored.exchange_from(WireRequest(method, url, {}, body), resp)
     recorded = _date(resp[stored.EXTENSION].get("recorded_at")) or _date(inter.get("recorded_at"))
     path = urlsplit(url).path
-    return RecordedInteraction(source, i, endpoint_for_path(path), exchange, bool(body), recorded_on=recorded)
+    return RecordedInteraction(source, i, endpoint_for_path(path, method), exchange, bool(body), recorded_on=recorded)
 
 
 def _ruby_vcr(inter: Any, source: str, i: int) -> RecordedInteraction:
@@ -474,7 +474,9 @@ def _interaction(
         chunks=(Chunk(0.0, raw),),
     )
     path = urlsplit(url).path
-    return RecordedInteraction(source, index, endpoint_for_path(path), exchange, bool(body), recorded_on=recorded)
+    return RecordedInteraction(
+        source, index, endpoint_for_path(path, method), exchange, bool(body), recorded_on=recorded
+    )
 
 
 def _body_bytes(body: Any, holder: Mapping[str, Any], what: str) -> bytes:

@@ -1,7 +1,9 @@
 """Every violation code the harness can emit, with one line each. The README table is generated
 from here (``relaycheck codes --markdown``) and a test keeps the two in step.
 
-Dialect modules add their own ``grammar.<dialect>.*`` codes through their ``CODES`` mapping.
+Dialects declare their own codes (``grammar.<dialect>.*`` and the shared official-API rules of
+``harness/dialects/kit/official.py``) with ``@rule(code, severity, title)``
+(``harness/dialects/kit/rules.py``); ``all_codes`` joins them to the core codes below.
 """
 
 from __future__ import annotations
@@ -108,13 +110,14 @@ CORE_CODES: dict[str, str] = {
 
 
 def all_codes() -> dict[str, str]:
-    from harness import dialects
+    """Core codes, header codes, every registered dialect's rules (``@rule``) and the docs codes."""
+    from harness.dialects import registry
+    from harness.dialects.kit import rules
     from harness.headers import CODES as HEADER_CODES
 
+    registry.all_dialects()  # loading a dialect registers its rules
     codes = dict(CORE_CODES) | HEADER_CODES
-    for name in (*dialects.ENDPOINTS, "official"):
-        module = __import__(f"harness.dialects.{name}", fromlist=["CODES"])
-        codes.update(getattr(module, "CODES", {}))
+    codes.update({code: r.title for code, r in rules.registered().items()})
     from harness.docscheck.codes import CODES as DOCS_CODES
 
     codes.update(DOCS_CODES)

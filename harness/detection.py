@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.cases import load_case_file
+from harness.dialects import registry
 from harness.gateways import DEFAULT_FILE, Gateway, Timeouts, load_gateways
 from harness.model import Exchange, WireRequest
 from harness.redact import Redactor
@@ -26,7 +27,7 @@ from harness.runner import Context, Variant, run_variant
 from harness.transport import Transport
 from harness.variants import expand
 
-ENDPOINTS = ("chat", "messages", "responses")
+ENDPOINTS = registry.names()  # every registered dialect
 # Faults caught only when undocumented fields fail the run (`--extras fail`); by default an
 # extra field is a `schema.extra` note, because relays add harmless fields all the time.
 EXTRAS_FAIL = frozenset({"extra-fields"})

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import dialects
+from harness.dialects import registry
 from harness.engine import evaluate_exchange
 from harness.gateways import Gateway
 from harness.model import Exchange, WireRequest
 from harness.transport import Transport
 
-ENDPOINTS = ("chat", "messages", "responses")
+ENDPOINTS = registry.names()  # every registered dialect
 # The capabilities probed per endpoint (where the official API offers them), in gateways.yaml order.
 PROBED = {
     "chat": ("tools", "parallel_tools", "vision"),
@@ -166,7 +167,7 @@ class Prober:
         return headers
 
     def send(self, endpoint: str, body: dict[str, Any], style: str | None = None, path: str | None = None) -> Exchange:
-        style = style or (self.gw.auth if endpoint == "messages" else "bearer")
+        style = style or dialects.get(endpoint).default_auth_style(self.gw.auth)
         url = self.gw.url(path or dialects.get(endpoint).path)
         return self.transport.send(WireRequest("POST", url, self._headers(endpoint, style), json.dumps(body).encode()))
 

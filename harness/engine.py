@@ -10,9 +10,11 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness import dialects, history, sse
 from harness.dialects.base import Profile
+from harness.dialects.kit import rules
 from harness.grades import regrade
 from harness.model import Exchange, Level, Violation
 
@@ -94,6 +96,12 @@ def _undated_usage_fields(violations: Any, answered_on: date | None, final: Any)
     ]
 
 
+def _graded(violations: Any, endpoint: str) -> list[Violation]:
+    """A dialect's findings at their graded severity: the cross-format grades (harness/grades.py),
+    then the dialect's own (each rule's severity, and the dialect's grades of shared codes)."""
+    return rules.apply(regrade(violations), endpoint)
+
+
 def _evaluate(
     exchange: Exchange,
     endpoint: str,
@@ -106,7 +114,7 @@ def _evaluate(
 ) -> Evaluation:
     """Check one exchange against the wire format of ``endpoint`` (chat | messages | responses).
 
-    ``stream_requested`` None means "take it from the request body" (``"stream": true``).
+    ``stream_requested`` None means "ask the dialect" (the body's ``"stream": true``, or the path).
     ``body_schema`` (a schema id) replaces the dialect's checks of a 2xx JSON body, for paths that
     answer something else than the dialect's main object (GET /v1/models, count_tokens); error
     bodies are still judged by the dialect.
@@ -116,7 +124,8 @@ def _evaluate(
     dialect = dialects.get(endpoint)
     request_json = exchange.request.json
     if stream_requested is None:
-        stream_requested = isinstance(request_json, dict) and request_json.get("stream") is True
+        url = urlsplit(exchange.request.url)
+        stream_requested = dialect.stream_requested(url.path, url.query, request_json)
     body = exchange.body
     out: list[Violation] = []
     try:
@@ -165,7 +174,7 @@ def _evaluate(
         events, merged = _split_merged(events)
         out.extend(merged)
         verdict = dialect.check_stream(events, request_json, level, profile)
-        out.extend(regrade(verdict.violations, endpoint))
+        out.extend(_graded(verdict.violations, endpoint))
         return Evaluation(tuple(out), verdict.final, tuple(events))
 
     if stream_requested and 200 <= status < 300:
@@ -195,11 +204,11 @@ def _evaluate(
             )
         )
     if status >= 400:
-        out.extend(regrade(dialect.check_error(obj, status, level), endpoint))
+        out.extend(_graded(dialect.check_error(obj, status, level), endpoint))
     elif body_schema is not None:
         out.extend(_check_other_body(obj, body_schema))
     else:
-        out.extend(regrade(dialect.check_body(obj, request_json, level), endpoint))
+        out.extend(_graded(dialect.check_body(obj, request_json, level), endpoint))
     return Evaluation(tuple(out), obj)
 
 

@@ -13,9 +13,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from harness import resources, yamlpos
+from harness.dialects import registry
 from harness.dialects.base import AuthStyle
 
-ENDPOINTS = ("chat", "messages", "responses")
+ENDPOINTS = registry.names()  # every registered dialect
 CAPABILITIES = (
     "tools",
     "parallel_tools",
@@ -169,6 +170,11 @@ def _validator() -> Any:
     from harness.validation import SCHEMA_DIR
 
     schema = json.loads((SCHEMA_DIR / "gateways.schema.json").read_text(encoding="utf-8"))
+    # models: one list per registered dialect (the file lists the built-in ones for editors).
+    models = schema["$defs"]["gateway"]["properties"]["models"]["properties"]
+    ref = next(iter(models.values()))
+    for name in registry.names():
+        models.setdefault(name, ref)
     return jsonschema.Draft202012Validator(schema)
 
 

@@ -9,7 +9,7 @@ Kinds of evidence:
 - ``unusable``: no answer a client could use arrived (no bytes, not JSON, another dialect's object).
 - ``case``: the case file's own expectation; it fails because the case says so.
 - ``corpus``: a strict rule measured on the shared corpus of official recordings (counts in the
-  code's comments, harness/dialects/official.py and the dialect modules).
+  code's comments, harness/dialects/kit/official.py and the dialect modules).
 - ``note``: reported, never fails.
 - ``docs``: a finding on a vendor's documentation page (``relaycheck docs``), not on an answer.
 - ``fidelity``: a fidelity probe's finding (harness/fidelity): the relay did or billed something else
@@ -439,38 +439,21 @@ GRADES: dict[str, Grade] = {
 }
 
 
-# Graded error before issue 13; the SDK tests cited above show the SDKs cope, so these fail only the
-# strict level (None: on every endpoint, else only on those named).
-REGRADED_STRICT: dict[str, frozenset[str] | None] = {
-    "error.shape": None,
-    "usage": None,
-    "tool.stop_reason": None,
-    "grammar.chat.after_finish": None,
-    "grammar.messages.block_overlap": None,
-    "grammar.messages.block_closed": None,
-    "grammar.messages.block_after_delta": None,
-    "grammar.responses.after_item_done": None,
-    "grammar.responses.part_unpaired": None,
-    "grammar.responses.text_mismatch": None,
-    "grammar.responses.args_mismatch": None,
-    "grammar.responses.args_done_missing": None,
-    "grammar.responses.item_id": None,
-    "grammar.responses.status_details": None,
-    "sse.after_end": frozenset({"messages", "responses"}),
-}
+# Cross-format codes graded error before issue 13; the SDK tests cited above show the SDKs cope, so
+# these fail only the strict level on every dialect. A dialect's own codes carry their severity
+# in their ``@rule`` (harness/dialects/kit/rules.py), and a dialect lowers a shared code on its own
+# answers with ``declare_grade`` (sse.after_end on messages and responses): both applied by
+# ``rules.apply`` in the engine, right after ``regrade``.
+REGRADED_STRICT: frozenset[str] = frozenset({"error.shape", "usage", "tool.stop_reason"})
 
 
-def regrade(violations: Any, endpoint: str) -> list[Any]:
-    """Dialect findings with the severities above (error -> strict where the SDKs cope)."""
+def regrade(violations: Any) -> list[Any]:
+    """Cross-format findings with the severities above (error -> strict where the SDKs cope)."""
     from dataclasses import replace
 
-    out = []
-    for v in violations:
-        where = REGRADED_STRICT.get(v.code, frozenset())
-        if v.severity == "error" and (where is None or endpoint in where):
-            v = replace(v, severity="strict")
-        out.append(v)
-    return out
+    return [
+        replace(v, severity="strict") if v.severity == "error" and v.code in REGRADED_STRICT else v for v in violations
+    ]
 
 
 def markdown() -> str:

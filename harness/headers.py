@@ -8,6 +8,8 @@ messages answers still list their request id), so a missing header there proves 
 
 from __future__ import annotations
 
+from harness import dialects
+from harness.dialects.base import HeaderProfile
 from harness.model import Exchange, Violation
 
 CODES: dict[str, str] = {
@@ -16,10 +18,9 @@ CODES: dict[str, str] = {
     "header.relay": "headers the official API does not send, listed (a note: they name the relay)",
 }
 
-REQUEST_ID = {"chat": "x-request-id", "responses": "x-request-id", "messages": "request-id"}
-
-# Header names of official answers in the shared corpus, by vendor, plus what any HTTP server or
-# CDN in front of them sends. Anything else is the relay's own.
+# What any HTTP server or CDN in front of an official API sends; each vendor's own header names
+# are its dialects' ``response_headers`` (harness/dialects/kit/headers.py). Anything else is the
+# relay's own.
 _HTTP = frozenset(
     {
         "cache-control",
@@ -45,34 +46,17 @@ _HTTP = frozenset(
         "www-authenticate",
     }
 )
-_OPENAI = frozenset(
-    {"x-request-id", "openai-organization", "openai-processing-ms", "openai-project", "openai-version"}
-    | {"x-openai-proxy-wasm"}
-)
-_ANTHROPIC = frozenset(
-    {
-        "request-id",
-        "anthropic-organization-id",
-        "content-security-policy",
-        "server-timing",
-        "traceresponse",
-        "x-response-tracked",
-        "x-robots-tag",
-        "x-should-retry",
-    }
-)
 
 
-def _official(name: str, endpoint: str) -> bool:
-    if name in _HTTP:
-        return True
-    if endpoint == "messages":
-        return name in _ANTHROPIC or name.startswith("anthropic-ratelimit-")
-    return name in _OPENAI or name.startswith("x-ratelimit-")
+def _official(name: str, profile: HeaderProfile) -> bool:
+    return name in _HTTP or name in profile.names or name.startswith(profile.prefixes)
 
 
 def check_headers(exchange: Exchange, endpoint: str) -> list[Violation]:
-    if exchange.status is None or endpoint not in REQUEST_ID:
+    """The dialect's ``response_headers`` (its vendor's request-id header and header names) against
+    the answer's headers; a dialect without a profile has its headers not judged."""
+    profile = getattr(dialects.get(endpoint), "response_headers", None)
+    if exchange.status is None or profile is None:
         return []
     names = {k.lower() for k in exchange.headers}
     if "date" not in names:
@@ -80,7 +64,7 @@ def check_headers(exchange: Exchange, endpoint: str) -> list[Violation]:
         # sent (a test double, a hand-made exchange), and a missing request id proves nothing.
         return []
     out: list[Violation] = []
-    want = REQUEST_ID[endpoint]
+    want = profile.request_id
     if want not in names:
         out.append(
             Violation(
@@ -92,7 +76,7 @@ def check_headers(exchange: Exchange, endpoint: str) -> list[Violation]:
                 severity="strict",
             )
         )
-    own = sorted(n for n in names if not _official(n, endpoint))
+    own = sorted(n for n in names if not _official(n, profile))
     if own:
         out.append(
             Violation(

@@ -83,7 +83,7 @@ HISTORY: tuple[FieldSince, ...] = (
     _seen("responses", "$.reasoning", "context", date(2026, 6, 9), 32, 269, required=False),
     _seen("responses", "$", "tool_usage", date(2026, 7, 10), 27, 274, required=False),
     # Not in this table but dated the same way, in the dialect: Responses stream events carry
-    # sequence_number from May 2025 on (harness/dialects/responses_stream.py SEQUENCE_NUMBER_SINCE).
+    # sequence_number from May 2025 on (harness/dialects/responses/stream.py SEQUENCE_NUMBER_SINCE).
 )
 
 _MAIN_OBJECT = frozenset({"chat.completion", "response"})  # the bodies the table was measured on

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness import history
+from harness import dialects, history
 from harness.cassettes import TrafficError, read_file, walk
 from harness.dialects.base import Profile
 from harness.engine import evaluate_exchange
@@ -24,9 +24,6 @@ from harness.model import Level, Violation
 from harness.redact import Redactor
 from harness.report.summary import build_summary, write_summary
 from harness.traffic import RecordedInteraction
-
-# Where each dialect is the official API (Anthropic's OpenAI-compatible /v1/chat/completions is not).
-OFFICIAL_HOSTS = {"chat": "api.openai.com", "responses": "api.openai.com", "messages": "api.anthropic.com"}
 
 
 def add_arguments(sub: Any) -> None:
@@ -99,7 +96,8 @@ def lint_one(
     if hosts is not None and host not in hosts:
         entry.update(outcome="skipped", skip_reason=f"another host: {host or '(none)'}")
         return entry
-    if official and host != OFFICIAL_HOSTS[it.endpoint]:
+    # Where each dialect is the official API (Anthropic's OpenAI-compatible /v1/chat/completions is not).
+    if official and host != dialects.get(it.endpoint).official_host:
         entry.update(outcome="skipped", skip_reason=f"not the official {it.endpoint} API: {host or '(none)'}")
         return entry
     ev = evaluate_exchange(
@@ -212,7 +210,7 @@ def lint_paths(
         file=sys.stderr,
     )
     if not judged:
-        what = "no interaction with a checked API (chat, messages, responses)"
+        what = f"no interaction with a checked API ({', '.join(dialects.ENDPOINTS)})"
         if not any(e["outcome"] == "skipped" for e in entries):
             what = "no recorded interaction"
         print(f"relaycheck: {what} found in {', '.join(map(str, paths))}", file=sys.stderr)

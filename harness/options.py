@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from harness.dialects import registry
 from harness.recording.options import add_options as add_recording_options
 from harness.shard import parse_shard
 
@@ -25,7 +26,7 @@ def add_options(addoption: AddOption, *, cli: bool = False) -> None:
     )
     addoption("--auth", choices=("bearer", "x-api-key", "both"), help="how /v1/messages authenticates")
     addoption("--models", help="comma-separated model names, applied to every selected endpoint")
-    addoption("--endpoints", help="comma-separated subset of chat,messages,responses (default: all)")
+    addoption("--endpoints", help=f"comma-separated subset of {','.join(registry.names())} (default: all)")
     addoption("--report-dir", help="where summary.json and the other reports go (default: reports/)")
     addoption("--gateways-file", help="gateway config (default: ./gateways.yaml, else the built-in one)")
     addoption(

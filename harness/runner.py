@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from harness import dialects, jsonpath
 from harness.breaker import Breaker
@@ -134,37 +135,46 @@ def resolve_expect(exp: Expect, names: dict[str, Any]) -> Expect:
 def build_request(
     spec: RequestSpec, endpoint: str, variant: Variant, ctx: Context, names: dict[str, Any]
 ) -> WireRequest:
+    """The request of one step. The dialect places the model and the stream flag (in the body,
+    or in the path and query) and says how a key is sent; nothing here knows a format."""
     dialect = dialects.get(endpoint)
     gw = ctx.gateway
     headers: dict[str, str] = {}
+    query: list[tuple[str, str]] = []
     key = WRONG_KEY if spec.auth == "wrong-key" else gw.api_key()
     if spec.auth != "none" and key:
-        # The gateway's auth style is how /v1/messages authenticates; OpenAI endpoints use Bearer.
-        default_style = gw.auth if endpoint == "messages" else "bearer"
+        default_style = dialect.default_auth_style(gw.auth)
         style = default_style if spec.auth in ("gateway", "wrong-key") else spec.auth
         version = gw.anthropic_version if spec.anthropic_version is True else (spec.anthropic_version or None)
-        headers.update(dialect.auth_headers(key, style, version))  # type: ignore[arg-type]
+        if style == "query":
+            query.append(("key", key))
+        else:
+            headers.update(dialect.auth_headers(key, style, version))  # type: ignore[arg-type]
     if spec.anthropic_version is False:
         headers.pop("anthropic-version", None)
     elif isinstance(spec.anthropic_version, str):
         headers["anthropic-version"] = spec.anthropic_version
     body = b""
+    payload: Any = None
+    if spec.raw_body is None and spec.body_json is not None:
+        payload = substitute(spec.body_template(), names)
+    shape = dialect.build_request(payload if isinstance(payload, dict) else None, variant.model, variant.stream)
     if spec.raw_body is not None:
         body = spec.raw_body.encode("utf-8")
         headers["content-type"] = "application/json"
     elif spec.body_json is not None:
-        payload = substitute(spec.body_template(), names)
-        if isinstance(payload, dict):
-            if variant.model is not None and "model" not in payload:
-                payload = {"model": variant.model, **payload}
-            if variant.stream:
-                payload["stream"] = True
+        if shape.body is not None:
+            payload = shape.body
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers["content-type"] = "application/json"
     headers.update(gw.extra_headers())  # a case's own headers below still win
     for name, value in spec.headers:
         headers[name.lower()] = substitute(value, names)
-    return WireRequest(spec.method, gw.url(spec.path or dialect.path, ctx.base_url), headers, body)
+    url = gw.url(spec.path or shape.path, ctx.base_url)
+    query += shape.query
+    if query:
+        url += ("&" if "?" in url else "?") + urlencode(query)
+    return WireRequest(spec.method, url, headers, body)
 
 
 def run_step(step: Step, variant: Variant, ctx: Context, names: dict[str, Any]) -> StepResult:

@@ -9,20 +9,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from harness.dialects import registry
 from harness.model import Chunk, Exchange, WireRequest
-
-API_BY_PATH = {
-    "/v1/chat/completions": "chat",
-    "/v1/messages": "messages",
-    "/v1/responses": "responses",
-}
 
 
 @dataclass(frozen=True)
 class RecordedInteraction:
     source: str
     index: int
-    endpoint: str | None  # chat | messages | responses, None for other endpoints
+    endpoint: str | None  # a registered dialect's name, None for other endpoints
     exchange: Exchange
     request_recorded: bool  # False when the log kept no request body
     recorded_on: date | None = None  # when it was recorded, as far as the file says
@@ -32,12 +27,11 @@ class RecordedInteraction:
         return f"{self.source}#{self.index}"
 
 
-def endpoint_for_path(path: str) -> str | None:
-    path = path.rstrip("/")
-    for suffix, name in API_BY_PATH.items():
-        if path.endswith(suffix):
-            return name
-    return None
+def endpoint_for_path(path: str, method: str = "POST") -> str | None:
+    """The registered dialect whose endpoint ``path`` names (the dialect decides: a base prefix,
+    a query or a model inside the path are its business)."""
+    dialect = registry.for_path(method, path)
+    return dialect.name if dialect is not None else None
 
 
 def _request_bytes(body: Any) -> bytes:
@@ -63,7 +57,8 @@ def from_corpus_row(row: dict[str, Any], source: str | None = None) -> RecordedI
     exchange = Exchange(
         request=request, status=row.get("status"), headers=headers, chunks=(Chunk(0.0, text.encode("utf-8")),)
     )
-    endpoint = row.get("api") if row.get("api") in API_BY_PATH.values() else endpoint_for_path(path)
+    api = row.get("api")
+    endpoint = api if api in registry.names() else endpoint_for_path(path, request.method)
     return RecordedInteraction(
         source=source or str(row.get("source")),
         index=int(row.get("interaction_index") or 0),

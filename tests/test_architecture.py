@@ -36,6 +36,12 @@ ENTRY_LAYER = frozenset(
     {"harness.cli", "harness.discover_cli", "harness.exitcodes", "harness.fidelity.cli", "harness.detection"}
 )
 REFGATEWAY = "harness.refgateway"  # the built-in gateway: Starlette/uvicorn live here and nowhere else
+# The one module of harness the gateway reads: the Anthropic error-type table (plain data, stdlib
+# only), so the gateway's errors and the checks of them cannot drift apart.
+REFGATEWAY_READS = frozenset({"harness.dialects.kit.errors"})
+DIALECTS = "harness.dialects"
+# What all dialects share; everything else under harness/dialects/ is one dialect's folder.
+DIALECT_SHARED = frozenset({"kit", "base", "registry"})
 
 # The check core: what turns one Exchange into Violations, and what feeds or reports it. The
 # runner (cases -> requests -> evaluate) sits above it and drives it; never the other way round.
@@ -182,7 +188,8 @@ def test_only_the_reference_gateway_imports_the_web_server() -> None:
         if _is(name, WEB) and not inside:
             return "Starlette/uvicorn are the reference gateway's"
         ours = _ours(name)
-        if inside and (_is(name, PYTEST) or (ours is not None and _layer(ours) != "refgateway")):
+        foreign = ours is not None and _layer(ours) != "refgateway" and ours not in REFGATEWAY_READS
+        if inside and (_is(name, PYTEST) or foreign):
             return "the reference gateway stands alone (no pytest, no harness module outside it)"
         return None
 
@@ -235,10 +242,20 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+def _dialect_of(module: str) -> str | None:
+    """The dialect folder a module belongs to (``harness.dialects.chat.stream`` -> ``chat``), None
+    for the shared part (kit, base, registry, the package itself) and for modules outside."""
+    if not module.startswith(DIALECTS + "."):
+        return None
+    first = module.removeprefix(DIALECTS + ".").split(".")[0]
+    return None if first in DIALECT_SHARED else first
+
+
 def _dialect_folder(cycle: list[str]) -> bool:
-    """Today a dialect's module and its stream module (and the registry) import each other;
-    issue 12 gives each dialect a folder, where such a circle is allowed."""
-    return all(m == "harness.dialects" or m.startswith("harness.dialects.") for m in cycle)
+    """A dialect's body and stream modules (and its package) may import each other; nothing else
+    may be part of a circle, not even two dialects or a dialect and the kit."""
+    folders = {_dialect_of(m) for m in cycle}
+    return len(folders) == 1 and None not in folders
 
 
 def test_no_import_circle_outside_a_dialect_folder() -> None:
@@ -248,6 +265,37 @@ def test_no_import_circle_outside_a_dialect_folder() -> None:
         # A submodule's import runs its package's __init__ first; that is no edge of the circle.
         graph[module] = {d for d in deps if d and d != module and d != "harness"}
     assert [c for c in _cycles(graph) if not _dialect_folder(c)] == []
+
+
+def test_the_kit_imports_no_concrete_dialect() -> None:
+    def rule(module: str, name: str, top: bool) -> str | None:
+        shared = module == DIALECTS or (module.startswith(DIALECTS + ".") and _dialect_of(module) is None)
+        ours = _ours(name)
+        if shared and ours is not None and _dialect_of(ours) is not None:
+            return "the kit (and base, registry) serve every dialect and import none (the registry loads them by name)"
+        return None
+
+    assert _violations(rule) == []
+
+
+def test_a_dialect_imports_no_other_dialect() -> None:
+    def rule(module: str, name: str, top: bool) -> str | None:
+        mine, ours = _dialect_of(module), _ours(name)
+        theirs = _dialect_of(ours) if ours else None
+        if mine is not None and theirs is not None and theirs != mine:
+            return "a dialect imports only the kit (and model/sse/validation/codes), never another dialect"
+        return None
+
+    assert _violations(rule) == []
+
+
+def test_the_dialect_rules_see_a_violation() -> None:
+    assert _dialect_of("harness.dialects.chat.stream") == "chat"
+    assert _dialect_of("harness.dialects.kit.rules") is None
+    assert _dialect_folder(["harness.dialects.chat", "harness.dialects.chat.body", "harness.dialects.chat.stream"])
+    assert not _dialect_folder(["harness.dialects.chat.body", "harness.dialects.messages.body"])
+    assert not _dialect_folder(["harness.dialects.chat.body", "harness.dialects.kit.tools"])
+    assert ("harness.dialects.kit.rules", True) in imports("harness.dialects.chat.stream")
 
 
 def test_the_rules_see_a_violation() -> None:

@@ -18,7 +18,7 @@ from harness.dialects.chat import CODES, DIALECT, text_tool_call
 from harness.model import Violation
 
 CALL_A = "call_aAbCdEfGhIjKlMnOpQrStUvW"
-CALL_B = "call_bAbCdEfGhIjKlMnOpQrStUvW"  # official id shapes (harness/dialects/official.py)
+CALL_B = "call_bAbCdEfGhIjKlMnOpQrStUvW"  # official id shapes (harness/dialects/kit/official.py)
 
 TOOLS = [
     {

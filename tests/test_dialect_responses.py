@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness.dialects import responses as R
-from harness.dialects.responses_stream import check_stream
+from harness.dialects.responses import body as R
+from harness.dialects.responses.stream import check_stream
 from harness.sse import parse
 
 REQUEST: dict[str, Any] = {
@@ -29,7 +29,7 @@ REQUEST: dict[str, Any] = {
         }
     ],
 }
-HEX50 = "10123456789abcdef0123456789abcdef0123456789abcdef0"  # official id shape (harness/dialects/official.py)
+HEX50 = "10123456789abcdef0123456789abcdef0123456789abcdef0"  # official id shape (harness/dialects/kit/official.py)
 MSG, FC, RESP = "msg_" + HEX50, "fc_" + HEX50, "resp_" + HEX50
 
 

@@ -167,7 +167,7 @@ def test_gateway_overrides(tmp_path: Path) -> None:
 def test_tool_arguments_against_a_schema_no_validator_can_apply_do_not_crash() -> None:
     """A request may declare an invalid tool schema (a docs page did: "type": "}string"); the
     official API would reject it, and judging the answer against it must not crash the run."""
-    from harness.dialects.common import check_tool_arguments
+    from harness.dialects.kit.tools import check_tool_arguments
     from harness.model import ToolCall
 
     calls = [ToolCall("f", '{"a": "x"}')]

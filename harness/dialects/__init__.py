@@ -1,22 +1,26 @@
-"""One module per wire format. ``get(name)`` returns the dialect object."""
+"""The wire formats: one package per format, registered in ``harness.dialects.registry``.
+``get(name)`` returns the dialect object; ``ENDPOINTS`` (the registered names) is computed
+from the registry when first read, so importing a dialect never loads the others."""
 
 from __future__ import annotations
 
-from harness.dialects.base import Dialect, StreamVerdict
+from typing import Any
 
-ENDPOINTS = ("chat", "messages", "responses")
+from harness.dialects.base import Dialect, RequestShape, StreamVerdict, Usage
 
 
 def get(name: str) -> Dialect:
-    if name == "chat":
-        from harness.dialects.chat import DIALECT
-    elif name == "messages":
-        from harness.dialects.messages import DIALECT
-    elif name == "responses":
-        from harness.dialects.responses import DIALECT
-    else:
-        raise KeyError(f"unknown endpoint {name!r} (expected one of {', '.join(ENDPOINTS)})")
-    return DIALECT
+    from harness.dialects import registry
+
+    return registry.get(name)
 
 
-__all__ = ["ENDPOINTS", "Dialect", "StreamVerdict", "get"]
+def __getattr__(name: str) -> Any:
+    if name == "ENDPOINTS":
+        from harness.dialects import registry
+
+        return registry.names()
+    raise AttributeError(f"module 'harness.dialects' has no attribute {name!r}")
+
+
+__all__ = ["ENDPOINTS", "Dialect", "RequestShape", "StreamVerdict", "Usage", "get"]

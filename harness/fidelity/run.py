@@ -34,6 +34,9 @@ PROBES = (
 # The baselines measured on the clean reference gateway (`relaycheck fidelity --gateway local
 # --save-baseline harness/fidelity/local_baseline.json`); tests/test_fidelity.py keeps it current.
 LOCAL_BASELINE = Path(__file__).with_name("local_baseline.json")
+# The dialects the request-shaping probes (tools, history, streams) know how to write for; another
+# registered dialect gets the probes that need only a prompt.
+WRITTEN_FOR = ("chat", "messages", "responses")
 OUTCOME = {"consistent": "passed", "inconsistent": "failed", "inconclusive": "skipped"}
 
 
@@ -50,29 +53,30 @@ def run_probes(
     for endpoint in ENDPOINTS:
         for model in models.get(endpoint, ()):
             runs: list[Callable[[], Verdict]] = []
+            known = endpoint in WRITTEN_FOR
             if "usage" in probes:
                 runs.append(lambda e=endpoint, m=model: usage.probe_usage(sender, e, m, baselines))
             if "param.max_tokens" in probes:
                 runs.append(lambda e=endpoint, m=model: params.probe_max_tokens(sender, e, m))
             if "param.stop" in probes and endpoint in params.STOP_PARAM:
                 runs.append(lambda e=endpoint, m=model: params.probe_stop(sender, e, m))
-            if "usage.output" in probes:
+            if "usage.output" in probes and known:
                 runs.append(lambda e=endpoint, m=model: output.probe_output(sender, e, m))
-            if "param.response_format" in probes and endpoint != "messages":
+            if "param.response_format" in probes and endpoint in ("chat", "responses"):
                 runs.append(lambda e=endpoint, m=model: requested.probe_response_format(sender, e, m))
             if "param.include_usage" in probes and endpoint == "chat":
                 runs.append(lambda e=endpoint, m=model: requested.probe_include_usage(sender, e, m))
             if "param.n" in probes and endpoint == "chat":
                 runs.append(lambda e=endpoint, m=model: requested.probe_n(sender, e, m))
-            if "param.logprobs" in probes and endpoint != "messages":
+            if "param.logprobs" in probes and endpoint in ("chat", "responses"):
                 runs.append(lambda e=endpoint, m=model: requested.probe_logprobs(sender, e, m))
-            if "param.parallel_tool_calls" in probes and _may(sender, endpoint, model, "parallel_tools"):
+            if "param.parallel_tool_calls" in probes and known and _may(sender, endpoint, model, "parallel_tools"):
                 runs.append(lambda e=endpoint, m=model: tool_params.probe_parallel_tool_calls(sender, e, m))
-            if "param.tool_choice" in probes and _may(sender, endpoint, model, "tools"):
+            if "param.tool_choice" in probes and known and _may(sender, endpoint, model, "tools"):
                 runs.append(lambda e=endpoint, m=model: tool_params.probe_tool_choice(sender, e, m))
-            if "context.truncated" in probes:
+            if "context.truncated" in probes and known:
                 runs.append(lambda e=endpoint, m=model: context.probe_truncated(sender, e, m))
-            if "context.tool_result" in probes and _may(sender, endpoint, model, "tools"):
+            if "context.tool_result" in probes and known and _may(sender, endpoint, model, "tools"):
                 runs.append(lambda e=endpoint, m=model: context.probe_tool_result(sender, e, m))
             # Round trips only the official upstream verifies, and prompt caching: one dialect each.
             if "control.signature" in probes and endpoint == "messages":

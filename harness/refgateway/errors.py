@@ -11,18 +11,10 @@ from typing import Any
 
 from starlette.responses import Response
 
+from harness.dialects.kit.errors import ANTHROPIC_ERROR_TYPE
 from harness.refgateway.common import B58, Ctx, RequestError, chars, dump, json_response
 
-ANTHROPIC_KIND = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    529: "overloaded_error",
-}
+ANTHROPIC_KIND = ANTHROPIC_ERROR_TYPE  # the checker's own table: gateway and checks cannot drift apart
 
 HTML_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"

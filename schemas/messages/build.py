@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from harness.dialects.messages import BLOCK_TYPES as _BLOCK_TYPES
+from harness.dialects.messages.body import BLOCK_TYPES as _BLOCK_TYPES
 
 HERE = Path(__file__).resolve().parent
 LEVEL = "compatible"

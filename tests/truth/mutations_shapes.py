@@ -1,5 +1,5 @@
 """Mutation operators for the rules about what official answers look like beyond their schema
-(harness/dialects/official.py, harness/headers.py aside) and for the RELAY_DEFECTS rows R22-R44
+(harness/dialects/kit/official.py, harness/headers.py aside) and for the RELAY_DEFECTS rows R22-R44
 that one exchange can show: ids rewritten (R31), model rewritten (R39), a max_tokens stop
 reported as a natural one (R34), U+FFFD in text (R37), tool arguments as an object (R28), error
 frames in a 200 stream without `event: error` (R32), plus the issue-13 rules (tool-delta content,

@@ -6,7 +6,7 @@ checked) -> FINISHED (finish_reason seen); tool calls inside a choice have their
 machine per index (first delta: id + type + function.name; later deltas: argument fragments
 only). Around the choices, the stream itself goes CHUNKS -> USAGE (the ``choices: []`` chunk,
 only with ``stream_options.include_usage``) -> DONE (``data: [DONE]``) -> nothing. Each rule
-has its own code (``grammar.chat.*``, listed in ``chat.CODES``).
+has its own code (``grammar.chat.*``, declared with ``@rule``).
 
 Hot path: one ``json.loads`` and one ``is_valid`` per chunk; everything else is dict lookups.
 The accumulators are mutable on purpose (they are folded in place once per delta); what
@@ -21,7 +21,7 @@ from typing import Any
 
 from harness import validation
 from harness.dialects.base import StreamVerdict
-from harness.dialects.chat import (
+from harness.dialects.chat.body import (
     check_final,
     error_in_200,
     include_usage,
@@ -29,7 +29,9 @@ from harness.dialects.chat import (
     requested_n,
     schema_check,
 )
-from harness.dialects.common import decode_event
+from harness.dialects.kit.rules import rule
+from harness.dialects.kit.sse import data_only, payload
+from harness.dialects.kit.text import clip as _clip
 from harness.model import Severity, Violation
 from harness.sse import SSEEvent
 
@@ -82,6 +84,16 @@ class _Grammar:
         self.out.append(Violation(code, path, message, kw.get("expected"), kw.get("actual"), severity))
 
     # -- one chunk ------------------------------------------------------------------------
+    @rule(
+        "grammar.chat.consistent",
+        "strict",
+        "id, model, created or system_fingerprint differ between chunks of one stream",
+    )
+    @rule(
+        "grammar.chat.usage",
+        "error",
+        ("usage chunk missing though include_usage was asked, sent unasked, not last, or usage on a content chunk"),
+    )
     def chunk(self, obj: dict[str, Any], i: int) -> None:
         if not is_valid(_STRICT_CHUNK, obj):
             self.out.extend(schema_check("chunk", obj, f"events[{i}].data"))
@@ -149,6 +161,17 @@ class _Grammar:
                 "strict",
             )
 
+    @rule("grammar.chat.after_finish", "strict", "a delta for a choice after the chunk that carried its finish_reason")
+    @rule("grammar.chat.choice_index", "error", "a choice index outside 0..n-1 of the request's n")
+    @rule("grammar.chat.finish", "error", "a choice without a finish_reason, or with more than one")
+    @rule(
+        "grammar.chat.role", "strict", "a choice's first delta lacks role assistant, or a later delta repeats the role"
+    )
+    @rule(
+        "grammar.chat.tool_delta_content",
+        "strict",
+        'a tool-call delta with content "" where the official stream sends null or no content',
+    )
     def _choice(self, choice: dict[str, Any], ci: int) -> None:
         index = choice.get("index")
         if not isinstance(index, int):
@@ -240,6 +263,12 @@ class _Grammar:
         if finish is not None and acc.finish is None:
             acc.finish = finish
 
+    @rule(
+        "grammar.chat.tool_delta",
+        "error",
+        "a tool call's first delta lacks id/type/function.name, or a later delta repeats them",
+    )
+    @rule("grammar.chat.tool_index", "error", "parallel tool calls share one index (all at 0) or an index skips ahead")
     def _tool(self, acc: _Choice, call: dict[str, Any], ci: int, k: int) -> None:
         index = call.get("index")
         if not isinstance(index, int):
@@ -316,6 +345,15 @@ class _Grammar:
             tool.args.append(args)
 
     # -- end of stream ------------------------------------------------------------------------
+    @rule("grammar.chat.empty", "error", "a chat stream with no chunk before `data: [DONE]`")
+    @rule(
+        "grammar.chat.empty_fragment",
+        "strict",
+        (
+            'a later tool-call delta whose arguments fragment is "" (the official stream sends empty '
+            "arguments only on a call's first delta)"
+        ),
+    )
     def finish(self) -> None:
         if not self.chunks:
             if not self.kind_reported:  # another dialect's stream is already named as such
@@ -404,39 +442,21 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
                     )
                 )
             continue
-        if ev.event is not None:
-            out.append(
-                Violation(
-                    "sse.event_name",
-                    f"events[{ev.index}].event",
-                    "chat streams are data-only: no event: line",
-                    expected=None,
-                    actual=ev.event,
-                    severity="strict",
-                )
-            )
+        named = data_only(ev)
+        if named is not None:
+            out.append(named)
         data = ev.data
         if data == _DONE:
             done_at = ev.index
             continue
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            obj, bad = decode_event(ev)
-            if bad is not None:
-                if data.strip() == _DONE:
-                    bad = Violation("sse.done", bad.path, "the terminator must be exactly data: [DONE]", _DONE, data)
-                out.append(bad)
+        obj, found = payload(ev)
+        if obj is None and found:
+            bad = found[0]
+            if data.strip() == _DONE:
+                bad = Violation("sse.done", bad.path, "the terminator must be exactly data: [DONE]", _DONE, data)
+            out.append(bad)
             continue
-        if ev.data_lines > 1:
-            out.append(
-                Violation(
-                    "sse.framing",
-                    f"events[{ev.index}].data",
-                    f"one chunk written over {ev.data_lines} data: lines (the official API writes one)",
-                    severity="strict",
-                )
-            )
+        out.extend(found)
         if not isinstance(obj, dict):
             out.append(Violation("schema", f"events[{ev.index}].data", "a chunk must be a JSON object"))
             continue
@@ -475,10 +495,6 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
                 out.append(Violation("schema", "final" + err.path[1:], f"folded stream: {err.message}"))
         out.extend(check_final(final, request, "final"))
     return StreamVerdict(tuple(out), final)
-
-
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"
 
 
 __all__ = ["check_stream"]

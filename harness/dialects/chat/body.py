@@ -1,10 +1,10 @@
 """OpenAI Chat Completions (POST /v1/chat/completions): bodies, errors, and the dialect object.
 
-The stream grammar and the accumulator live in ``chat_stream``; both halves share the
+The stream grammar and the accumulator live in ``chat.stream``; both halves share the
 final-object checks here (``check_final``), so a folded stream is judged exactly like a body.
 
 Schemas (``schemas/chat/``) come in two levels and are used through one fast path
-(``schema_check``): the strict schema is a tightening of the compatible one, so a payload that
+(``schema_check``, kit.schema.leveled): the strict schema is a tightening of the compatible one, so a payload that
 passes strict (the common case) costs one ``is_valid`` call. Only on failure do we ask which
 level broke: compatible failures are ``schema`` errors, strict-only failures are ``schema``
 with severity ``strict``, and strict's closed objects (``additionalProperties: false``) turn
@@ -14,34 +14,21 @@ unknown fields into ``schema.extra`` notes instead of failures.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness import validation
-from harness.dialects import official
-from harness.dialects.base import AuthStyle, Profile, StreamVerdict
-from harness.dialects.common import check_tool_arguments
+from harness.dialects.base import AuthStyle, HeaderProfile, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
+from harness.dialects.kit import official
+from harness.dialects.kit import request as request_kit
+from harness.dialects.kit import usage as kit_usage
+from harness.dialects.kit.foreign import foreign_kind, openai_error
+from harness.dialects.kit.schema import leveled
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
-
-CODES: dict[str, str] = {
-    "grammar.chat.empty": "a chat stream with no chunk before `data: [DONE]`",
-    "grammar.chat.consistent": "id, model, created or system_fingerprint differ between chunks of one stream",
-    "grammar.chat.role": "a choice's first delta lacks role assistant, or a later delta repeats the role",
-    "grammar.chat.tool_delta": "a tool call's first delta lacks id/type/function.name, or a later delta repeats them",
-    "grammar.chat.tool_index": "parallel tool calls share one index (all at 0) or an index skips ahead",
-    "grammar.chat.finish": "a choice without a finish_reason, or with more than one",
-    "grammar.chat.after_finish": "a delta for a choice after the chunk that carried its finish_reason",
-    "grammar.chat.usage": "usage chunk missing though include_usage was asked, sent unasked, not last,"
-    " or usage on a content chunk",
-    "grammar.chat.choice_index": "a choice index outside 0..n-1 of the request's n",
-    "grammar.chat.tool_delta_content": 'a tool-call delta with content "" where the official stream sends null'
-    " or no content",
-    "grammar.chat.empty_fragment": 'a later tool-call delta whose arguments fragment is "" (the official'
-    " stream sends empty arguments only on a call's first delta)",
-}
 
 PATH = "/v1/chat/completions"
 ID_PREFIX = "chatcmpl-"
@@ -50,46 +37,11 @@ CALL_PREFIX = "call_"
 # and a forced named tool_choice officially ends with "stop" (seen in the corpus).
 _TOOL_FINISH = frozenset({"tool_calls", "function_call"})
 _CUT_SHORT = frozenset({"length", "content_filter"})
-_EXTRA = re.compile(r"^Additional properties are not allowed \((.*) (?:was|were) unexpected\)$")
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
 def schema_check(kind: str, obj: Any, path: str = "$") -> list[Violation]:
     """``obj`` against ``chat/strict/<kind>`` and, only when that fails, ``chat/compatible/<kind>``."""
-    if validation.is_valid(f"chat/strict/{kind}", obj):
-        return []
-    out: list[Violation] = []
-    compatible = validation.validate(f"chat/compatible/{kind}", obj)
-    for err in compatible:
-        out.append(Violation("schema", _join(path, err.path), f"{err.message} (schema chat/compatible/{kind})"))
-    if compatible:
-        return out  # the strict errors would repeat these
-    for err in validation.validate(f"chat/strict/{kind}", obj):
-        m = _EXTRA.match(err.message)
-        if m is None:
-            out.append(
-                Violation(
-                    "schema",
-                    _join(path, err.path),
-                    f"{err.message} (schema chat/strict/{kind})",
-                    severity="strict",
-                )
-            )
-            continue
-        for name in _QUOTED.findall(m.group(1)):
-            out.append(
-                Violation(
-                    "schema.extra",
-                    _join(path, err.path) + f".{name}",
-                    f"field {name!r} is not sent by the official API",
-                    severity="note",
-                )
-            )
-    return out
-
-
-def _join(path: str, sub: str) -> str:
-    return path + (sub[1:] if sub.startswith("$") else sub)
+    return leveled("chat", kind, obj, path, notes_beside_errors=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,21 +93,14 @@ def requested_n(request: Any) -> int | None:
 
 
 def other_kind(obj: Any, expected: str = "chat.completion") -> str | None:
-    """What another dialect's object looks like, or None when it may be ours."""
-    if not isinstance(obj, Mapping):
+    """What another object looks like (another dialect's, asked through the registry, or a chat
+    object of the wrong kind such as a chunk in a body), or None when it may be ours."""
+    if not isinstance(obj, Mapping) or obj.get("object") == expected:
         return None
-    obj_type, obj_object = obj.get("type"), obj.get("object")
-    if obj_object == expected:
-        return None
-    if obj_type == "message" or (isinstance(obj_type, str) and obj_type.startswith(("message_", "content_block_"))):
-        return f"an Anthropic {obj_type!r} object"
-    if obj_object == "response" or (isinstance(obj_type, str) and obj_type.startswith("response.")):
-        return f"a Responses {obj_object or obj_type!r} object"
-    if isinstance(obj_object, str) and obj_object.startswith("chat.completion"):
-        return f"a {obj_object!r} object"
-    if obj_object == "text_completion":
-        return "a legacy text_completion object"
-    return None
+    own = DIALECT.recognises(obj)
+    if own is not None:
+        return f"a {own!r} object"
+    return foreign_kind(obj, "chat")
 
 
 def error_in_200(obj: Any, path: str = "$") -> Violation | None:
@@ -176,41 +121,18 @@ def usage_violations(usage: Any, path: str) -> list[Violation]:
     """Arithmetic the official API always keeps: total = prompt + completion, details within."""
     if not isinstance(usage, Mapping):
         return []
-    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
-    if not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+    keys = ("prompt_tokens", "completion_tokens", "total_tokens")
+    if not all(isinstance(usage.get(k), int) and not isinstance(usage.get(k), bool) for k in keys):
         return []  # the schema says so
-    prompt, completion, total = counts
-    out = []
-    if min(counts) < 0:
-        out.append(Violation("usage", path, "negative token count", actual=counts))
-    if total != prompt + completion:
-        out.append(
-            Violation(
-                "usage",
-                f"{path}.total_tokens",
-                "total_tokens is not prompt_tokens + completion_tokens",
-                expected=prompt + completion,
-                actual=total,
-            )
-        )
-    for parent, key, bound in (
-        ("prompt_tokens_details", "cached_tokens", prompt),
-        ("prompt_tokens_details", "audio_tokens", prompt),
-        ("completion_tokens_details", "reasoning_tokens", completion),
-        ("completion_tokens_details", "audio_tokens", completion),
+    out = kit_usage.non_negative(usage, keys, path)
+    out += kit_usage.total_is_sum(usage, "total_tokens", keys[:2], path)
+    for detail, bound in (
+        (("prompt_tokens_details", "cached_tokens"), "prompt_tokens"),
+        (("prompt_tokens_details", "audio_tokens"), "prompt_tokens"),
+        (("completion_tokens_details", "reasoning_tokens"), "completion_tokens"),
+        (("completion_tokens_details", "audio_tokens"), "completion_tokens"),
     ):
-        details = usage.get(parent)
-        value = details.get(key) if isinstance(details, Mapping) else None
-        if isinstance(value, int) and value > bound:
-            out.append(
-                Violation(
-                    "usage",
-                    f"{path}.{parent}.{key}",
-                    f"{key} exceeds its total",
-                    expected=f"<= {bound}",
-                    actual=value,
-                )
-            )
+        out += kit_usage.within(usage, detail, bound, path)
     return out
 
 
@@ -229,50 +151,6 @@ def tool_calls_of(message: Any) -> list[ToolCall]:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else "" if value is None else json.dumps(value)
-
-
-_NAME_KEYS = ("name", "tool", "tool_name", "function", "function_name", "recipient_name")
-_ARG_KEYS = ("arguments", "parameters", "args", "input", "tool_input")
-_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
-_TAGS = re.compile(r"</?(?:tool_call|function_call|tool_use)>")
-
-
-def text_tool_call(text: Any, names: Sequence[str]) -> str | None:
-    """The declared tool a text answer calls as JSON, or None.
-
-    Only a JSON object (or a list of them) that *names* a declared tool and carries arguments
-    counts, or a ``tool_calls``/``function_call`` wrapper: JSON-mode and structured outputs,
-    whose keys are the answer's own fields, never name a tool this way.
-    """
-    if not isinstance(text, str) or not names:
-        return None
-    s = _TAGS.sub("", _FENCE.sub("", text.strip())).strip()
-    if not s.startswith(("{", "[")):
-        return None
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        return None
-    items = obj if isinstance(obj, list) else [obj]
-    for item in items:
-        if not isinstance(item, Mapping):
-            continue
-        if "tool_calls" in item or "function_call" in item:
-            inner = item.get("tool_calls") or item.get("function_call")
-            inner_items = inner if isinstance(inner, list) else [inner]
-            for sub in inner_items:
-                found = text_tool_call(json.dumps(sub), names) if isinstance(sub, Mapping) else None
-                if found:
-                    return found
-        for key in _NAME_KEYS:
-            value = item.get(key)
-            if isinstance(value, Mapping):  # {"function": {"name": ..., "arguments": ...}}
-                found = text_tool_call(json.dumps(value), names)
-                if found:
-                    return found
-            elif isinstance(value, str) and value in names and any(k in item for k in _ARG_KEYS):
-                return value
-    return None
 
 
 def check_final(obj: Mapping[str, Any], request: Any, path: str = "$") -> list[Violation]:
@@ -395,10 +273,6 @@ def _truncated(obj: Mapping[str, Any], request: Any, path: str) -> list[Violatio
     )
 
 
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"
-
-
 # ---------------------------------------------------------------------------------------------
 # the dialect
 
@@ -417,6 +291,41 @@ def _first_choice(final: Any) -> Mapping[str, Any] | None:
 class ChatDialect:
     name: str = "chat"
     path: str = PATH
+    models_path: str | None = "/v1/models"
+    official_host: str | None = "api.openai.com"
+    response_headers: HeaderProfile | None = vendor_headers.OPENAI
+
+    def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
+        return request_kit.in_body(self.path, payload, model, stream)
+
+    def default_auth_style(self, gateway_auth: str) -> str:
+        return "bearer"  # OpenAI clients send Bearer
+
+    def matches_path(self, method: str, path: str) -> bool:
+        return request_kit.ends_with(path, self.path)
+
+    def stream_requested(self, path: str, query: str, body: Any) -> bool:
+        return request_kit.body_stream_flag(body)
+
+    def recognises(self, body: Any) -> str | None:
+        if not isinstance(body, Mapping):
+            return None
+        kind = body.get("object")
+        if isinstance(kind, str) and kind.startswith("chat.completion"):
+            return kind
+        return "OpenAI error" if openai_error(body) else None
+
+    def usage(self, final: Any) -> Usage | None:
+        usage = final.get("usage") if isinstance(final, Mapping) else None
+        if not isinstance(usage, Mapping):
+            return None
+        details = usage.get("prompt_tokens_details")
+        return Usage(
+            _int(usage.get("prompt_tokens")),
+            _int(usage.get("completion_tokens")),
+            _int(details.get("cached_tokens")) if isinstance(details, Mapping) else None,
+            _int(usage.get("total_tokens")),
+        )
 
     def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
         # OpenAI clients send Bearer; "x-api-key"/"both" exist for relays that want Anthropic-style keys.
@@ -440,7 +349,7 @@ class ChatDialect:
         return out
 
     def check_error(self, body: Any, status: int, level: Level) -> list[Violation]:
-        from harness.dialects.common import error_shape
+        from harness.dialects.kit.errors import error_shape
 
         out = []
         shape = error_shape(body)
@@ -472,7 +381,7 @@ class ChatDialect:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.chat_stream import check_stream
+        from harness.dialects.chat.stream import check_stream
 
         return check_stream(events, request)
 
@@ -502,10 +411,14 @@ def _kind_of(obj: Any) -> Any:
 
 DIALECT = ChatDialect()
 
-__all__ = ["CODES", "DIALECT", "ChatDialect", "check_final", "schema_check"]
+__all__ = ["DIALECT", "ChatDialect", "check_final", "schema_check"]
 
 
 def _shape_words(shape: str) -> str:
     if shape == "an OpenAI-shaped error":
         return "an OpenAI-shaped error with a field of the wrong type"
     return f"{shape}, not this dialect's (OpenAI) error shape"
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

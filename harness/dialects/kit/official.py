@@ -14,20 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from harness.dialects.kit.rules import rule
 from harness.model import Violation
-
-CODES: dict[str, str] = {
-    "id.shape": "an id with the official prefix but not the official length/alphabet"
-    " (chatcmpl-<uuid4>, msg_<timestamp>, msg_msg_…, a 450-character resp_ id)",
-    "model.rewritten": "the answer's model is not the requested one nor a dated snapshot of it",
-    "stop.truncated_as_complete": "the answer used the whole token limit but says it stopped naturally"
-    " (max_tokens mapped to end_turn / stop / completed)",
-    "text.replacement_char": "U+FFFD in the answer text: multi-byte UTF-8 split across chunks and decoded per chunk",
-    "content.not_enabled": "a server-tool / MCP content block in the answer to a request that enabled none",
-    "usage.fields": "a usage count the official API always sends is missing"
-    " (cache_creation_input_tokens, cache_read_input_tokens)",
-    "error.fields": 'an error object\'s param / code of the wrong kind (the string "None", a status code)',
-}
 
 # Body of an id after its prefix. Corpus: chatcmpl- 6,814 ids, all 29 base62 characters; call_
 # 474, all 24 base62; msg_/toolu_/srvtoolu_/mcptoolu_ 676, all 24 base62; resp_ and Responses
@@ -49,6 +37,14 @@ ID_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
 RESPONSES_ITEM = (_HEX, "32 to 50 lowercase hex digits")
 
 
+@rule(
+    "id.shape",
+    "strict",
+    (
+        "an id with the official prefix but not the official length/alphabet (chatcmpl-<uuid4>, "
+        "msg_<timestamp>, msg_msg_…, a 450-character resp_ id)"
+    ),
+)
 def id_shape(
     value: Any, prefix: str, path: str, what: str, shape: tuple[re.Pattern[str], str] | None = None
 ) -> list[Violation]:
@@ -79,6 +75,7 @@ def id_shape(
 _ALIAS_TAIL = re.compile(r"-(?:latest|0)$")
 
 
+@rule("model.rewritten", "strict", "the answer's model is not the requested one nor a dated snapshot of it")
 def model_rewritten(requested: Any, answered: Any, path: str) -> list[Violation]:
     """The official answer names the requested model or a snapshot of it: the requested name is a
     prefix of the answered one once an alias tail (-latest, -0) is dropped. Corpus: 51 distinct
@@ -104,6 +101,14 @@ def model_rewritten(requested: Any, answered: Any, path: str) -> list[Violation]
 # ---- stop reason against the token limit ---------------------------------------------------------
 
 
+@rule(
+    "stop.truncated_as_complete",
+    "strict",
+    (
+        "the answer used the whole token limit but says it stopped naturally (max_tokens mapped to "
+        "end_turn / stop / completed)"
+    ),
+)
 def truncated_as_complete(limit: Any, used: Any, reason: Any, natural: frozenset[str], path: str) -> list[Violation]:
     """``used`` reached ``limit`` but ``reason`` is a natural stop. Corpus: 0 of 278 answers to a
     request with a token limit stopped naturally at the limit; the 9 that reached it said
@@ -127,6 +132,11 @@ def truncated_as_complete(limit: Any, used: Any, reason: Any, natural: frozenset
 # ---- text ----------------------------------------------------------------------------------------
 
 
+@rule(
+    "text.replacement_char",
+    "strict",
+    "U+FFFD in the answer text: multi-byte UTF-8 split across chunks and decoded per chunk",
+)
 def replacement_char(text: Any, path: str) -> list[Violation]:
     """Corpus: 0 of 1,399 chat/messages/responses answers contain U+FFFD."""
     if not isinstance(text, str) or "\ufffd" not in text:
@@ -149,6 +159,7 @@ _STATUS_LIKE = re.compile(r"\d{3}")
 _NONE_STRINGS = frozenset({"None", "none", "null", "NULL", "undefined", ""})
 
 
+@rule("error.fields", "strict", 'an error object\'s param / code of the wrong kind (the string "None", a status code)')
 def error_fields(err: Any, path: str) -> list[Violation]:
     """OpenAI ``error.param`` names a request field or is null; ``error.code`` is a snake_case
     code or null. Corpus: 52 official error bodies, param always null or a field path, code null

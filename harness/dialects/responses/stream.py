@@ -22,11 +22,19 @@ from functools import cache
 from typing import Any
 
 from harness import validation
-from harness.dialects import responses as R
 from harness.dialects.base import Profile, StreamVerdict
-from harness.dialects.common import decode_event, schema_violations
+from harness.dialects.kit.rules import declare_grade, rule
+from harness.dialects.kit.schema import schema_violations
+from harness.dialects.kit.sse import event_name, payload
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.responses import body as R
 from harness.model import Level, Severity, Violation
 from harness.sse import SSEEvent
+
+# Bytes after the end of the stream: the SDKs fold on (tests/test_sdk_grades.py
+# test_sdk_on_gateway_faults), so on this dialect they fail only the strict level (in chat the
+# openai SDK stops at [DONE] and loses what follows: an error there).
+declare_grade("responses", "sse.after_end", "strict")
 
 TERMINAL = {
     "response.completed": "completed",
@@ -117,6 +125,7 @@ def check_stream(
     return StreamVerdict(tuple(st.out), final)
 
 
+@rule("grammar.responses.unknown_event", "note", "an event type the official API is not known to send (note)")
 def _event(st: _State, ev: SSEEvent) -> None:
     path = f"events[{ev.index}]"
     if ev.data == "[DONE]":
@@ -128,37 +137,23 @@ def _event(st: _State, ev: SSEEvent) -> None:
         return
     if st.done_at >= 0:
         st.v("sse.after_end", path, "an event after data: [DONE]")
-    d, bad = decode_event(ev)
-    if bad is not None:
-        st.out.append(bad)
+    d, found = payload(ev)
+    if d is None and found:
+        st.out.extend(found)
         return
     if not isinstance(d, dict):
         st.v("sse.json", f"{path}.data", "an event payload must be a JSON object", actual=type(d).__name__)
         return
-    if ev.data_lines > 1:
-        st.v(
-            "sse.framing",
-            path,
-            "one JSON object written over several data: lines (the official API writes one)",
-            severity="strict",
-        )
+    st.out.extend(found)
     t = d.get("type")
     if t is None and isinstance(d.get("error"), dict):
         # An OpenAI-shaped {"error": {...}} line: an upstream failure a relay wrapped in a 200
         # stream (RELAY_DEFECTS #14), named so rather than only as a broken event sequence.
-        st.v("error.in_200", f"{path}.data", "an error object inside a 200 stream", actual=R._clip(d))
-    if t == "error" and ev.event != "error":
-        pass  # one cause, one line: named with the error.in_200 below (R32)
-    elif ev.event is None:
-        st.v(
-            "sse.event_name",
-            path,
-            "no event: line (the official API names every event)",
-            expected=t,
-            severity="strict",
-        )
-    elif ev.event != t:
-        st.v("sse.event_name", path, "event: line differs from the data's type", expected=t, actual=ev.event)
+        st.v("error.in_200", f"{path}.data", "an error object inside a 200 stream", actual=_clip(d))
+    if t != "error":  # an error frame with another event: line is named once, below (R32)
+        named = event_name(ev, t, missing="strict", differs="error")
+        if named is not None:
+            st.out.append(named)
     if st.terminal is not None:
         st.v("sse.after_end", path, f"{t!r} after the terminal event", actual=t)
     if not st.first_seen:
@@ -189,7 +184,7 @@ def _event(st: _State, ev: SSEEvent) -> None:
         )
     if t == "error":
         named = "" if ev.event == "error" else f" (its event: line is {ev.event!r}, not 'error': R32)"
-        st.v("error.in_200", f"{path}.data", f"an error event inside a 200 stream{named}", actual=R._clip(d))
+        st.v("error.in_200", f"{path}.data", f"an error event inside a 200 stream{named}", actual=_clip(d))
         return
     handler = _HANDLERS.get(t) if isinstance(t, str) else None
     if handler is not None:
@@ -198,6 +193,8 @@ def _event(st: _State, ev: SSEEvent) -> None:
         _open_item(st, d, path, t)
 
 
+@rule("grammar.responses.first_event", "error", "the stream does not start with response.created (and is no resume)")
+@rule("grammar.responses.sequence_number", "strict", "sequence_number missing, or not the previous one plus one")
 def _first(st: _State, d: dict[str, Any], path: str) -> None:
     if d.get("type") == "keepalive":
         return
@@ -259,6 +256,11 @@ def _sequence(st: _State, d: dict[str, Any], path: str) -> None:
 _SAME = ("id", "model", "created_at")
 
 
+@rule(
+    "grammar.responses.consistent",
+    "strict",
+    "response.created / in_progress / the terminal event disagree on id, model or created_at",
+)
 def _consistent(st: _State, resp: dict[str, Any], path: str, index: int) -> None:
     """Every response snapshot of one stream names the same response. Corpus: 157 of 157
     official streams agree on id, model and created_at across created / in_progress / the end."""
@@ -284,6 +286,8 @@ def _response(st: _State, d: dict[str, Any], path: str, index: int) -> None:
         _consistent(st, d["response"], path, index)
 
 
+@rule("grammar.responses.terminal_fields", "error", "the terminal response lacks id / object / model")
+@rule("grammar.responses.terminal_status", "error", "the terminal event's response.status does not match its type")
 def _terminal(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     resp = d.get("response")
     if st.terminal is None:
@@ -311,6 +315,7 @@ def _terminal(st: _State, d: dict[str, Any], path: str, index: int) -> None:
         )
 
 
+@rule("grammar.responses.output_index", "strict", "output_item.added with an output_index other than the next free one")
 def _added(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     oi, item = d.get("output_index"), d.get("item")
     if not isinstance(oi, int) or not isinstance(item, dict):
@@ -330,6 +335,9 @@ def _added(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     st.next_index = max(st.next_index, oi + 1)
 
 
+@rule("grammar.responses.after_item_done", "strict", "an event for an output item or part after its .done")
+@rule("grammar.responses.delta_before_added", "error", "a delta/part event for an item or content part not (yet) open")
+@rule("grammar.responses.item_id", "strict", "an event's item_id is not the id of the item at its output_index")
 def _open_item(st: _State, d: dict[str, Any], path: str, t: Any) -> _Item | None:
     """The open item an event refers to, or None (after naming why)."""
     oi = d.get("output_index")
@@ -360,6 +368,9 @@ def _open_item(st: _State, d: dict[str, Any], path: str, t: Any) -> _Item | None
     return it
 
 
+@rule("grammar.responses.args_mismatch", "strict", "joined function_call_arguments deltas differ from .done (or lost)")
+@rule("grammar.responses.item_not_added", "error", "output_item.done for an item that was never added")
+@rule("grammar.responses.text_mismatch", "strict", "joined output_text / refusal deltas differ from the .done text")
 def _item_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     oi, item = d.get("output_index"), d.get("item")
     it = st.items.get(oi) if isinstance(oi, int) else None
@@ -409,11 +420,12 @@ def _item_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
                     G + "text_mismatch",
                     f"{path}.data.item.content[{ci}]",
                     "item text differs from the streamed text",
-                    expected=R._clip(streamed),
-                    actual=R._clip(str(got)),
+                    expected=_clip(streamed),
+                    actual=_clip(str(got)),
                 )
 
 
+@rule("grammar.responses.part_unpaired", "strict", "content_part.added without content_part.done, or the reverse")
 def _part_added(st: _State, d: dict[str, Any], path: str, index: int) -> None:
     it = _open_item(st, d, path, d["type"])
     ci, part = d.get("content_index"), d.get("part")
@@ -471,8 +483,8 @@ def _part_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
                 G + "text_mismatch",
                 f"{path}.data.part",
                 "part text differs from the streamed text",
-                expected=R._clip(streamed),
-                actual=R._clip(str(got)),
+                expected=_clip(streamed),
+                actual=_clip(str(got)),
             )
 
 
@@ -499,8 +511,8 @@ def _text_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
             G + "text_mismatch",
             f"{path}.data.{key}",
             f"joined deltas differ from {d['type']}",
-            expected=R._clip("".join(p.deltas)),
-            actual=R._clip(p.done_text),
+            expected=_clip("".join(p.deltas)),
+            actual=_clip(p.done_text),
         )
 
 
@@ -526,8 +538,8 @@ def _args_done(st: _State, d: dict[str, Any], path: str, index: int) -> None:
             G + "args_mismatch",
             f"{path}.data.arguments",
             "arguments lost: done carries {} after non-empty deltas" if lost else "joined deltas differ from done",
-            expected=R._clip(joined),
-            actual=R._clip(args),
+            expected=_clip(joined),
+            actual=_clip(args),
         )
 
 
@@ -556,6 +568,10 @@ _HANDLERS = {
 # ---- end of stream, folding, comparison -------------------------------------------------------------
 
 
+@rule("grammar.responses.args_done_missing", "strict", "a function_call item with no function_call_arguments.done")
+@rule("grammar.responses.item_not_done", "error", "an added output item never got its output_item.done (item dropped)")
+@rule("grammar.responses.terminal_missing", "error", "the stream ends without response.completed / failed / incomplete")
+@rule("grammar.responses.text_done_missing", "strict", "an output_text part with no response.output_text.done")
 def _finish(st: _State, events: Sequence[SSEEvent]) -> None:
     end = f"events[{len(events)}]"
     if st.profile == "open-responses" and st.done_at < 0:
@@ -678,4 +694,4 @@ def _compare(st: _State, final: dict[str, Any]) -> list[Violation]:
 
 
 def _brief(item: dict[str, Any], keys: list[str]) -> str:
-    return R._clip(json.dumps({k: item.get(k) if k != "content" else R.text({"output": [item]}) for k in keys}))
+    return _clip(json.dumps({k: item.get(k) if k != "content" else R.text({"output": [item]}) for k in keys}))

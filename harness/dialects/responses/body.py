@@ -1,6 +1,6 @@
 """OpenAI Responses (POST /v1/responses): bodies, errors, and the dialect object.
 
-The stream grammar and the accumulator live in ``responses_stream``. Schemas are under
+The stream grammar and the accumulator live in ``responses.stream``. Schemas are under
 ``schemas/responses/{strict,compatible}/`` (written by ``schemas/responses/build_schemas.py``);
 ``strict`` is ``compatible`` plus the fields the official API always sends, so one ``is_valid``
 against strict settles the common (valid) case.
@@ -8,39 +8,22 @@ against strict settles the common (valid) case.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness import validation
-from harness.dialects import official
-from harness.dialects.base import AuthStyle, Profile, StreamVerdict
-from harness.dialects.common import check_tool_arguments, schema_violations
+from harness.dialects.base import AuthStyle, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
+from harness.dialects.kit import official
+from harness.dialects.kit import request as request_kit
+from harness.dialects.kit import schema as kit_schema
+from harness.dialects.kit import usage as kit_usage
+from harness.dialects.kit.foreign import error_kind, openai_error
+from harness.dialects.kit.rules import rule
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.kit.tools import check_tool_arguments, text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
-
-CODES: dict[str, str] = {
-    "grammar.responses.sequence_number": "sequence_number missing, or not the previous one plus one",
-    "grammar.responses.first_event": "the stream does not start with response.created (and is no resume)",
-    "grammar.responses.output_index": "output_item.added with an output_index other than the next free one",
-    "grammar.responses.item_not_added": "output_item.done for an item that was never added",
-    "grammar.responses.item_not_done": "an added output item never got its output_item.done (item dropped)",
-    "grammar.responses.delta_before_added": "a delta/part event for an item or content part not (yet) open",
-    "grammar.responses.after_item_done": "an event for an output item or part after its .done",
-    "grammar.responses.part_unpaired": "content_part.added without content_part.done, or the reverse",
-    "grammar.responses.text_done_missing": "an output_text part with no response.output_text.done",
-    "grammar.responses.text_mismatch": "joined output_text / refusal deltas differ from the .done text",
-    "grammar.responses.args_mismatch": "joined function_call_arguments deltas differ from .done (or lost)",
-    "grammar.responses.args_done_missing": "a function_call item with no function_call_arguments.done",
-    "grammar.responses.item_id": "an event's item_id is not the id of the item at its output_index",
-    "grammar.responses.terminal_missing": "the stream ends without response.completed / failed / incomplete",
-    "grammar.responses.terminal_status": "the terminal event's response.status does not match its type",
-    "grammar.responses.terminal_fields": "the terminal response lacks id / object / model",
-    "grammar.responses.status_details": "status and incomplete_details / error disagree",
-    "grammar.responses.unknown_event": "an event type the official API is not known to send (note)",
-    "grammar.responses.consistent": "response.created / in_progress / the terminal event disagree on id,"
-    " model or created_at",
-}
 
 ITEM_PREFIX: dict[str, str] = {
     "message": "msg_",
@@ -71,13 +54,9 @@ def _load_known() -> None:
 
 
 def leveled(kind: str, instance: Any, path: str) -> list[Violation]:
-    """Schema violations at both levels: compatible failures are errors, strict-only ones are
-    ``strict``. Valid instances cost one call (strict implies compatible by construction)."""
-    strict_id = f"{_SCHEMA_DIR}/strict/{kind}"
-    if validation.is_valid(strict_id, instance):
-        return []
-    compat = schema_violations(f"{_SCHEMA_DIR}/compatible/{kind}", instance, path)
-    return compat or schema_violations(strict_id, instance, path, severity="strict")
+    """Schema violations at both levels (kit.schema.leveled): compatible failures are errors,
+    strict-only ones are ``strict``."""
+    return kit_schema.leveled(_SCHEMA_DIR, kind, instance, path, notes_beside_errors=False)
 
 
 def extras(obj: Mapping[str, Any], known: frozenset[str], path: str, what: str) -> list[Violation]:
@@ -179,7 +158,7 @@ def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: b
         return [Violation("schema", path, "a response body must be a JSON object", actual=type(body).__name__)]
     kind = body.get("object", body.get("type"))
     if kind != "response":
-        if isinstance(body.get("error"), dict) and kind is None:  # "error": null is a Response's own field
+        if kind is None and error_kind(body) is not None:  # "error": null is a Response's own field
             return [Violation("error.in_200", path, "an error object in a 2xx body", actual=_clip(body))]
         if kind is not None:
             return [
@@ -243,6 +222,7 @@ def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: b
     return out
 
 
+@rule("grammar.responses.status_details", "strict", "status and incomplete_details / error disagree")
 def _status_details(body: Mapping[str, Any], path: str) -> list[Violation]:
     status, details, error = body.get("status"), body.get("incomplete_details"), body.get("error")
     code = "grammar.responses.status_details"
@@ -272,85 +252,33 @@ def _usage(usage: Any, status: Any, path: str) -> list[Violation]:
         return []
     if not isinstance(usage, dict):
         return []  # the schema names it
-    inp, outp, total = usage.get("input_tokens"), usage.get("output_tokens"), usage.get("total_tokens")
-    out: list[Violation] = []
-    if all(isinstance(v, int) for v in (inp, outp, total)) and total != inp + outp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.total_tokens",
-                "total_tokens != input_tokens + output_tokens",
-                expected=inp + outp,
-                actual=total,
-            )
-        )
-    cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
-    if isinstance(cached, int) and isinstance(inp, int) and cached > inp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.input_tokens_details.cached_tokens",
-                "more cached than input tokens",
-                expected=f"<= {inp}",
-                actual=cached,
-            )
-        )
-    reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
-    if isinstance(reasoning, int) and isinstance(outp, int) and reasoning > outp:
-        out.append(
-            Violation(
-                "usage",
-                f"{where}.output_tokens_details.reasoning_tokens",
-                "more reasoning than output tokens",
-                expected=f"<= {outp}",
-                actual=reasoning,
-            )
-        )
+    out = kit_usage.total_is_sum(usage, "total_tokens", ("input_tokens", "output_tokens"), where)
+    out += kit_usage.within(usage, ("input_tokens_details", "cached_tokens"), "input_tokens", where)
+    out += kit_usage.within(usage, ("output_tokens_details", "reasoning_tokens"), "output_tokens", where)
     return out
 
 
 def _tool_as_text(content: str, declared: Mapping[str, Any], path: str) -> list[Violation]:
-    """A declared tool called as JSON text in the message. Only a JSON object naming a declared
-    tool counts, so plain JSON answers (and structured outputs, skipped by the caller) pass."""
-    s = content.strip()
-    if s.startswith("```"):
-        s = s.strip("`").removeprefix("json").strip()
-    if not s.startswith(("{", "[")):
+    """A declared tool called as JSON text in the message (kit.tools.text_tool_call); structured
+    outputs are skipped by the caller."""
+    name = text_tool_call(content, list(declared))
+    if name is None:
         return []
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        return []
-    candidates = obj if isinstance(obj, list) else [obj]
-    for c in candidates:
-        if not isinstance(c, dict):
-            continue
-        if isinstance(c.get("tool_calls"), list):
-            return [Violation("tool.as_text", f"{path}.output", "tool_calls written as message text", actual=_clip(s))]
-        fn = c.get("function") if isinstance(c.get("function"), dict) else c
-        name = fn.get("name") or c.get("tool") or c.get("tool_name")
-        if name in declared and ("arguments" in fn or "parameters" in fn or "args" in fn or "input" in fn):
-            return [
-                Violation(
-                    "tool.as_text",
-                    f"{path}.output",
-                    f"a call of {name!r} written as message text",
-                    expected="a function_call output item",
-                    actual=_clip(s),
-                )
-            ]
-    return []
-
-
-def _clip(value: Any, n: int = 160) -> str:
-    s = value if isinstance(value, str) else json.dumps(value)
-    return s if len(s) <= n else s[:n] + "…"
+    return [
+        Violation(
+            "tool.as_text",
+            f"{path}.output",
+            f"a call of {name!r} written as message text",
+            expected="a function_call output item",
+            actual=_clip(content.strip()),
+        )
+    ]
 
 
 def check_error(body: Any, status: int, level: Level) -> list[Violation]:
     """OpenAI's error shape: {"error": {"message", "type", "param", "code"}} (all four sent,
     param/code may be null). An Anthropic-shaped {"type": "error", ...} is not it."""
-    from harness.dialects.common import error_shape
+    from harness.dialects.kit.errors import error_shape
 
     shape = error_shape(body)
     if isinstance(body, dict) and body.get("type") == "error":
@@ -378,6 +306,43 @@ def check_error(body: Any, status: int, level: Level) -> list[Violation]:
 class _Responses:
     name = "responses"
     path = "/v1/responses"
+    models_path = "/v1/models"
+    official_host = "api.openai.com"
+    response_headers = vendor_headers.OPENAI
+
+    def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
+        return request_kit.in_body(self.path, payload, model, stream)
+
+    def default_auth_style(self, gateway_auth: str) -> str:
+        return "bearer"
+
+    def matches_path(self, method: str, path: str) -> bool:
+        return request_kit.ends_with(path, self.path)
+
+    def stream_requested(self, path: str, query: str, body: Any) -> bool:
+        return request_kit.body_stream_flag(body)
+
+    def recognises(self, body: Any) -> str | None:
+        if not isinstance(body, Mapping):
+            return None
+        kind, obj = body.get("type"), body.get("object")
+        if obj == "response":
+            return "response"
+        if isinstance(kind, str) and kind.startswith("response."):
+            return kind
+        return "OpenAI error" if openai_error(body) else None
+
+    def usage(self, final: Any) -> Usage | None:
+        usage = final.get("usage") if isinstance(final, Mapping) else None
+        if not isinstance(usage, Mapping):
+            return None
+        details = usage.get("input_tokens_details")
+        return Usage(
+            _int(usage.get("input_tokens")),
+            _int(usage.get("output_tokens")),
+            _int(details.get("cached_tokens")) if isinstance(details, Mapping) else None,
+            _int(usage.get("total_tokens")),
+        )
 
     def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"}
@@ -391,7 +356,7 @@ class _Responses:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.responses_stream import check_stream
+        from harness.dialects.responses.stream import check_stream
 
         return check_stream(events, request, level, profile)
 
@@ -407,10 +372,14 @@ class _Responses:
 
 DIALECT = _Responses()
 
-__all__ = ["CODES", "DIALECT", "check_body", "check_error", "leveled", "tool_calls"]
+__all__ = ["DIALECT", "check_body", "check_error", "leveled", "tool_calls"]
 
 
 def _shape_words(shape: str) -> str:
     if shape == "an OpenAI-shaped error":
         return "an OpenAI-shaped error with a field of the wrong type"
     return f"{shape}, not this dialect's (OpenAI) error shape"
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

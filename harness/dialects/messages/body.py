@@ -1,6 +1,6 @@
 """Anthropic Messages (POST /v1/messages): bodies, errors and the Dialect object.
 
-The stream grammar and the accumulator live in ``messages_stream``. Schemas are
+The stream grammar and the accumulator live in ``messages.stream``. Schemas are
 ``schemas/messages/{strict,compatible}/*.json`` (written by ``schemas/messages/build.py``):
 ``strict`` is a subset of ``compatible``, so one ``is_valid`` on the strict schema clears the
 common case; only a failing instance pays for the second, classifying pass.
@@ -9,42 +9,26 @@ common case; only a failing instance pays for the second, classifying pass.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from harness import validation
-from harness.dialects import official
-from harness.dialects.base import AuthStyle, Profile, StreamVerdict
+from harness.dialects.base import AuthStyle, HeaderProfile, Profile, RequestShape, StreamVerdict, Usage
+from harness.dialects.kit import headers as vendor_headers
+from harness.dialects.kit import official
+from harness.dialects.kit import request as request_kit
+from harness.dialects.kit import usage as kit_usage
+from harness.dialects.kit.errors import ANTHROPIC_ERROR_TYPE
+from harness.dialects.kit.foreign import error_kind, foreign_kind
+from harness.dialects.kit.rules import rule
+from harness.dialects.kit.schema import leveled
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.kit.tools import text_tool_call
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
-CODES: dict[str, str] = {
-    "grammar.messages.start": "the stream does not open with exactly one message_start (pings aside)",
-    "grammar.messages.block_index": "content_block_start index not the next one (0, 1, 2 ... without gaps)",
-    "grammar.messages.block_overlap": "content_block_start while another content block is still open",
-    "grammar.messages.delta_without_start": "content_block_delta/stop for an index never started (#9)",
-    "grammar.messages.block_closed": "content_block_delta/stop for a block already stopped",
-    "grammar.messages.delta_type": "a delta type the open block cannot take (text_delta on tool_use, #8)",
-    "grammar.messages.unclosed_block": "message_delta, message_stop or the end with a block still open",
-    "grammar.messages.thinking_signature": "a thinking block without a signature (no signature_delta)",
-    "grammar.messages.empty_text_block": "a text block without text beside other blocks (#1)",
-    "grammar.messages.lost_text_delta": "the text after a thinking block starts mid-sentence: its first"
-    " text_delta was lost (#1)",
-    "grammar.messages.block_after_delta": "a content block event after message_delta",
-    "grammar.messages.no_message_delta": "message_stop without a message_delta carrying the stop_reason",
-    "grammar.messages.no_message_stop": "the stream ends without message_stop (and without an error event)",
-    "grammar.messages.unknown_event": "an event type the official API does not document (note only)",
-    "grammar.messages.request_accepted": "a 2xx answer to a request the official API rejects (#21)",
-    "grammar.messages.error_type": "error.type does not belong to the HTTP status (strict)",
-    "grammar.messages.usage_start": "message_start usage contradicts the final message_delta"
-    " (input_tokens 0 at the start but > 0 at the end)",
-}
-
 SCHEMA_PREFIX = "messages"
-_EXTRA = re.compile(r"Additional properties are not allowed \((.*) (?:was|were) unexpected\)")
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 # The official id prefix of each kind of object that carries an id.
 ID_PREFIX = {
@@ -74,52 +58,13 @@ BLOCK_TYPES: tuple[str, ...] = (
     "compaction",
 )
 KNOWN_BLOCKS = frozenset(BLOCK_TYPES)
-# HTTP status -> the error.type the official API sends with it (errors page; 413 comes from Cloudflare).
-ERROR_TYPE_BY_STATUS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-# Other dialects' top-level objects: what a translating relay hands back by mistake (#20).
-FOREIGN_OBJECTS = ("chat.completion", "chat.completion.chunk", "response", "text_completion")
+ERROR_TYPE_BY_STATUS = ANTHROPIC_ERROR_TYPE  # one table, in the kit (the reference gateway reads it too)
 
 
 def schema_check(name: str, instance: Any, path: str = "$", code: str = "schema") -> list[Violation]:
     """``instance`` against ``messages/<level>/<name>``: compatible failures are errors, strict-only
     failures are ``strict``, undocumented fields are ``schema.extra`` notes."""
-    strict_id = f"{SCHEMA_PREFIX}/strict/{name}"
-    if validation.is_valid(strict_id, instance):
-        return []
-    out: list[Violation] = []
-    broken: set[str] = set()
-    for err in validation.validate(f"{SCHEMA_PREFIX}/compatible/{name}", instance):
-        where = path + err.path[1:]
-        broken.add(where)
-        out.append(Violation(code, where, f"{err.message} (schema {SCHEMA_PREFIX}/compatible/{name})"))
-    for err in validation.validate(strict_id, instance):
-        where = path + err.path[1:]
-        extra = _EXTRA.fullmatch(err.message)
-        if extra:
-            # One note per field, named in the path, the same way for bodies and stream events.
-            for name in _QUOTED.findall(extra.group(1)):
-                out.append(
-                    Violation(
-                        "schema.extra",
-                        f"{where}.{name}",
-                        f"field {name!r} is not sent by the official API",
-                        severity="note",
-                    )
-                )
-        elif where not in broken:
-            out.append(Violation(code, where, f"{err.message} (schema {strict_id})", severity="strict"))
-    return out
+    return leveled(SCHEMA_PREFIX, name, instance, path, code)
 
 
 def declared_tools(request: Any) -> dict[str, Any]:
@@ -131,45 +76,6 @@ def declared_tools(request: Any) -> dict[str, Any]:
         if isinstance(tool, dict) and isinstance(tool.get("name"), str) and "input_schema" in tool:
             out[tool["name"]] = tool["input_schema"]
     return out
-
-
-def _structured_output(request: dict[str, Any]) -> bool:
-    """JSON-mode answers (output_config.format / output_format) are JSON text by design."""
-    cfg = request.get("output_config")
-    return bool(request.get("output_format")) or (isinstance(cfg, dict) and bool(cfg.get("format")))
-
-
-def _json_tool_call(text: str, tools: dict[str, Any], with_args: bool) -> str | None:
-    """The tool name when ``text`` is a tool call written as JSON (#16), else None.
-
-    Only an object that names a declared tool (``name``/``tool``/``tool_name``/``function``) or
-    says ``type: tool_use`` counts: a JSON answer that merely looks like arguments is not flagged.
-    ``with_args`` (JSON-mode requests, whose answers are JSON by design) also demands an
-    ``arguments``/``input``/``parameters`` member next to the name.
-    """
-    s = text.strip()
-    if s.startswith("```"):
-        s = s.strip("`").removeprefix("json").strip()
-    if not s.startswith(("{", "[")):
-        return None
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        return None
-    for item in obj if isinstance(obj, list) else [obj]:
-        if not isinstance(item, dict):
-            continue
-        if with_args and not any(k in item for k in ("arguments", "input", "parameters")):
-            continue
-        if item.get("type") in ("tool_use", "tool_call", "function"):
-            return str(item.get("name") or item.get("type"))
-        for key in ("name", "tool", "tool_name", "function"):
-            value = item.get(key)
-            if isinstance(value, dict):
-                value = value.get("name")
-            if isinstance(value, str) and value in tools:
-                return value
-    return None
 
 
 def _request_rejected(request: Any) -> list[str]:
@@ -186,25 +92,27 @@ def _request_rejected(request: Any) -> list[str]:
 
 
 def _error_in_200(body: dict[str, Any], path: str) -> Violation | None:
-    err = body.get("error")
-    if body.get("type") == "error" or (isinstance(err, dict) and "message" in err):
+    if error_kind(body) is not None:
         return Violation("error.in_200", path, "an error object in a 2xx answer", actual=_clip(json.dumps(body)))
     return None
 
 
 def _foreign(body: dict[str, Any], path: str) -> Violation | None:
     kind = body.get("object")
-    if kind in FOREIGN_OBJECTS or ("choices" in body and "content" not in body):
+    foreign = foreign_kind(body, "messages")
+    if foreign is not None or ("choices" in body and "content" not in body):
         return Violation(
             "object.kind",
             path,
-            f"another dialect's object ({kind or 'choices[]'}) from /v1/messages",
+            f"another dialect's object ({kind or foreign or 'choices[]'}) from /v1/messages",
             expected="message",
-            actual=kind or "choices",
+            actual=kind or body.get("type") or "choices",
         )
     return None
 
 
+@rule("grammar.messages.request_accepted", "error", "a 2xx answer to a request the official API rejects (#21)")
+@rule("grammar.messages.thinking_signature", "error", "a thinking block without a signature (no signature_delta)")
 def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
     """Everything a finished message must satisfy (a non-streamed body or a folded stream)."""
     if not isinstance(body, dict):
@@ -287,7 +195,7 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
             has_output = True
             name = None
             if tools and isinstance(request, dict):
-                name = _json_tool_call(block["text"], tools, _structured_output(request))
+                name = text_tool_call(block["text"], list(tools))
             if name is not None:
                 out.append(
                     Violation(
@@ -340,6 +248,7 @@ _SERVER_BLOCKS = frozenset(BLOCK_TYPES) - {"text", "thinking", "redacted_thinkin
 _MCP_BLOCKS = frozenset({"mcp_tool_use", "mcp_tool_result"})
 
 
+@rule("content.not_enabled", "strict", "a server-tool / MCP content block in the answer to a request that enabled none")
 def _not_enabled(content: list[Any], request: Any, path: str) -> list[Violation]:
     """Server-tool blocks in the answer to a request that enabled no server tool: the relay ran
     tools of its own (or replayed another answer). Judged only when the request is known."""
@@ -371,6 +280,11 @@ def _not_enabled(content: list[Any], request: Any, path: str) -> list[Violation]
     return out
 
 
+@rule(
+    "usage.fields",
+    "strict",
+    ("a usage count the official API always sends is missing (cache_creation_input_tokens, cache_read_input_tokens)"),
+)
 def usage_fields(usage: Any, path: str) -> list[Violation]:
     """Counts the official API always sends. Corpus: all 254 message bodies and all 132 streams
     in the current format carry cache_creation_input_tokens and cache_read_input_tokens."""
@@ -395,7 +309,7 @@ USAGE_ALWAYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", 
 
 
 def check_tool_arguments_of(calls: list[ToolCall], tools: dict[str, Any], path: str) -> list[Violation]:
-    from harness.dialects.common import check_tool_arguments
+    from harness.dialects.kit.tools import check_tool_arguments
 
     return check_tool_arguments(calls, tools, path) if calls else []
 
@@ -407,26 +321,15 @@ def _usage(usage: Any, has_output: bool, path: str) -> list[Violation]:
     output = usage.get("output_tokens")
     if has_output and output == 0:
         out.append(Violation("usage", f"{path}.output_tokens", "output_tokens is 0 although the message has output"))
-    details = usage.get("output_tokens_details")
-    if isinstance(details, dict) and isinstance(output, int):
-        thinking = details.get("thinking_tokens")
-        if isinstance(thinking, int) and thinking > output:
-            out.append(
-                Violation(
-                    "usage",
-                    f"{path}.output_tokens_details.thinking_tokens",
-                    "more thinking tokens than output tokens",
-                    expected=f"<= {output}",
-                    actual=thinking,
-                )
-            )
+    out += kit_usage.within(usage, ("output_tokens_details", "thinking_tokens"), "output_tokens", path)
     return out
 
 
+@rule("grammar.messages.error_type", "strict", "error.type does not belong to the HTTP status (strict)")
 def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Violation]:
     """The Anthropic error shape {"type":"error","error":{"type","message"},"request_id"} (#19)."""
     if not isinstance(body, dict) or body.get("type") != "error" or not isinstance(body.get("error"), dict):
-        from harness.dialects.common import error_shape
+        from harness.dialects.kit.errors import error_shape
 
         return [
             Violation(
@@ -455,14 +358,47 @@ def check_error_body(body: Any, status: int | None, path: str = "$") -> list[Vio
     return out
 
 
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"
-
-
 @dataclass(frozen=True)
 class MessagesDialect:
     name: str = "messages"
     path: str = "/v1/messages"
+    models_path: str | None = "/v1/models"
+    official_host: str | None = "api.anthropic.com"
+    response_headers: HeaderProfile | None = vendor_headers.ANTHROPIC
+
+    def build_request(self, payload: dict[str, Any] | None, model: str | None, stream: bool) -> RequestShape:
+        return request_kit.in_body(self.path, payload, model, stream)
+
+    def default_auth_style(self, gateway_auth: str) -> str:
+        return gateway_auth  # the gateway's auth setting is how /v1/messages authenticates
+
+    def matches_path(self, method: str, path: str) -> bool:
+        return request_kit.ends_with(path, self.path)
+
+    def stream_requested(self, path: str, query: str, body: Any) -> bool:
+        return request_kit.body_stream_flag(body)
+
+    def recognises(self, body: Any) -> str | None:
+        kind = body.get("type") if isinstance(body, dict) else None
+        if kind == "message" or (isinstance(kind, str) and kind.startswith(("message_", "content_block_"))):
+            return kind
+        return "Anthropic error" if kind == "error" else None
+
+    def usage(self, final: Any) -> Usage | None:
+        usage = final.get("usage") if isinstance(final, dict) else None
+        if not isinstance(usage, dict):
+            return None
+        # Messages counts cached prompt tokens apart from input_tokens; they are added back so
+        # input_tokens means the whole prompt, as in every other dialect (and report/metrics).
+        base = _int(usage.get("input_tokens"))
+        cached = [_int(usage.get(k)) or 0 for k in ("cache_creation_input_tokens", "cache_read_input_tokens")]
+        return Usage(
+            base + sum(cached) if base is not None else None,
+            _int(usage.get("output_tokens")),
+            _int(usage.get("cache_read_input_tokens")),
+            None,  # Messages reports no total
+        )
+
     version: str = "2023-06-01"
 
     def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
@@ -485,7 +421,7 @@ class MessagesDialect:
     def check_stream(
         self, events: Sequence[SSEEvent], request: Any, level: Level, profile: Profile = "official"
     ) -> StreamVerdict:
-        from harness.dialects.messages_stream import check_stream
+        from harness.dialects.messages.stream import check_stream
 
         return check_stream(events, request)
 
@@ -509,3 +445,7 @@ def _blocks(final: Any) -> list[dict[str, Any]]:
 
 
 DIALECT = MessagesDialect()
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -20,10 +20,17 @@ from typing import Any
 
 from harness import validation
 from harness.dialects.base import StreamVerdict
-from harness.dialects.common import decode_event
-from harness.dialects.messages import check_error_body, check_message, schema_check, usage_fields
+from harness.dialects.kit.rules import declare_grade, rule
+from harness.dialects.kit.sse import event_name, payload
+from harness.dialects.kit.text import clip as _clip
+from harness.dialects.messages.body import check_error_body, check_message, schema_check, usage_fields
 from harness.model import Violation
 from harness.sse import SSEEvent
+
+# Bytes after the end of the stream: the SDKs fold on (tests/test_sdk_grades.py
+# test_sdk_on_gateway_faults), so on this dialect they fail only the strict level (in chat the
+# openai SDK stops at [DONE] and loses what follows: an error there).
+declare_grade("messages", "sse.after_end", "strict")
 
 G = "grammar.messages."
 EVENT_TYPES = frozenset(
@@ -115,6 +122,11 @@ class _State:
         self.out.append(Violation(code, f"events[{ev.index}]", message, **kw))
 
 
+@rule("grammar.messages.empty_text_block", "error", "a text block without text beside other blocks (#1)")
+@rule("grammar.messages.no_message_stop", "error", "the stream ends without message_stop (and without an error event)")
+@rule("grammar.messages.start", "error", "the stream does not open with exactly one message_start (pings aside)")
+@rule("grammar.messages.unclosed_block", "strict", "message_delta, message_stop or the end with a block still open")
+@rule("grammar.messages.unknown_event", "note", "an event type the official API does not document (note only)")
 def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
     st = _State()
     for ev in events:
@@ -122,10 +134,11 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
             # strict: the Anthropic SDK skips it (tests/test_sdk_grades.py)
             st.v("sse.done", ev, "data: [DONE] in an Anthropic stream (it ends at message_stop)", severity="strict")
             continue
-        data, bad = decode_event(ev)
-        if bad is not None:
-            st.out.append(bad)
+        data, found = payload(ev)
+        if data is None and found:
+            st.out.extend(found)
             continue
+        st.out.extend(found)
         kind = data.get("type") if isinstance(data, dict) else None
         if not isinstance(kind, str):
             if isinstance(data, dict) and (data.get("object") or "choices" in data):
@@ -143,16 +156,10 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
             else:
                 st.v("schema", ev, "event data without a string type", actual=_clip(ev.data))
             continue
-        if ev.event != kind and kind != "error":  # an error frame is named once, below (R32)
-            st.v(
-                "sse.event_name",
-                ev,
-                "event: line missing or different from data.type",
-                expected=kind,
-                actual=ev.event,
-            )
-        if ev.data_lines > 1:
-            st.v("sse.framing", ev, "one JSON object written over several data: lines", severity="strict")
+        if kind != "error":  # an error frame is named once, below (R32)
+            named = event_name(ev, kind, missing="error", differs="error")
+            if named is not None:
+                st.out.append(named)
         if st.stopped or st.errored:
             if not st.after_end_reported:
                 st.v("sse.after_end", ev, f"{kind} after the end of the stream")
@@ -202,6 +209,11 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
     return StreamVerdict(tuple(st.out), final)
 
 
+@rule(
+    "grammar.messages.lost_text_delta",
+    "error",
+    "the text after a thinking block starts mid-sentence: its first text_delta was lost (#1)",
+)
 def _lost_text_after_thinking(blocks: list[Any]) -> list[Violation]:
     """RELAY_DEFECTS #1 when the lost first text_delta leaves text behind: the answer that
     follows a thinking block then starts mid-sentence, on the whitespace that began the second
@@ -227,6 +239,11 @@ def _lost_text_after_thinking(blocks: list[Any]) -> list[Violation]:
     return out
 
 
+@rule(
+    "grammar.messages.usage_start",
+    "strict",
+    ("message_start usage contradicts the final message_delta (input_tokens 0 at the start but > 0 at the end)"),
+)
 def _usage_start(st: _State) -> list[Violation]:
     """message_start's usage against the last message_delta's. Corpus (149 streams): 132 in the
     current format repeat input_tokens in message_delta, and their message_start always carries
@@ -266,6 +283,7 @@ def _message_start(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
         st.start_usage, st.start_at = usage, ev.index
 
 
+@rule("grammar.messages.block_after_delta", "strict", "a content block event after message_delta")
 def _need_start(st: _State, ev: SSEEvent, kind: str) -> None:
     if st.message is None:
         st.v(G + "start", ev, f"{kind} before message_start")
@@ -275,6 +293,8 @@ def _need_start(st: _State, ev: SSEEvent, kind: str) -> None:
         st.v(G + "block_after_delta", ev, f"{kind} after message_delta")
 
 
+@rule("grammar.messages.block_index", "error", "content_block_start index not the next one (0, 1, 2 ... without gaps)")
+@rule("grammar.messages.block_overlap", "strict", "content_block_start while another content block is still open")
 def _block_start(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
     _need_start(st, ev, "content_block_start")
     index, block = data.get("index"), data.get("content_block")
@@ -295,6 +315,8 @@ def _block_start(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
     st.open = _Block(index, str(block.get("type")), block, ev.index)
 
 
+@rule("grammar.messages.block_closed", "strict", "content_block_delta/stop for a block already stopped")
+@rule("grammar.messages.delta_without_start", "error", "content_block_delta/stop for an index never started (#9)")
 def _target(st: _State, ev: SSEEvent, data: dict[str, Any], kind: str) -> _Block | None:
     _need_start(st, ev, kind)
     index = data.get("index")
@@ -307,6 +329,7 @@ def _target(st: _State, ev: SSEEvent, data: dict[str, Any], kind: str) -> _Block
     return None
 
 
+@rule("grammar.messages.delta_type", "error", "a delta type the open block cannot take (text_delta on tool_use, #8)")
 def _block_delta(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
     block = _target(st, ev, data, "content_block_delta")
     delta = data.get("delta")
@@ -390,6 +413,7 @@ def _message_delta(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
         msg["context_management"] = data["context_management"]
 
 
+@rule("grammar.messages.no_message_delta", "error", "message_stop without a message_delta carrying the stop_reason")
 def _message_stop(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
     _need_start(st, ev, "message_stop")
     if st.open is not None:
@@ -413,7 +437,3 @@ _STEP = {
     "message_stop": _message_stop,
     "ping": _ping,
 }
-
-
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"

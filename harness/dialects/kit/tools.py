@@ -1,66 +1,15 @@
-"""Helpers shared by the dialect modules: decoding SSE payloads, schema violations, tool
-arguments against the schema the request declared. Hot path: called once per event."""
+"""Tool calls: arguments against the schema the request declared. Hot path: once per call."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from harness import validation
-from harness.model import Severity, ToolCall, Violation
-from harness.sse import SSEEvent
-
-
-def schema_violations(
-    schema_id: str, instance: Any, path: str = "$", severity: Severity = "error", code: str = "schema"
-) -> list[Violation]:
-    """Violations of ``instance`` against ``schemas/<schema_id>.json``; ``path`` prefixes the
-    JSON path inside the instance (e.g. ``events[3].data``)."""
-    errors = validation.validate(schema_id, instance)
-    out = []
-    for err in errors:
-        sub = err.path[1:] if err.path.startswith("$") else err.path
-        out.append(Violation(code, f"{path}{sub}", f"{err.message} (schema {schema_id})", severity=severity))
-    return out
-
-
-def decode_event(event: SSEEvent) -> tuple[Any, Violation | None]:
-    """The JSON payload of one event, or a violation saying why it is not JSON.
-
-    Two events written with no blank line between them arrive as one event with several
-    ``data:`` lines, each a JSON object: that is a framing fault (RELAY_DEFECTS #12), not bad
-    JSON, and is named so.
-    """
-    try:
-        return json.loads(event.data), None
-    except ValueError:
-        pass
-    path = f"events[{event.index}].data"
-    if event.data_lines > 1:
-        lines = event.data.split("\n")
-        if all(_is_json(line) for line in lines):
-            return None, Violation(
-                "sse.framing",
-                path,
-                f"{len(lines)} JSON payloads in one event: events written without a blank line between them",
-                expected="one JSON object per event, events separated by a blank line",
-                actual=_clip(event.data),
-            )
-    return None, Violation("sse.json", path, "data is not JSON", actual=_clip(event.data))
-
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _clip(text: str, n: int = 160) -> str:
-    return text if len(text) <= n else text[:n] + "…"
+from harness.dialects.kit.text import clip as _clip
+from harness.model import ToolCall, Violation
 
 
 @lru_cache(maxsize=256)
@@ -152,15 +101,47 @@ def check_tool_arguments(calls: Sequence[ToolCall], declared: Mapping[str, Any],
     return out
 
 
-def error_shape(body: Any) -> str:
-    """What an error body looks like, for a message: another dialect's error shape only when it
-    is one, otherwise its keys, so a vendor sees what was sent instead of a wrong guess."""
-    if not isinstance(body, Mapping):
-        return f"not an error object but a JSON {type(body).__name__.replace('dict', 'object')}"
-    err = body.get("error")
-    if body.get("type") == "error" and isinstance(err, Mapping) and "type" in err and "message" in err:
-        return "an Anthropic-shaped error"
-    if "type" not in body and isinstance(err, Mapping) and isinstance(err.get("message"), str) and "type" in err:
-        return "an OpenAI-shaped error"
-    inner = f", error keys {sorted(err)}" if isinstance(err, Mapping) else ""
-    return f"an error body of unknown shape (keys {sorted(body)}{inner})"
+_NAME_KEYS = ("name", "tool", "tool_name", "function", "function_name", "recipient_name")
+_ARG_KEYS = ("arguments", "parameters", "args", "input", "tool_input")
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+_TAGS = re.compile(r"</?(?:tool_call|function_call|tool_use)>")
+
+
+def text_tool_call(text: Any, names: Sequence[str]) -> str | None:
+    """The declared tool a text answer calls as JSON, or None: every dialect's ``tool.as_text``.
+
+    Only a JSON object (or a list of them) that *names* a declared tool and carries arguments
+    counts (``{"name": ..., "arguments"|"input"|"parameters": ...}``, ``{"type": "tool_use", ...}``,
+    ``{"function": {...}}``), also inside a ``tool_calls``/``function_call`` wrapper, a code fence
+    or ``<tool_call>`` tags: JSON-mode and structured outputs, whose keys are the answer's own
+    fields, never name a tool this way.
+    """
+    if not isinstance(text, str) or not names:
+        return None
+    s = _TAGS.sub("", _FENCE.sub("", text.strip())).strip()
+    if not s.startswith(("{", "[")):
+        return None
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return None
+    items = obj if isinstance(obj, list) else [obj]
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        if "tool_calls" in item or "function_call" in item:
+            inner = item.get("tool_calls") or item.get("function_call")
+            inner_items = inner if isinstance(inner, list) else [inner]
+            for sub in inner_items:
+                found = text_tool_call(json.dumps(sub), names) if isinstance(sub, Mapping) else None
+                if found:
+                    return found
+        for key in _NAME_KEYS:
+            value = item.get(key)
+            if isinstance(value, Mapping):  # {"function": {"name": ..., "arguments": ...}}
+                found = text_tool_call(json.dumps(value), names)
+                if found:
+                    return found
+            elif isinstance(value, str) and value in names and any(k in item for k in _ARG_KEYS):
+                return value
+    return None
