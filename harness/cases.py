@@ -115,12 +115,40 @@ class Case:
 
 
 @cache
-def _case_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8"))
+def _case_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8"))
     # The endpoints a case may name are the registered dialects (plus the schema's own extras).
     enum = schema["$defs"]["endpoint"]["enum"]
     schema["$defs"]["endpoint"]["enum"] = [*registry.names(), *(e for e in enum if e not in registry.names())]
-    return jsonschema.Draft202012Validator(schema)
+    return schema
+
+
+@cache
+def _case_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_case_schema())
+
+
+@cache
+def _fast_check() -> Any:
+    """jsonschema-rs's yes/no on a case file (a fraction of python-jsonschema's time, which was
+    most of collecting the suite). Only a "yes" is taken from it: a file it rejects is judged by
+    python-jsonschema, whose error the message and position are built from, and which has the
+    last word (its regexes are Python's: ``$`` also matches before a final newline)."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - an install without it
+        return None
+    return jsonschema_rs.Draft202012Validator(_case_schema()).is_valid
+
+
+def _schema_errors(value: Any) -> list[jsonschema.ValidationError]:
+    fast = _fast_check()
+    try:
+        if fast is not None and fast(value):
+            return []
+    except (TypeError, ValueError, OverflowError):
+        pass  # a value it cannot take (a YAML date, a huge integer): the full check decides
+    return list(_case_validator().iter_errors(value))
 
 
 def _best_error(errors: list[jsonschema.ValidationError]) -> jsonschema.ValidationError:
@@ -154,7 +182,7 @@ def load_case_file(path: Path, display: str | None = None) -> list[Case]:
         raise CaseFileError(shown, exc.line, exc.col, exc.message) from None
     if not isinstance(doc.value, dict):
         raise CaseFileError(shown, 1, 1, "a case file is a mapping with a 'cases' list")
-    errors = list(_case_validator().iter_errors(doc.value))
+    errors = _schema_errors(doc.value)
     if errors:
         err = _best_error(errors)
         at = tuple(err.absolute_path)

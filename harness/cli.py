@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness import discover_cli, exitcodes, options, resources
 from harness.fidelity import cli as fidelity_cli
+from harness.fidelity import compare_cli
 from harness.gateways import ConfigError, Overrides, resolve
 from harness.report import commands as report_commands
+from harness.report.discard import discard_in_background
 
 DEFAULT_CASES = resources.cases_dir()
 
@@ -55,9 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
+    run = _run_parser(sub, "run", "run the conformance suite against a relay (default: the built-in reference gateway)")
+    fidelity_cli.add_run_option(run)  # --fidelity
     _run_parser(sub, "record", "run the suite live and record every item's cassette (--record-mode all)")
     _run_parser(sub, "replay", "replay the suite from cassettes, offline (--record-mode none)")
+    compare_cli.add_arguments(
+        _run_parser(sub, "compare", "record the relay and compare it item by item with a recording of the official API")
+    )
     from harness.lint import add_arguments as add_lint_arguments
 
     add_lint_arguments(sub)
@@ -137,7 +144,11 @@ def _main(argv: list[str]) -> int:
         return 2
     try:
         if args.command in ("run", "record", "replay"):
-            return _run(args, extra)
+            started = time.time()
+            code = _run(args, extra)
+            return fidelity_cli.after_run(args, code, started) if getattr(args, "fidelity", False) else code
+        if args.command == "compare":
+            return compare_cli.run(args, extra, _run)
         if args.command == "lint-traffic":
             from harness.lint import main as lint_main
 
@@ -220,6 +231,8 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         str(rootdir),
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:anyio",  # httpx's dependency brings a pytest plugin for async tests; case files have none
         "--assert=plain",
         "-o",
         "testpaths=",
@@ -232,8 +245,14 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     pytest_args += options.forwarded_args(args.forwarded, vars(args))
     pytest_args += report_commands.run_pytest_args(args) + list(args.pytest_args) + extra
     watch = exitcodes.RunWatch()
-    with exitcodes.sigterm_interrupts(), exitcodes.pipe_safe_stdout():
-        code = int(pytest.main(pytest_args, plugins=[watch]))
+    # The last run's allure results: deleted while this one runs, not before its first item.
+    sweeper = None if args.no_allure else discard_in_background(report_dir / "allure-results")
+    try:
+        with exitcodes.sigterm_interrupts(), exitcodes.pipe_safe_stdout():
+            code = int(pytest.main(pytest_args, plugins=[watch]))
+    finally:
+        if sweeper is not None:
+            sweeper.join()
     # pytest: 0 ok, 1 failures, 2 interrupted, 3 internal error, 4 usage error, 5 no tests collected.
     for err in watch.collection_errors + watch.collection_crashes:
         where = f"{err['file']}:{err['line']}:{err['col']}" if err["line"] is not None else err["file"]

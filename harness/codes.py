@@ -69,6 +69,15 @@ CORE_CODES: dict[str, str] = {
     "expect.absent": "a value that must be absent is present",
     "expect.save": "a value to save for a later step is absent",
     "case.request": "the case's request could not be built (a saved value from an earlier step is missing)",
+    # `relaycheck compare` (docs/fidelity.md): the relay differs from a recording of the official API
+    "fidelity.compare.status": "the relay answered another HTTP status than the official API did to the same item",
+    "fidelity.compare.input_tokens": "the same request was billed another input token count than on the official API",
+    "fidelity.compare.cache": "the official API wrote or read prompt cache for the item, the relay reports none",
+    "fidelity.compare.stop_reason": "another stop reason (or stop sequence) than the official API gave the same item",
+    "fidelity.compare.tool_calls": "other tool names or argument keys than the official API called for the same item",
+    "fidelity.compare.shape": "other content blocks, output items, stream events or request count than the official"
+    " API's for the same item",
+    "fidelity.compare.thinking": "the official API thought (and signed it) for the item, the relay's answer did not",
     # fidelity probes (`relaycheck fidelity`, docs/fidelity.md): well-formed answers, dishonest relay
     "fidelity.usage.nonlinear": "input tokens do not grow linearly with the prompt (k repetitions of a fixed unit)",
     "fidelity.usage.tokenizer": "the tokens per prompt unit differ from the claimed model's baseline: another"

@@ -380,6 +380,22 @@ GRADES: dict[str, Grade] = {
         "the terminal status contradicts its event: the client reads the wrong status",
         "test_sdk_on_stream_faults",
     ),
+    # relaycheck compare (harness/fidelity/compare.py): the relay differs from an official recording
+    **{
+        code: _g("error", "fidelity", why)
+        for code, why in (
+            (
+                "fidelity.compare.cache",
+                "prompt caching lost: the client pays full price for what the official API caches",
+            ),
+            ("fidelity.compare.input_tokens", "the same request billed another count: another prompt or tokenizer"),
+            ("fidelity.compare.shape", "another answer structure than the official API's for the same request"),
+            ("fidelity.compare.status", "accepted what the official API refuses, or refused what it accepts"),
+            ("fidelity.compare.stop_reason", "another stop reason: a parameter ignored or another model answering"),
+            ("fidelity.compare.thinking", "thinking dropped or unsigned: the client cannot send the history back"),
+            ("fidelity.compare.tool_calls", "other tools or arguments called: the client's tool loop breaks"),
+        )
+    },
     # fidelity probes (harness/fidelity): what was asked is not what was done or billed
     **{
         code: _g("error", "fidelity", why)

@@ -4,6 +4,7 @@ so TTFT and "is it really streaming" can be judged; failures become an Exchange 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,17 +46,28 @@ class Transport:
         self.timeouts = timeouts
         self.max_bytes = max_bytes  # per answer, on the wire and decoded alike
         self._clock = clock
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(timeouts.first_byte, connect=timeouts.connect),
-            follow_redirects=False,
-            trust_env=False,  # a proxy from the environment would change what we measure
-            # What the official SDKs' stack (httpx with brotli and zstandard) asks for, decoded
-            # below; a case may still send its own Accept-Encoding.
-            headers={"accept-encoding": decoding.ACCEPT_ENCODING},
-        )
+        # Made at the first request (its SSL context costs ~0.1 s): a replay never sends one.
+        self._made: httpx.Client | None = client
+        self._lock = threading.Lock()  # pool threads may send the first request together
+
+    @property
+    def _client(self) -> httpx.Client:
+        if self._made is None:
+            with self._lock:
+                if self._made is None:
+                    self._made = httpx.Client(
+                        timeout=httpx.Timeout(self.timeouts.first_byte, connect=self.timeouts.connect),
+                        follow_redirects=False,
+                        trust_env=False,  # a proxy from the environment would change what we measure
+                        # What the official SDKs' stack (httpx with brotli and zstandard) asks for,
+                        # decoded below; a case may still send its own Accept-Encoding.
+                        headers={"accept-encoding": decoding.ACCEPT_ENCODING},
+                    )
+        return self._made
 
     def close(self) -> None:
-        self._client.close()
+        if self._made is not None:
+            self._made.close()
 
     def send(self, request: WireRequest) -> Exchange:
         start = self._clock()

@@ -33,7 +33,14 @@ PYTEST_LAYER = frozenset(
 # Entry points and tools above the engine: they may start pytest or the reference gateway, but
 # only inside a function (``relaycheck report`` or ``faults`` must not pay for pytest).
 ENTRY_LAYER = frozenset(
-    {"harness.cli", "harness.discover_cli", "harness.exitcodes", "harness.fidelity.cli", "harness.detection"}
+    {
+        "harness.cli",
+        "harness.discover_cli",
+        "harness.exitcodes",
+        "harness.fidelity.cli",
+        "harness.fidelity.compare_cli",
+        "harness.detection",
+    }
 )
 REFGATEWAY = "harness.refgateway"  # the built-in gateway: Starlette/uvicorn live here and nowhere else
 # The one module of harness the gateway reads: the Anthropic error-type table (plain data, stdlib

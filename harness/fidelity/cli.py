@@ -27,8 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "output tokens against the text returned (streamed or not), max_tokens, stop, n, logprobs, "
         "response_format, include_usage, parallel_tool_calls and tool_choice honoured, a long prompt and a "
         "tool result reaching the model whole, a tampered thinking signature, a made-up previous_response_id "
-        "and a tampered encrypted_content rejected, cache_control honoured. Each verdict is consistent, "
-        "inconsistent or inconclusive, with its numbers and its token cost (docs/fidelity.md).",
+        "and a tampered encrypted_content rejected, cache_control honoured. Writes summary.json (its "
+        "`fidelity` section) and matrix.html. Each verdict is consistent, inconsistent or inconclusive, "
+        "with its numbers and its token cost (docs/fidelity.md).",
     )
     p.add_argument("--gateway", help="a gateway of gateways.yaml (default: the default one, the built-in gateway)")
     p.add_argument("--base-url", help="relay base URL (then give --models)")
@@ -40,7 +41,67 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", type=Path, help="usage baselines measured on the official API (--save-baseline)")
     p.add_argument("--save-baseline", type=Path, help="measure the usage lines and write them here (no verdicts)")
     p.add_argument("--fault", action="append", help="built-in gateway only: show this named fault (repeatable)")
-    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="where summary.json goes (%(default)s)")
+    p.add_argument(
+        "--report-dir", type=Path, default=Path("reports"), help="where summary.json and matrix.html go (%(default)s)"
+    )
+
+
+def add_run_option(p: argparse.ArgumentParser) -> None:
+    """`relaycheck run --fidelity`: the probes after the suite, in the same reports."""
+    p.add_argument(
+        "--fidelity",
+        action="store_true",
+        help="after the suite, run the fidelity probes on the same gateway (first model per endpoint) and add "
+        "their verdicts to summary.json (`fidelity`), the digest and matrix.html (docs/fidelity.md)",
+    )
+
+
+def after_run(args: argparse.Namespace, code: int, started: float) -> int:
+    """The fidelity probes after `relaycheck run`: the first model of each selected endpoint (the
+    detection matrix's choice: the probes cost tokens per model), verdicts added to the run's reports.
+    An inconsistent verdict turns a passing run's exit code into 1."""
+    from harness import exitcodes
+    from harness.fidelity import report as fidelity_report
+    from harness.fidelity import run as fidelity
+    from harness.report.digest import fidelity_digest, render_fidelity
+    from harness.transport import Transport
+
+    if code in (exitcodes.USAGE, exitcodes.INCOMPLETE):
+        return code
+    probe_args = argparse.Namespace(
+        gateway=args.gateway,
+        base_url=args.base_url,
+        api_key=args.api_key,
+        auth=args.auth,
+        models=args.models,
+        gateways_file=Path(args.gateways_file) if args.gateways_file else None,
+        fault=args.fault,
+    )
+    endpoints = _csv(args.endpoints) or list(ENDPOINTS)
+    print(f"relaycheck run --fidelity: the fidelity probes (docs/fidelity.md) on {', '.join(endpoints)}")
+    with _target(probe_args) as (gw, base_url):
+        models = {e: [m.name for m in gw.models_for(e)][:1] for e in endpoints if e in ENDPOINTS}
+        baselines = fidelity.load_baselines(fidelity.LOCAL_BASELINE) if gw.builtin else None
+        transport = Transport(gw.timeouts)
+        try:
+            sender = Sender(gw, transport, base_url)
+            verdicts = fidelity.run_probes(
+                sender, models, baselines, on_verdict=lambda v: print(fidelity.line_of(v), flush=True)
+            )
+        finally:
+            transport.close()
+    records = [fidelity_report.record(v, gw.name) for v in verdicts]
+    report_dir = Path(args.report_dir or "reports")
+    path = fidelity_report.attach(report_dir, records, matrix=not args.no_matrix, since=started)
+    for line in render_fidelity(fidelity_digest({"fidelity": records})):
+        print(line)
+    if path is not None:
+        print(f"relaycheck run --fidelity: {len(records)} verdict(s) added to {path}")
+    else:
+        print(f"relaycheck run --fidelity: no summary.json in {report_dir} to add the verdicts to", file=sys.stderr)
+        return exitcodes.INCOMPLETE
+    inconsistent = any(v.outcome == "inconsistent" for v in verdicts)
+    return exitcodes.FAILED if inconsistent and code == exitcodes.PASSED else code
 
 
 def _csv(value: str | None) -> list[str]:
@@ -81,8 +142,8 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[Gateway, str | None]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness.fidelity import report as fidelity_report
     from harness.fidelity import run as fidelity
-    from harness.report.summary import write_summary
     from harness.transport import Transport
 
     endpoints = _csv(args.endpoints) or list(ENDPOINTS)
@@ -119,7 +180,11 @@ def run(args: argparse.Namespace) -> int:
             verdicts = fidelity.run_probes(sender, models, baselines, on_verdict=show)
         finally:
             transport.close()
-    path = write_summary(args.report_dir / "summary.json", fidelity.summary(verdicts, gw.name, started))
+    entries = fidelity.summary(verdicts, gw.name, started)["items"]
+    records = [fidelity_report.record(v, gw.name) for v in verdicts]
+    path = fidelity_report.standalone(
+        args.report_dir, entries, records, gateway=gw.name, tool="fidelity", started=started
+    )
     counts = {o: sum(1 for v in verdicts if v.outcome == o) for o in ("consistent", "inconsistent", "inconclusive")}
     print(
         f"relaycheck fidelity: {counts['consistent']} consistent, {counts['inconsistent']} inconsistent, "

@@ -106,6 +106,16 @@ class ReportHooks:
             if self.allure and result is not None and ctx is not None:
                 _allure_result(result, ctx)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:
+            # Every report of the item is out. Its full result (exchanges, bodies, parsed events)
+            # would otherwise stay on the item until the session ends: memory growing per item.
+            if RESULT_KEY in item.stash:
+                del item.stash[RESULT_KEY]
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         # JUnit writes an item's <properties> from its teardown report: relaycheck's part is added

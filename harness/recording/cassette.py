@@ -14,6 +14,7 @@ written by ``harness.recording.stored``, the one reader replay and lint-traffic 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -55,6 +56,7 @@ def gateway_dir(root: Path, gateway: str) -> Path:
     return root / _safe(gateway)
 
 
+@functools.lru_cache(maxsize=1024)  # asked three times per item (needs_live, the source, the cassette)
 def cassette_path(root: Path, gateway: str, item_id: str) -> Path:
     """``cases/messages/basic.yaml::plain-text[local-m-stream]`` becomes
     ``<root>/<gateway>/messages/basic.yaml/plain-text[local-m-stream].yaml``: stable across runs
@@ -155,12 +157,17 @@ def _redact_bytes(data: bytes, redactor: Redactor) -> bytes:
 
 
 def redact_request(redactor: Redactor) -> Callable[[Request], Request]:
+    last: list[Request] = []  # [request, its redacted copy]: vcrpy filters one request three times
+
     def hook(request: Request) -> Request:
+        if last and last[0] is request:
+            return last[1]
         body = request.body
         if isinstance(body, bytes):
             body = _redact_bytes(body, redactor)
         headers = redactor.headers({k: v for k, v in request.headers.items()})
-        return Request(request.method, redactor.text(request.uri), body, headers)
+        last[:] = [request, Request(request.method, redactor.text(request.uri), body, headers)]
+        return last[1]
 
     return hook
 
@@ -237,11 +244,40 @@ class AtomicPersister(FilesystemPersister):
         os.replace(tmp, target)
 
 
+class _Cassette(Cassette):
+    """vcrpy's Cassette, loading a replay-only cassette without redacting its answers again.
+
+    vcrpy's ``_load`` appends each stored interaction through ``append``, which deep-copies the
+    answer and runs the before-record hooks on it: for an answer that was redacted when it was
+    written, and is never written back in modes none and once, that is most of the cost of
+    loading (a full redaction pass over every body and chunk). The request side still goes
+    through its hook, so matching compares this run's request with the recording exactly as
+    before, also for a cassette written before a redaction rule was added; every report
+    redacts the answer it shows anyway (the run's Redactor)."""
+
+    _verbatim = False
+
+    def _load(self) -> None:
+        self._verbatim = self.record_mode in (RecordMode.NONE, RecordMode.ONCE)
+        try:
+            super()._load()
+        finally:
+            self._verbatim = False
+
+    def append(self, request: Request, response: dict[str, Any]) -> None:
+        if not self._verbatim:
+            super().append(request, response)
+            return
+        request = self._before_record_request(request)
+        if request:
+            self.data.append((request, response))  # a fresh dict from the file: no copy needed
+
+
 def open_cassette(path: Path, mode: str, redactor: Redactor, match_on: tuple[Any, ...] = MATCH_ON) -> Cassette:
     """Load (or start) one item's cassette with vcrpy's record mode semantics. ``all`` drops
     interactions this run did not repeat: a cassette belongs to one item, and leftovers would
     only be reported as unused on every replay."""
-    return Cassette.load(
+    return _Cassette.load(
         path=str(path),
         serializer=yamlserializer,
         persister=AtomicPersister,

@@ -39,8 +39,8 @@ _holders = 0  # offline blocks open in any thread; the wrappers are installed wh
 _saved: list[tuple[Any, str, Any]] = []
 
 
-def _reasons() -> list[str]:
-    reasons: list[str] | None = getattr(_local, "reasons", None)
+def _reasons() -> list[Any]:
+    reasons: list[Any] | None = getattr(_local, "reasons", None)
     if reasons is None:
         reasons = _local.reasons = []
     return reasons
@@ -51,7 +51,8 @@ def _guarded(original: Callable[..., Any]) -> Callable[..., Any]:
         reasons = getattr(_local, "reasons", None)
         if reasons:
             target = next((a for a in args if isinstance(a, tuple | str)), None)
-            raise OfflineError(f"relaycheck: network access during offline replay ({reasons[-1]}): target {target!r}")
+            reason = reasons[-1]() if callable(reasons[-1]) else reasons[-1]
+            raise OfflineError(f"relaycheck: network access during offline replay ({reason}): target {target!r}")
         return original(*args, **kwargs)
 
     return call
@@ -80,8 +81,9 @@ def is_offline() -> bool:
 
 
 @contextmanager
-def offline(reason: str) -> Iterator[None]:
+def offline(reason: str | Callable[[], str]) -> Iterator[None]:
     """Refuse every outgoing connection and name lookup made by this thread inside the block.
+    ``reason`` (or what it returns, asked only when something tries) names the block in the error.
 
     Nested blocks and blocks in several threads at once are fine: the wrappers are installed by
     the first block to open and removed by the last to close."""

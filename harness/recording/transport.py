@@ -130,7 +130,8 @@ class CassetteTransport(Transport):
         replay = ItemReplay(FAST_REASON if replaying and self.options.pacing == "fast" else None)
         state = self._item = _Item(cassette, path, mode, len(cassette))
         # Only replay-only cassettes go offline: new_episodes may still need the relay.
-        guard = offline(f"cassette {display(path)}") if cassette.write_protected else nullcontext()
+        # The reason is worked out only if something tries (display() resolves the path).
+        guard = offline(lambda: f"cassette {display(path)}") if cassette.write_protected else nullcontext()
         try:
             with guard:
                 yield replay
@@ -207,11 +208,11 @@ class CassetteTransport(Transport):
         return Exchange(request=request, status=None, error=self.redactor.text(message), error_code="replay.unmatched")
 
     def _notes(self, state: _Item) -> list[Violation]:
-        cassette, where = state.cassette, display(state.path)
+        cassette = state.cassette
         out = []
         for i in range(state.loaded):
             if cassette.play_counts[i] == 0:
-                req = cassette.data[i][0]
+                req, where = cassette.data[i][0], display(state.path)
                 out.append(
                     Violation(
                         "replay.unused",
@@ -227,7 +228,7 @@ class CassetteTransport(Transport):
                 Violation(
                     "replay.stale",
                     "$",
-                    f"{where} was recorded {oldest:.0f} days ago (more than "
+                    f"{display(state.path)} was recorded {oldest:.0f} days ago (more than "
                     f"{self.options.max_age_days:g}); re-record with `relaycheck record`",
                     severity="note",
                 )

@@ -108,7 +108,27 @@ def build_digest(
         "skipped": dict(skips.most_common()),
         "tokens": tokens,
         "next": _next_steps(first, matrix, builtin, faults),
+        **({"fidelity": fidelity_digest(summary)} if summary.get("fidelity") else {}),
     }
+
+
+def fidelity_digest(summary: dict[str, Any]) -> dict[str, Any]:
+    """The fidelity section: counts per verdict, and one row per gateway x model x endpoint x
+    probe (inconsistent first) with its sentence, its numbers and its codes."""
+    records = [r for r in summary.get("fidelity") or () if isinstance(r, dict)]
+    order = {"inconsistent": 0, "inconclusive": 1, "consistent": 2}
+    rows = [
+        {k: r.get(k) for k in ("gateway", "model", "endpoint", "probe", "verdict", "reason", "numbers", "codes")}
+        for r in sorted(
+            records,
+            key=lambda r: (
+                order.get(str(r.get("verdict")), 3),
+                *(str(r.get(k)) for k in ("gateway", "model", "endpoint", "probe")),
+            ),
+        )
+    ]
+    counts = Counter(str(r.get("verdict")) for r in records)
+    return {"counts": {k: counts.get(k, 0) for k in order}, "rows": rows}
 
 
 def served_nowhere(items: list[dict[str, Any]]) -> list[str]:
@@ -153,6 +173,30 @@ def _pct(pair: list[int]) -> str:
     return f"{100 * ok / n:.0f}%" if n else "-"
 
 
+def render_fidelity(f: dict[str, Any] | None) -> list[str]:
+    """The digest's fidelity lines: what the probes (and compare) concluded, with the numbers."""
+    if not isinstance(f, dict) or not f.get("rows"):
+        return []
+    c = f.get("counts", {})
+    lines = [
+        f"fidelity: {c.get('consistent', 0)} consistent, {c.get('inconsistent', 0)} inconsistent, "
+        f"{c.get('inconclusive', 0)} inconclusive (gateway x model x endpoint x probe)"
+    ]
+    agreed: Counter[str] = Counter()
+    for r in f["rows"]:
+        if r.get("verdict") == "consistent":
+            agreed[str(r.get("probe"))] += 1
+            continue
+        codes = f" [{', '.join(map(str, r['codes']))}]" if isinstance(r.get("codes"), list) and r["codes"] else ""
+        lines.append(
+            f"  {str(r.get('verdict')).upper():12} {r.get('gateway')} {r.get('model')} {r.get('endpoint')} "
+            f"{r.get('probe')}: {r.get('reason')}{codes}"
+        )
+    if agreed:  # one line: every consistent verdict, with its numbers, is in summary.json and the matrix
+        lines.append("  consistent: " + ", ".join(f"{p} ({n})" for p, n in sorted(agreed.items())))
+    return lines
+
+
 def render_digest(d: dict[str, Any], width: int = 160) -> list[str]:
     """The digest as terminal lines (one screen for the whole bundled suite)."""
     t = d.get("totals", {})
@@ -195,6 +239,7 @@ def render_digest(d: dict[str, Any], width: int = 160) -> list[str]:
             f"tokens used (from usage, live answers): {total_in} in / {total_out} out over {len(d['tokens'])} "
             "model(s); per model x endpoint in the table"
         )
+    lines += render_fidelity(d.get("fidelity"))
     for step in d.get("next", []):
         lines.append(f"next: {step}")
     return [

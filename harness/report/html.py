@@ -136,6 +136,41 @@ def _digest(summary: dict[str, Any]) -> str:
     return f'<pre class="digest" id="digest">{escape(text)}</pre>'
 
 
+FIDELITY_CSS = {"consistent": "pass", "inconsistent": "fail", "inconclusive": "skip"}
+
+
+def _fidelity(summary: dict[str, Any]) -> str:
+    """The fidelity section (summary.json ``fidelity``): one row per gateway x model x endpoint x
+    probe with its verdict, its sentence, its numbers and its codes; inconsistent rows first."""
+    from harness.report.digest import fidelity_digest
+
+    if not summary.get("fidelity"):
+        return ""
+    f = fidelity_digest(summary)
+    rows = []
+    for r in f["rows"]:
+        css = FIDELITY_CSS.get(str(r["verdict"]), "skip")
+        numbers = json.dumps(r.get("numbers") or {}, ensure_ascii=False, sort_keys=True)
+        rows.append(
+            f'<tr data-verdict="{escape(str(r["verdict"]))}"><td>{escape(str(r["gateway"]))}</td>'
+            f"<td>{escape(str(r['model']))}</td><td>{escape(str(r['endpoint']))}</td><td>{escape(str(r['probe']))}</td>"
+            f'<td class="cell {css}">{escape(str(r["verdict"]))}</td><td>{escape(str(r["reason"]))}'
+            f'<div class="file">{escape(numbers)}</div></td>'
+            f"<td>{''.join(f'<code>{escape(str(c))}</code> ' for c in r.get('codes') or ())}</td></tr>"
+        )
+    c = f["counts"]
+    head = (
+        f"{c['consistent']} consistent, {c['inconsistent']} inconsistent, {c['inconclusive']} inconclusive "
+        "(docs/fidelity.md: what each probe proves and what it cannot)"
+    )
+    return (
+        f'<section class="fidelity" id="fidelity"><h2>Fidelity</h2><p class="muted">{escape(head)}</p>'
+        '<div class="wrap"><table class="codes"><tr><th>gateway</th><th>model</th><th>endpoint</th><th>probe</th>'
+        "<th>verdict</th><th>what it found, with its numbers</th><th>codes</th></tr>"
+        f"{''.join(rows)}</table></div></section>"
+    )
+
+
 def render(summary: dict[str, Any]) -> str:
     items: list[dict[str, Any]] = summary["items"]
     gateways = sorted({str(e.get("gateway") or summary.get("gateway") or "?") for e in items})
@@ -164,6 +199,7 @@ def render(summary: dict[str, Any]) -> str:
 <div class="muted">{escape(meta)}</div>
 {_incomplete(summary)}
 {_digest(summary)}
+{_fidelity(summary)}
 <div class="scores">{"".join(_score_card(g, by_gw[g]) for g in gateways)}</div>
 <div class="legend">{legend}</div>
 <p class="muted">Click a cell for its violations and the wire transcript with arrival offsets.

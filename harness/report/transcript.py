@@ -4,8 +4,10 @@ so all three show the same bytes (and none of them a key)."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from harness.model import Exchange, WireRequest
 from harness.redact import Redactor
@@ -26,10 +28,31 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + MARK.format(len(text) - limit)
 
 
+def _same_object(render: Callable[..., str]) -> Callable[..., str]:
+    """The text of one (immutable) request or exchange is asked twice per item, for summary.json
+    and for allure: the last few are kept, by identity of the object and the redactor."""
+    memo: dict[tuple[int, int, tuple[Any, ...]], tuple[Any, Redactor, str]] = {}
+
+    @functools.wraps(render)
+    def cached(obj: Any, redactor: Redactor, *args: Any, **kwargs: Any) -> str:
+        key = (id(obj), id(redactor), (*args, *sorted(kwargs.items())))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is obj and hit[1] is redactor:
+            return hit[2]
+        text = render(obj, redactor, *args, **kwargs)
+        if len(memo) >= 16:
+            memo.clear()
+        memo[key] = (obj, redactor, text)
+        return text
+
+    return cached
+
+
 def _headers(headers: Mapping[str, str], redactor: Redactor) -> list[str]:
     return [f"{k}: {v}" for k, v in redactor.headers(dict(headers)).items()]
 
 
+@_same_object
 def request_text(request: WireRequest, redactor: Redactor, limit: int = BODY_LIMIT) -> str:
     """Request line, headers (secrets masked) and body, pretty-printed when it is JSON."""
     lines = [f"{request.method} {redactor.text(request.url)}", *_headers(request.headers, redactor)]
@@ -43,6 +66,7 @@ def request_text(request: WireRequest, redactor: Redactor, limit: int = BODY_LIM
     return "\n".join(lines)
 
 
+@_same_object
 def response_head(exchange: Exchange, redactor: Redactor) -> str:
     if exchange.status is None:
         head = "no response"
@@ -80,6 +104,7 @@ def response_body(exchange: Exchange, redactor: Redactor, limit: int = ANSWER_LI
     return redactor.text(text + MARK.format(len(body) - limit)) if len(body) > limit else text
 
 
+@_same_object
 def chunks_text(exchange: Exchange, redactor: Redactor, limit: int = ANSWER_LIMIT) -> str:
     """Every chunk as it arrived: ``[+  12.3 ms]`` before its first line, its other lines indented,
     so a buffered stream (everything at one offset) is visible at a glance. At most ``limit``
