@@ -4,8 +4,8 @@
    requests as Tavern YAML tests sent to the reference gateway, against a bare pytest floor of N
    trivial YAML items. Targets: relaycheck <= 1.5x the floor, >= 7x faster than Tavern.
 2. live: 200 streamed items against the reference gateway (another process) answering after
-   500 ms, concurrency 16: the in-process pool and xdist -n 16. Target: <= 1.3x the ideal
-   200 x 0.5 s / 16 = 6.25 s.
+   500 ms, concurrency 16: the in-process pool and xdist -n 16 beside bare httpx threads
+   (benchmarks/bench_live.py). Target: <= 1.1x the ideal, 13 rounds x (0.5 s + stream time).
 3. TTFT: relaycheck's measured TTFT against the delay the gateway injects. Target: within 5 ms.
 4. memory: peak RSS of a replay of 250 / 500 / 1000 items.
 
@@ -198,32 +198,9 @@ def part_offline(work: Path, n: int, tavern: str | None, baseline: Path | None =
 
 
 def part_live(work: Path, n: int = 200, latency: float = 0.5, conc: int = 16) -> None:
-    ideal = n * latency / conc
-    print(f"\n[2] live: {n} streamed items, gateway latency {latency} s, concurrency {conc}; ideal {ideal:.2f} s")
-    with gateway(latency=latency, chunk_delay=0.002) as url:
-        proj = sp.live_project(work / "live", n, url, conc)
-        base = [
-            PY,
-            "-m",
-            "harness.cli",
-            "run",
-            "--gateway",
-            "slow",
-            "--gateways-file",
-            "gateways.yaml",
-            "--cases",
-            "cases",
-            "--report-dir",
-            "r",
-            *LEAN,
-            "--record-mode",
-            "off",
-        ]
-        pool, pool_res = timed([*base, *QUIET], proj, RELAYCHECK_BENCH_KEY=KEY)
-        xd, xd_res = timed([*base, *QUIET, "-n", str(conc)], proj, RELAYCHECK_BENCH_KEY=KEY)
-    print(f"  in-process pool (--concurrency {conc}): {pool:6.2f} s  [{outcome(pool_res)}]  {pool / ideal:.2f}x ideal")
-    print(f"  xdist -n {conc}                       : {xd:6.2f} s  [{outcome(xd_res)}]  {xd / ideal:.2f}x ideal")
-    print("  target: <= 1.3x ideal (wall time includes interpreter start, collection and reports)")
+    import bench_live  # the live part has its own script (benchmarks/bench_live.py)
+
+    bench_live.run(work, n, latency, conc, repeat=1, xdist=True)
 
 
 def part_ttft(delays: tuple[float, ...] = (0.0, 0.05, 0.2, 0.5), repeats: int = 10) -> None:

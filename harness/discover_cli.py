@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from harness.gateways import ENDPOINTS, ConfigError, Gateway, Timeouts
+from harness.gateways import ConfigError, Gateway, Timeouts
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,14 +68,16 @@ def _gateway(args: argparse.Namespace) -> Gateway:
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness.discover import ENDPOINTS as PROBED_ENDPOINTS
     from harness.discover import Discovery, Finding, Prober, discover, plan_size, render_entry
     from harness.transport import Transport
 
     gateway = _gateway(args)
-    endpoints = _csv(args.endpoints) or list(ENDPOINTS)
-    unknown = [e for e in endpoints if e not in ENDPOINTS]
+    endpoints = _csv(args.endpoints) or list(PROBED_ENDPOINTS)
+    unknown = [e for e in endpoints if e not in PROBED_ENDPOINTS]
     if unknown:
-        raise ConfigError(f"--endpoints: unknown endpoint {', '.join(unknown)} (known: {', '.join(ENDPOINTS)})")
+        known = ", ".join(PROBED_ENDPOINTS)
+        raise ConfigError(f"--endpoints: unknown endpoint {', '.join(unknown)} (discover probes: {known})")
     if not gateway.api_key():
         raise ConfigError(f"no API key: export {gateway.api_key_env}=... (or give --api-key)")
     transport = Transport(gateway.timeouts)

@@ -146,7 +146,8 @@ def _evaluate(
         from harness.headers import check_headers as judge_headers
 
         out.extend(judge_headers(exchange, endpoint))
-    if exchange.is_sse:
+    error_as_stream = exchange.is_sse and status >= 400 and _json_error_body(body)
+    if exchange.is_sse and not error_as_stream:
         if not stream_requested:
             out.append(
                 Violation(
@@ -192,7 +193,21 @@ def _evaluate(
         out.append(bad)
         return Evaluation(tuple(out))
     ctype = exchange.content_type.split(";")[0].strip().lower()
-    if ctype != "application/json":
+    if error_as_stream:
+        # A failed stream request answered with its JSON error under the stream's media type:
+        # the official Gemini API does so (tests/truth/gemini/, 3 of 3 failed streams). The
+        # error is judged as an error body; the media type is only noted.
+        out.append(
+            Violation(
+                "content_type",
+                "$",
+                "a JSON error body served as text/event-stream (the answer to a failed stream request)",
+                expected="application/json",
+                actual=exchange.content_type,
+                severity="note",
+            )
+        )
+    elif ctype != "application/json":
         out.append(
             Violation(
                 "content_type",
@@ -242,6 +257,12 @@ def _split_merged(events: list[sse.SSEEvent]) -> tuple[list[sse.SSEEvent], list[
             name = kind if ev.event is not None and isinstance(kind, str) else ev.event
             out.append(replace(ev, data=line, event=name, data_lines=1))
     return out, found
+
+
+def _json_error_body(body: bytes) -> bool:
+    """A body that is one JSON object and no SSE at all (no ``data:`` line)."""
+    text = body.decode("utf-8", "replace").lstrip()
+    return text.startswith("{") and "\ndata:" not in text and _json_or_none(text) is not None
 
 
 def _json_or_none(text: str) -> Any:

@@ -452,6 +452,19 @@ GRADES: dict[str, Grade] = {
     },
     "grammar.responses.unknown_event": _g("note", "note", "an event type not known to be official"),
     "grammar.responses.consistent": _g("strict", "corpus", "snapshots of one stream disagree on id/model/created_at"),
+    # gemini (harness/dialects/gemini/rules.py; "corpus" there is the truth set tests/truth/gemini/)
+    "gemini.usage_fields": _g("strict", "corpus", "usageMetadata counts every official answer carries"),
+    "gemini.function_args": _g("strict", "corpus", "args not an object (82 of 82 official function calls: objects)"),
+    "gemini.finish_reason": _g("strict", "corpus", "a finishReason the API does not document"),
+    "gemini.thoughts_dropped": _g("strict", "corpus", "thought summaries asked for and counted, but not sent"),
+    "gemini.thoughts_unrequested": _g("strict", "corpus", "thought parts nobody asked for"),
+    "gemini.error_status": _g("strict", "corpus", "error.status not the canonical one of the HTTP code"),
+    "gemini.error_code": _g("strict", "corpus", "error.code not the HTTP status"),
+    "grammar.gemini.empty": _g("error", _U, "a 200 stream without a chunk: no answer"),
+    "grammar.gemini.no_finish": _g("error", _U, "a stream cut short: the answer is incomplete and nothing says so"),
+    "grammar.gemini.after_finish": _g("strict", "corpus", "chunks after the finishReason chunk (0 of 67 official)"),
+    "grammar.gemini.event_name": _g("strict", "corpus", "event: lines (0 of 67 official streams have one)"),
+    "grammar.gemini.response_id": _g("strict", "corpus", "responseId changes mid-stream (0 of 67 official)"),
 }
 
 

@@ -77,7 +77,7 @@ def test_configuration_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
         (["run", "--gateway", "nope"], "relaycheck: error: unknown gateway 'nope'"),
         (["run", "--base-url", "ftp://x"], "relaycheck: error: base URL must start with http:// or https://"),
         (["run", "--cases", str(tmp_path / "missing")], "relaycheck: error: no such case file or directory"),
-        (["run", "--endpoints", "gemini"], "unknown endpoint gemini"),
+        (["run", "--endpoints", "bedrock"], "unknown endpoint bedrock"),
     ]:
         res = relaycheck(*args, "--report-dir", str(tmp_path), cwd=REPO)
         assert res.returncode == 2, (args, res.stdout[-1000:], res.stderr[-1000:])

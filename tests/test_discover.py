@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.gateways import DEFAULT_FILE, ENDPOINTS, load_gateways
+from harness.discover import ENDPOINTS  # the formats discover probes (not gemini yet)
+from harness.gateways import DEFAULT_FILE, load_gateways
 from tests.conftest import REPO, TEST_KEY
 
 

@@ -569,6 +569,19 @@ def test_loopback_only_and_fault_names() -> None:
 
 TOOLS_STREAM = {"messages": user(BOTH_PROMPT), "tools": chat_tools("get_weather", "get_time"), "stream": True}
 THINK = {"type": "enabled", "budget_tokens": 1024}
+GEM = "/v1beta/models/gemini-2.5-flash"
+GOOGLE = {"x-goog-api-key": KEY}
+GEM_USER = [{"role": "user", "parts": [{"text": "Hi"}]}]
+GEM_WEATHER = [{"role": "user", "parts": [{"text": WEATHER_PROMPT}]}]
+GEM_TOOLS = [
+    {
+        "functionDeclarations": [
+            {"name": "get_weather", "parameters": {"type": "OBJECT", "properties": {"location": {"type": "STRING"}}}}
+        ]
+    }
+]
+GEM_THINK = {"thinkingConfig": {"thinkingBudget": 512, "includeThoughts": True}}
+
 SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
     "chat_text": ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": user("Hi")}, OPENAI),
     "chat_stream": (
@@ -810,6 +823,17 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         },
         OPENAI,
     ),
+    # Gemini: the model in the path, the key as x-goog-api-key
+    "gem_text": (f"{GEM}:generateContent", {"contents": GEM_USER}, GOOGLE),
+    "gem_stream": (f"{GEM}:streamGenerateContent?alt=sse", {"contents": GEM_USER}, GOOGLE),
+    "gem_tools": (f"{GEM}:generateContent", {"contents": GEM_WEATHER, "tools": GEM_TOOLS}, GOOGLE),
+    "gem_thinking": (f"{GEM}:generateContent", {"contents": GEM_USER, "generationConfig": GEM_THINK}, GOOGLE),
+    "gem_thinking_stream": (
+        f"{GEM}:streamGenerateContent?alt=sse",
+        {"contents": GEM_USER, "generationConfig": GEM_THINK},
+        GOOGLE,
+    ),
+    "gem_bad_key": (f"{GEM}:generateContent", {"contents": GEM_USER}, {"x-goog-api-key": "wrong"}),
 }
 FAULT_SCENARIO = {
     "openai-error-on-messages": "msg_bad_key",
@@ -888,6 +912,11 @@ FAULT_SCENARIO = {
     "output-usage-inflated": "chat_text",
     "stream-usage-estimated": "chat_stream",
     "encrypted-content-not-verified": "resp_bad_encrypted",
+    "gemini-openai-error": "gem_bad_key",
+    "gemini-usage-total": "gem_thinking",
+    "gemini-args-string": "gem_tools",
+    "gemini-done": "gem_stream",
+    "gemini-thoughts-dropped": "gem_thinking_stream",
 }
 TIMING_ONLY = {"buffered-stream"}  # same bytes, different pacing: tested with a paced gateway below
 HEADER_ONLY = {"no-request-id"}  # same body, other headers: tested below

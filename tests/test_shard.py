@@ -21,7 +21,7 @@ from harness.shard import Shard, case_key, parse_shard, selection_digest, shard_
 from tests.conftest import REPO
 
 N = 3
-CASE_DIRS = ["cases/chat", "cases/cross", "cases/messages", "cases/models", "cases/responses"]
+CASE_DIRS = ["cases/chat", "cases/cross", "cases/gemini", "cases/messages", "cases/models", "cases/responses"]
 
 
 def _env(seed: str) -> dict[str, str]:

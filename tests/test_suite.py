@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from harness.cases import Case, load_case_file
+from harness.dialects import registry
 from harness.gateways import DEFAULT_FILE, Gateway, Timeouts, load_gateways
 from harness.model import Chunk, Exchange, WireRequest
 from harness.redact import Redactor
@@ -121,7 +122,7 @@ def test_bundled_suite_passes_against_the_builtin_gateway(tmp_path: Path) -> Non
     for item in items:
         if item["outcome"] == "skipped":
             assert SKIP_REASON.search(item["skip_reason"]), item
-    for endpoint in ("chat", "messages", "responses"):
+    for endpoint in registry.names():
         modes = {i["stream"] for i in items if i["endpoint"] == endpoint and i["outcome"] == "passed"}
         assert modes == {True, False}, endpoint
     assert "Traceback" not in res.stdout + res.stderr
@@ -234,7 +235,7 @@ def builtin() -> Iterator[tuple[Gateway, str, Transport]]:
     from harness.refgateway import start_in_thread
 
     local = load_gateways(DEFAULT_FILE)[0]["local"]
-    models = {e: [m.name for m in local.models_for(e)] for e in ("chat", "messages", "responses")}
+    models = {e: [m.name for m in local.models_for(e)] for e in registry.names()}
     with start_in_thread(TEST_KEY, models=models) as gw:
         gateway = replace(local, base_url=gw.base_url, api_key_value=TEST_KEY, timeouts=Timeouts(2, 10, 20))
         transport = Transport(gateway.timeouts)
@@ -349,7 +350,7 @@ def test_every_reference_gateway_fault_fails_a_bundled_case(
     )
     for _, case in bundled_cases():
         seen: set[bool] = set()
-        for variant, skip in expand(replace(case, retries=0), gateway, ("chat", "messages", "responses")):
+        for variant, skip in expand(replace(case, retries=0), gateway, registry.names()):
             if skip is None and variant.stream not in seen:
                 seen.add(variant.stream)
                 if run_variant(variant, ctx).failing("strict"):

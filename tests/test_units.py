@@ -116,9 +116,9 @@ def test_buffered_stream_detected_and_short_streams_noted() -> None:
     [
         ("cases: []\n", "1:8", "cases: [] should be non-empty"),
         (
-            "cases:\n  - id: a\n    description: d\n    endpoint: gemini\n    request: {}\n",
+            "cases:\n  - id: a\n    description: d\n    endpoint: bedrock\n    request: {}\n",
             "4:15",
-            "endpoint: 'gemini' is not one of",
+            "endpoint: 'bedrock' is not one of",
         ),
         ("cases:\n  - id: a\n    description: d\n    endpoint: chat\n", "2:5", "either request"),
         (

@@ -14,7 +14,8 @@ import yaml
 
 CHAT_URL = "https://api.openai.com/v1/chat/completions"
 MESSAGES_URL = "https://api.anthropic.com/v1/messages"
-OTHER_URL = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent"
+# An API no dialect claims (Gemini countTokens; generateContent is the gemini dialect since issue 12).
+OTHER_URL = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:countTokens"
 
 CHAT_REQUEST = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
 CHAT_BODY: dict[str, Any] = {
@@ -75,7 +76,7 @@ def bad_messages() -> Rec:
 
 
 def other_api() -> Rec:
-    return Rec(OTHER_URL, {"contents": []}, b'{"candidates": []}')
+    return Rec(OTHER_URL, {"contents": []}, b'{"totalTokens": 3}')
 
 
 def _headers_dict(rec: Rec) -> dict[str, list[str]]:

@@ -27,7 +27,7 @@ def check_tables(ex: Extracted) -> list[Finding]:
         for seg in (s for s in re.split(r"[.\[\]]+", row.name) if s):
             if seg in vocab.field_names(endpoint):
                 continue
-            owners = [DIALECT_NAME[e] for e in dialects.ENDPOINTS if e != endpoint and seg in vocab.field_names(e)]
+            owners = [DIALECT_NAME[e] for e in vocab.DOC_DIALECTS if e != endpoint and seg in vocab.field_names(e)]
             what = "an answer" if row.role == "answer" else "a request"
             if owners:
                 out.append(

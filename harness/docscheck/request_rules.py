@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import dialects, validation
+from harness import validation
 from harness.docscheck import vocab
 from harness.docscheck.extract import Block
 from harness.docscheck.finding import DIALECT_NAME, Finding, endpoint_of
@@ -54,7 +54,7 @@ def check_request(page: str, block: Block) -> list[Finding]:
     for key in body:
         if key in vocab.request_params(endpoint):
             continue
-        owners = [DIALECT_NAME[e] for e in dialects.ENDPOINTS if e != endpoint and key in vocab.request_params(e)]
+        owners = [DIALECT_NAME[e] for e in vocab.DOC_DIALECTS if e != endpoint and key in vocab.request_params(e)]
         if owners:
             add(
                 "docs.request.field",

@@ -17,6 +17,7 @@ import pytest
 
 from harness import options, recording, resilience
 from harness.breaker import Breaker
+from harness.dialects import registry
 from harness.exitcodes import collection_error, is_case_file_error, signals_deferred
 from harness.failure import ConformanceFailure
 from harness.gateways import ConfigError
@@ -73,6 +74,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in _MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    for name in registry.names():  # one marker per registered dialect (gemini, ...)
+        if name not in _MARKERS:
+            config.addinivalue_line("markers", f"{name}: {name} items")
     opts = {name: config.getoption(name) for name in _OPTIONS}
     if config.getoption("sdk_check", False):
         from harness import sdkcheck
@@ -209,7 +213,7 @@ def relaycheck_context(pytestconfig: pytest.Config, request: pytest.FixtureReque
         from dataclasses import replace
 
         key = "rc-local-" + secrets.token_hex(16)  # lives only in this process
-        models = {e: [m.name for m in gateway.models_for(e)] for e in ("chat", "messages", "responses")}
+        models = {e: [m.name for m in gateway.models_for(e)] for e in registry.names()}
         # The gateway does what the tags say (and refuses the rest), so they are its real capabilities.
         tags = {e: {m.name: m.capabilities for m in gateway.models_for(e) if m.declared} for e in models}
         gateway = replace(gateway, api_key_value=key)

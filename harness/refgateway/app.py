@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.refgateway import capabilities, chat, messages, request_faults, responses
+from harness.refgateway import capabilities, chat, gemini, messages, request_faults, responses
 from harness.refgateway.common import B58, Ctx, RequestError, dump, json_response, sse_response
 from harness.refgateway.errors import html_error, render_error
 from harness.refgateway.faults import FAULT_HEADER, FAULTS, check_faults, parse_fault_header
@@ -54,6 +54,7 @@ DEFAULT_MODELS: dict[str, list[str]] = {
         "gpt-5",
         "claude-sonnet-4-20250514",
     ],
+    "gemini": ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash"],
 }
 
 OPENAI_NO_KEY = (
@@ -318,6 +319,7 @@ def create_app(
         Route("/v1/messages/count_tokens", count_tokens_ep, methods=["POST"]),
         Route("/v1/responses", responses_ep, methods=["POST"]),
         Route("/v1/models", models_ep, methods=["GET"]),
+        *gemini.routes(api_key, model_map, faults_of, chunk_delay),
     ]
     app = Starlette(routes=routes)
     app.state.faults = app_faults

@@ -105,7 +105,7 @@ FAULT_RECORDS: tuple[Fault, ...] = (
     _fault(
         "truncated-stream",
         "the stream stops after half of its events, without its terminator",
-        "grammar.messages.no_message_stop grammar.responses.terminal_missing sse.done",
+        "grammar.messages.no_message_stop grammar.responses.terminal_missing sse.done grammar.gemini.no_finish",
     ),
     _fault("invalid-utf8", "a body or stream contains invalid UTF-8 bytes inside a text value", "transport.utf8"),
     _fault(
@@ -415,6 +415,29 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "Responses: reasoning items are accepted with any encrypted_content (no 400 invalid_encrypted_content)",
         "fidelity.control.encrypted_content",
         fidelity_only=True,
+    ),
+    # Gemini (refgateway/gemini.py): what translating relays get wrong on generateContent
+    _fault(
+        "gemini-openai-error",
+        "Gemini errors (bad key, unknown model, bad body) use the OpenAI {'error': {message, type, param, code}} shape",
+        "error.shape",
+        defect=19,
+    ),
+    _fault(
+        "gemini-usage-total",
+        "Gemini: usageMetadata.totalTokenCount leaves thoughtsTokenCount out of the sum",
+        "usage",
+    ),
+    _fault(
+        "gemini-args-string",
+        "Gemini: functionCall.args is sent as a JSON string instead of an object",
+        "gemini.function_args",
+    ),
+    _fault("gemini-done", "a 'data: [DONE]' line is appended to Gemini streams", "sse.done"),
+    _fault(
+        "gemini-thoughts-dropped",
+        "Gemini: thought parts are dropped although includeThoughts asked for them (thoughtsTokenCount kept)",
+        "gemini.thoughts_dropped",
     ),
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness import fastjson
 from harness.dialects.kit.text import clip as _clip
 from harness.model import Severity, Violation
 from harness.sse import SSEEvent
@@ -20,7 +21,7 @@ def decode_event(event: SSEEvent) -> tuple[Any, Violation | None]:
     JSON, and is named so.
     """
     try:
-        return json.loads(event.data), None
+        return fastjson.loads(event.data), None  # json.loads, faster (harness/fastjson.py)
     except ValueError:
         pass
     path = f"events[{event.index}].data"
