@@ -465,3 +465,24 @@ def test_bad_answers_never_crash_a_probe(body: bytes) -> None:
     assert len(verdicts) == 42 and all(v.reason for v in verdicts)
     if body in (b"{}", b"[]", b"not json"):
         assert {v.outcome for v in verdicts} == {"inconclusive"}
+
+
+def test_a_format_the_probes_cannot_write_is_named_not_probed() -> None:
+    """Gemini models are not probed (the probes write chat/messages/responses requests): the pair is
+    named by not_probed and run_probes sends it nothing, rather than an inconclusive HTTP 400."""
+    from harness.fidelity.run import not_probed, run_probes
+
+    class NoSend:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"a Gemini model must not be probed (Sender.{name} used)")
+
+    models = {"gemini": ["gemini-2.5-flash"]}
+    assert not_probed(models) == ["gemini/gemini-2.5-flash"]
+    assert not_probed({"chat": ["gpt-4o"]}) == []
+    assert run_probes(NoSend(), models) == []  # type: ignore[arg-type]
+
+
+def test_fidelity_on_gemini_only_is_a_usage_error(tmp_path: Path) -> None:
+    from harness.cli import main
+
+    assert main(["fidelity", "--endpoints", "gemini", "--report-dir", str(tmp_path)]) == 2

@@ -85,6 +85,7 @@ def after_run(args: argparse.Namespace, code: int, started: float) -> int:
         transport = Transport(gw.timeouts)
         try:
             sender = Sender(gw, transport, base_url)
+            _say_not_probed("relaycheck run --fidelity", models)
             verdicts = fidelity.run_probes(
                 sender, models, baselines, on_verdict=lambda v: print(fidelity.line_of(v), flush=True)
             )
@@ -102,6 +103,18 @@ def after_run(args: argparse.Namespace, code: int, started: float) -> int:
         return exitcodes.INCOMPLETE
     inconsistent = any(v.outcome == "inconsistent" for v in verdicts)
     return exitcodes.FAILED if inconsistent and code == exitcodes.PASSED else code
+
+
+def _say_not_probed(who: str, models: dict[str, list[str]]) -> None:
+    from harness.fidelity import run as fidelity
+
+    left = fidelity.not_probed(models)
+    if left:
+        print(
+            f"{who}: not probed: {', '.join(left)} (the probes write {', '.join(fidelity.WRITTEN_FOR)} "
+            "requests only; docs/fidelity.md)",
+            flush=True,
+        )
 
 
 def _csv(value: str | None) -> list[str]:
@@ -156,6 +169,11 @@ def run(args: argparse.Namespace) -> int:
         models = {e: [m.name for m in gw.models_for(e)] for e in endpoints}
         if not any(models.values()):
             raise ConfigError("no models to probe: give --models M1,M2")
+        if not any(ms for e, ms in models.items() if e in fidelity.WRITTEN_FOR):
+            raise ConfigError(
+                f"no model on an endpoint the probes are written for ({', '.join(fidelity.WRITTEN_FOR)}); "
+                f"not probed: {', '.join(fidelity.not_probed(models))}"
+            )
         if baselines is None and gw.builtin and args.baseline is None:
             baselines = fidelity.load_baselines(fidelity.LOCAL_BASELINE)
         transport = Transport(gw.timeouts)
@@ -170,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
                     f"({sender.requests} requests, {sender.tokens} tokens)"
                 )
                 return 0
-            pairs = sum(len(v) for v in models.values())
+            _say_not_probed("relaycheck fidelity", models)
+            pairs = sum(len(v) for e, v in models.items() if e in fidelity.WRITTEN_FOR)
             print(f"relaycheck fidelity: {pairs} model/endpoint pair(s) on {gw.name}; verdict, probe, tokens spent")
 
             def show(v: Verdict) -> None:

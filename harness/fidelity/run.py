@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.fidelity import cache, context, controls, encrypted, output, params, requested, tool_params, usage
-from harness.fidelity.probe import ENDPOINTS, Sender, Verdict
+from harness.fidelity.probe import Sender, Verdict
 from harness.gateways import ConfigError
 from harness.report.summary import build_summary
 
@@ -50,10 +50,10 @@ def run_probes(
 ) -> list[Verdict]:
     """Every probe on every endpoint and model, in a fixed order (endpoint, model, probe)."""
     out: list[Verdict] = []
-    for endpoint in ENDPOINTS:
+    for endpoint in WRITTEN_FOR:  # a format the probes cannot write is named by not_probed(), not probed
         for model in models.get(endpoint, ()):
             runs: list[Callable[[], Verdict]] = []
-            known = endpoint in WRITTEN_FOR
+            known = True
             if "usage" in probes:
                 runs.append(lambda e=endpoint, m=model: usage.probe_usage(sender, e, m, baselines))
             if "param.max_tokens" in probes:
@@ -99,6 +99,12 @@ def run_probes(
     return out
 
 
+def not_probed(models: Mapping[str, Sequence[str]]) -> list[str]:
+    """``endpoint/model`` pairs of formats the probes write no requests for (Gemini today): the
+    CLIs print them, so a model left out is said, never silently passed over."""
+    return [f"{e}/{m}" for e, ms in models.items() if e not in WRITTEN_FOR for m in ms]
+
+
 def _may(sender: Sender, endpoint: str, model: str, capability: str) -> bool:
     """False only when the gateway declares what the model can do and this is not among it (a
     probe of a capability the relay does not offer would only be inconclusive)."""
@@ -131,7 +137,7 @@ def load_baselines(path: Path) -> dict[str, dict[str, Any]]:
 def measure_baselines(sender: Sender, models: Mapping[str, Sequence[str]], measured_on: str) -> dict[str, Any]:
     """A baseline file's content: the usage line of every endpoint and model that gave one."""
     lines = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in WRITTEN_FOR:
         for model in models.get(endpoint, ()):
             line = usage.measure(sender, endpoint, model)
             if line is not None:
