@@ -95,6 +95,22 @@ CORE_CODES: dict[str, str] = {
     "fidelity.control.previous_response": "a made-up previous_response_id was accepted: the official API answers"
     " 400 previous_response_not_found",
     "fidelity.cache.not_honoured": "the repeat of a cache_control prefix read nothing from the prompt cache",
+    "fidelity.usage.output": "the output tokens billed are not the count of the text returned (read back as input)",
+    "fidelity.usage.stream_mismatch": "a streamed request bills other input tokens than the same request not"
+    " streamed, or output tokens that are not its text's count",
+    "fidelity.param.response_format": "the answer to a json_schema response_format / text.format is not JSON"
+    " following the schema",
+    "fidelity.param.include_usage": "a chat stream with stream_options.include_usage has no usage chunk",
+    "fidelity.param.n": "another number of choices than n asked for",
+    "fidelity.param.logprobs": "logprobs asked for and absent, or entries without top_logprobs alternatives each",
+    "fidelity.param.parallel_tool_calls": "more than one tool call although parallel tool calls were disabled",
+    "fidelity.param.tool_choice": "tool_choice required / a named tool / none was not applied",
+    "fidelity.context.truncated": "the start of a long prompt did not reach the model (code word lost, fewer input"
+    " tokens than its length predicts)",
+    "fidelity.context.tool_result": "a code word in a tool result is not in the answer, though the model repeats it"
+    " from a user message: the tool result was altered",
+    "fidelity.control.encrypted_content": "a reasoning item's tampered encrypted_content was accepted: the official"
+    " API answers 400 invalid_encrypted_content",
     # record and replay (cassettes)
     "replay.unmatched": "replay: no recorded interaction matches the request (the closest one and how it differs)",
     "replay.unused": "replay: a recorded interaction was not requested in this run (a note)",

@@ -116,12 +116,16 @@ def run_items(items: list[tuple[str, Variant]], ctx: Context, workers: int) -> t
 
 
 def fidelity_catches(gateway: Gateway, base_url: str, transport: Transport) -> tuple[Catch, ...]:
-    """The fidelity probes (harness/fidelity/) on the first model of each endpoint, against the
+    """The fidelity probes (harness/fidelity/) on the first model of each endpoint (and the first
+    reasoning model of /v1/responses), against the
     reference gateway's stored baselines: one Catch per inconsistent verdict."""
     from harness.fidelity.probe import Sender
     from harness.fidelity.run import LOCAL_BASELINE, load_baselines, run_probes
 
     models = {e: [m.name for m in gateway.models_for(e)][:1] for e in ENDPOINTS}
+    # The encrypted_content control needs a reasoning model: the first one on /v1/responses too.
+    reasoning = [m.name for m in gateway.models_for("responses") if "reasoning" in m.capabilities][:1]
+    models["responses"] += [m for m in reasoning if m not in models["responses"]]
     verdicts = run_probes(Sender(gateway, transport, base_url), models, load_baselines(LOCAL_BASELINE))
     return tuple(
         Catch(v.id, tuple(sorted({x.code for x in v.violations}))) for v in verdicts if v.outcome == "inconsistent"
@@ -193,7 +197,8 @@ def render_markdown(matrix: Matrix, examples: int = 3) -> str:
         "expected codes; every item a fault fails must carry one of them. Whether a stream really",
         "streams (`stream.buffered`) is judged only under `buffered-stream`: the local gateway's streams",
         "are too short to judge otherwise. After the suite, the fidelity probes (`relaycheck fidelity`,",
-        "docs/fidelity.md) run on the first model of each endpoint; an inconsistent verdict counts as a",
+        "docs/fidelity.md) run on the first model of each endpoint and the first reasoning model of",
+        "/v1/responses (the encrypted_content control needs one); an inconsistent verdict counts as a",
         "failing item named `fidelity/<probe>[<endpoint>-<model>]`.",
         "",
         f"**{caught} of {len(matrix.rows)} faults caught**; with no fault, "

@@ -416,6 +416,20 @@ GRADES: dict[str, Grade] = {
             ("fidelity.usage.nonlinear", "input counts that do not follow the prompt: usage not measured"),
             ("fidelity.usage.overhead", "part of the request not counted or not sent"),
             ("fidelity.usage.tokenizer", "another tokenizer family answers: another model than claimed"),
+            ("fidelity.usage.output", "output tokens billed that the text returned does not hold"),
+            ("fidelity.usage.stream_mismatch", "streamed usage is not what the upstream counted: billed by estimate"),
+            ("fidelity.param.response_format", "structured output not applied: the client's JSON parse fails"),
+            ("fidelity.param.include_usage", "no usage chunk: the client cannot account a streamed request"),
+            ("fidelity.param.n", "fewer choices than asked for: the client pays for n and reads one"),
+            ("fidelity.param.logprobs", "logprobs missing or short: the client's scoring reads nothing"),
+            ("fidelity.param.parallel_tool_calls", "several tool calls where the client allowed one"),
+            ("fidelity.param.tool_choice", "tool_choice not applied: the client's forced or forbidden call differs"),
+            ("fidelity.context.truncated", "the start of the prompt never reached the model"),
+            ("fidelity.context.tool_result", "the tool result the model saw is not the one sent"),
+            (
+                "fidelity.control.encrypted_content",
+                "encrypted reasoning not verified: not an OpenAI backend, or reasoning dropped",
+            ),
         )
     },
     # vendor documentation pages (relaycheck docs): findings on the page, not on an answer

@@ -17,8 +17,8 @@ import pytest
 from harness.cli import main
 from harness.codes import all_codes
 from harness.fidelity import cache as fidelity_cache
-from harness.fidelity import controls, usage
-from harness.fidelity.probe import Sender
+from harness.fidelity import controls, requested, usage
+from harness.fidelity.probe import ENDPOINTS, Sender
 from harness.fidelity.run import LOCAL_BASELINE, load_baselines, measure_baselines, run_probes
 from harness.gateways import Gateway, Model, Timeouts
 from harness.model import Chunk, Exchange, WireRequest
@@ -28,17 +28,35 @@ from harness.refgateway.prompt_cache import MIN_TOKENS, PromptCache
 from harness.transport import Transport
 from tests.conftest import TEST_KEY
 
-# The first model of each endpoint of the built-in gateway, as the detection matrix probes them.
-MODELS = {"chat": ["gpt-4o"], "messages": ["claude-sonnet-4-20250514"], "responses": ["gpt-4o"]}
+# The first model of each endpoint of the built-in gateway, as the detection matrix probes them
+# (with the first reasoning model of /v1/responses, for the encrypted_content control).
+MODELS = {"chat": ["gpt-4o"], "messages": ["claude-sonnet-4-20250514"], "responses": ["gpt-4o", "o4-mini"]}
+CAPABILITIES = {
+    "gpt-4o": frozenset({"tools", "parallel_tools"}),
+    "claude-sonnet-4-20250514": frozenset({"tools", "parallel_tools", "thinking", "count_tokens"}),
+    "o4-mini": frozenset({"tools", "reasoning", "stored_responses"}),
+}
 CAUGHT_BY = {
     "substituted-family": "fidelity.usage.tokenizer",
     "injected-system-prompt": "fidelity.usage.injected_prompt",
     "usage-inflated": "fidelity.usage.inflated",
     "stop-ignored": "fidelity.param.stop",
     "ignore-max-tokens": "fidelity.param.max_tokens",
+    "max-tokens-capped": "fidelity.param.max_tokens",
     "thinking-signature-not-checked": "fidelity.control.signature",
     "previous-response-ignored": "fidelity.control.previous_response",
     "cache-control-stripped": "fidelity.cache.not_honoured",
+    "response-format-dropped": "fidelity.param.response_format",
+    "include-usage-dropped": "fidelity.param.include_usage",
+    "n-ignored": "fidelity.param.n",
+    "logprobs-dropped": "fidelity.param.logprobs",
+    "parallel-tool-calls-ignored": "fidelity.param.parallel_tool_calls",
+    "tool-choice-ignored": "fidelity.param.tool_choice",
+    "context-truncated": "fidelity.context.truncated",
+    "tool-result-altered": "fidelity.context.tool_result",
+    "output-usage-inflated": "fidelity.usage.output",
+    "stream-usage-estimated": "fidelity.usage.stream_mismatch",
+    "encrypted-content-not-verified": "fidelity.control.encrypted_content",
 }
 
 
@@ -51,7 +69,7 @@ class Faulting(Transport):
 
 
 def gateway(base_url: str) -> Gateway:
-    models = {e: tuple(Model(m, frozenset()) for m in names) for e, names in MODELS.items()}
+    models = {e: tuple(Model(m, CAPABILITIES[m]) for m in names) for e, names in MODELS.items()}
     return Gateway("local", base_url, api_key_value=TEST_KEY, timeouts=Timeouts(5, 30, 60), models=models)
 
 
@@ -125,9 +143,12 @@ def test_clean_gateway_is_consistent_on_every_probe_ten_times(refgateway: str, t
     outcomes = []
     for _ in range(10):
         verdicts = run_probes(sender(refgateway, transport), MODELS, baselines)
-        # usage and max_tokens on 3 endpoints, stop on chat and messages, the signature control
-        # and the cache probe on messages, the previous_response control on responses
-        assert len(verdicts) == 11
+        # usage, output usage, max_tokens, context truncation and tool results on 4 pairs; tool_choice
+        # too; parallel calls where declared (not o4-mini); stop on chat and messages; response_format
+        # and logprobs on chat and responses; include_usage and n on chat; the signature control and
+        # the cache probe on messages; the previous_response control on responses; encrypted_content
+        # on o4-mini
+        assert len(verdicts) == 42
         outcomes += [(v.id, v.outcome, v.reason) for v in verdicts if v.outcome != "consistent"]
     assert outcomes == []
 
@@ -300,3 +321,168 @@ def test_probe_requests_carry_the_gateways_extra_headers() -> None:
     Sender(gw, capture).send("chat", {"model": "gpt-4o"})
     headers = {k.lower(): v for k, v in sent[0].headers.items()}
     assert headers["x-route"] == "team-a" and headers["authorization"] == f"Bearer {TEST_KEY}"
+
+
+# ---------------------------------------------------------------- parameters, context, output usage, encryption
+
+
+@pytest.mark.parametrize(
+    ("fault", "endpoints", "probes"),
+    [
+        ("error-in-200", ENDPOINTS, ("param.include_usage", "param.tool_choice", "param.response_format")),
+        ("chat-completion-on-messages", ("messages",), ("param.tool_choice", "usage.output", "context.tool_result")),
+        ("truncated-stream", ("chat",), ("param.include_usage",)),
+        ("tool-call-as-text", ENDPOINTS, ("param.tool_choice", "param.parallel_tool_calls")),
+    ],
+)
+def test_answers_that_are_not_answers_give_no_accusation(
+    refgateway: str, transport: Transport, fault: str, endpoints: tuple[str, ...], probes: tuple[str, ...]
+) -> None:
+    """A 200 error, another dialect's object, a cut stream or a call written as text is the suite's
+    finding (error.in_200, object.kind, grammar, tool.as_text); the probes reading them say
+    inconclusive, never that the parameter was dropped."""
+    models = {e: m for e, m in MODELS.items() if e in endpoints}
+    verdicts = run_probes(sender(refgateway, transport, fault), models, None, probes=probes)
+    assert verdicts and all(v.outcome == "inconclusive" and not v.violations for v in verdicts), [
+        (v.id, v.outcome, v.reason) for v in verdicts if v.outcome != "inconclusive"
+    ]
+
+
+def test_reference_encrypted_content_is_verified_as_the_official_api_does(refgateway: str) -> None:
+    from harness.fidelity.encrypted import _body
+
+    headers = {"authorization": f"Bearer {TEST_KEY}"}
+    first_input = [{"role": "user", "content": "Reply with OK."}]
+    with httpx.Client(base_url=refgateway, timeout=10) as c:
+        first = c.post("/v1/responses", json=_body("o4-mini", first_input), headers=headers).json()
+        [reasoning] = [i for i in first["output"] if i["type"] == "reasoning"]
+        assert reasoning["encrypted_content"].startswith("gAAAAA")  # the official token's look
+        plain = c.post("/v1/responses", json={"model": "o4-mini", "input": "Hi", "store": False}, headers=headers)
+        assert all("encrypted_content" not in i for i in plain.json()["output"])  # only when included
+        again = [*first_input, *first["output"], {"role": "user", "content": "Again."}]
+        assert c.post("/v1/responses", json=_body("o4-mini", again), headers=headers).status_code == 200
+        reasoning["encrypted_content"] = controls.tamper(reasoning["encrypted_content"])
+        bad = c.post("/v1/responses", json=_body("o4-mini", again), headers=headers)
+    assert bad.status_code == 400
+    err = bad.json()["error"]
+    assert err["code"] == "invalid_encrypted_content" and err["type"] == "invalid_request_error"
+    assert err["message"].startswith("The encrypted content gAAA...")
+    assert err["message"].endswith("could not be verified.")
+
+
+def test_context_truncated_fault_drops_the_start_until_the_prompt_fits() -> None:
+    from harness.fidelity import context
+    from harness.refgateway import request_faults
+
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": context.long_prompt("QX1", context.LONG)}]}
+    cut = request_faults.alter(body, "chat", frozenset({"context-truncated"}))
+    text = cut["messages"][0]["content"]
+    assert "QX1" in body["messages"][0]["content"] and "QX1" not in text and text.endswith(context.QUESTION.strip())
+    total = sum(tokenizer.count_text(s, "openai") for s in tokenizer.strings_in(cut["messages"]))
+    assert request_faults.CONTEXT_LIMIT - 20 <= total <= request_faults.CONTEXT_LIMIT
+    short = {"model": "gpt-4o", "messages": [{"role": "user", "content": context.long_prompt("QX1", 0)}]}
+    assert request_faults.alter(short, "chat", frozenset({"context-truncated"})) == short
+
+
+def test_tool_result_probe_needs_the_control_to_accuse(refgateway: str, transport: Transport) -> None:
+    """A model that repeats the code word from neither place gives no evidence: inconclusive."""
+    from harness.fidelity import context
+
+    quiet = type(
+        "Quiet", (Transport,), {"send": lambda self, r: Exchange(r, 200, {}, (Chunk(0.0, b'{"choices": []}'),))}
+    )()
+    v = context.probe_tool_result(Sender(gateway(refgateway), quiet, refgateway), "chat", "gpt-4o")
+    assert v.outcome == "inconclusive" and not v.violations
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(
+    ("endpoint", "extra"),
+    [
+        ("chat", {"n": 2, "logprobs": True, "top_logprobs": 3}),
+        ("chat", requested.format_param("chat")),
+        ("responses", {"include": ["message.output_text.logprobs"], "top_logprobs": 2}),
+        ("responses", requested.format_param("responses")),
+        ("responses", {"model": "o4-mini", "include": ["reasoning.encrypted_content"], "store": False}),
+    ],
+)
+def test_reference_answers_to_the_new_parameters_pass_the_strict_checks(
+    refgateway: str, endpoint: str, extra: dict[str, object], stream: bool
+) -> None:
+    """n, logprobs, structured outputs and encrypted reasoning as the reference gateway answers
+    them are what the dialect's own strict checks accept, streamed or not."""
+    from harness import dialects, sse
+
+    dialect = dialects.get(endpoint)
+    body = {**requested.request_body(endpoint, "gpt-4o", "Name the largest city of France.", 64), **extra}
+    body["stream"] = stream
+    if stream and endpoint == "chat":
+        body["stream_options"] = {"include_usage": True}
+    with httpx.Client(base_url=refgateway, timeout=10) as c:
+        r = c.post(dialect.path, json=body, headers={"authorization": f"Bearer {TEST_KEY}"})
+    assert r.status_code == 200
+    if stream:
+        verdict = dialect.check_stream(sse.parse(r.content)[0], body, "strict")
+        found, final = verdict.violations, verdict.final
+    else:
+        final = r.json()
+        found = dialect.check_body(final, body, "strict")
+    assert [v.code for v in found] == []
+    if "n" in extra:
+        assert len(final["choices"]) == 2 and final["choices"][1]["logprobs"]["content"]
+    if "text" in extra or "response_format" in extra:
+        assert json.loads(dialect.text(final)) == {"city": "France", "population": 1}
+
+
+class Garbage(Transport):
+    """Answers every request with the same 200 body, however little it fits the request."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def send(self, request: WireRequest) -> Exchange:
+        return Exchange(request, 200, {"content-type": "application/json"}, (Chunk(0.0, self.body),))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{}",
+        b"[]",
+        b"not json",
+        b'{"choices": "x", "usage": 5, "output": 3, "content": null}',
+        b'{"choices": [{"index": "a", "message": {"content": 5, "tool_calls": "x"}, "logprobs": {"content": [1]}}]}',
+        b'{"object": "response", "status": "completed", "output": [{"type": "reasoning", "encrypted_content": ""},'
+        b' {"type": "message", "content": [{"type": "output_text", "text": 5, "logprobs": 7}]}], "usage": []}',
+        b'data: {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}'
+        b"\n\n",
+    ],
+)
+def test_bad_answers_never_crash_a_probe(body: bytes) -> None:
+    """Every probe on every endpoint reads a malformed answer without raising; an empty or
+    shapeless one is never taken as evidence."""
+    verdicts = run_probes(Sender(gateway("http://127.0.0.1:9"), Garbage(body)), MODELS, None)
+    assert len(verdicts) == 42 and all(v.reason for v in verdicts)
+    if body in (b"{}", b"[]", b"not json"):
+        assert {v.outcome for v in verdicts} == {"inconclusive"}
+
+
+def test_a_format_the_probes_cannot_write_is_named_not_probed() -> None:
+    """Gemini models are not probed (the probes write chat/messages/responses requests): the pair is
+    named by not_probed and run_probes sends it nothing, rather than an inconclusive HTTP 400."""
+    from harness.fidelity.run import not_probed, run_probes
+
+    class NoSend:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"a Gemini model must not be probed (Sender.{name} used)")
+
+    models = {"gemini": ["gemini-2.5-flash"]}
+    assert not_probed(models) == ["gemini/gemini-2.5-flash"]
+    assert not_probed({"chat": ["gpt-4o"]}) == []
+    assert run_probes(NoSend(), models) == []  # type: ignore[arg-type]
+
+
+def test_fidelity_on_gemini_only_is_a_usage_error(tmp_path: Path) -> None:
+    from harness.cli import main
+
+    assert main(["fidelity", "--endpoints", "gemini", "--report-dir", str(tmp_path)]) == 2

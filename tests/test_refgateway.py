@@ -755,6 +755,64 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         OPENAI,
     ),
     "resp_stream": ("/v1/responses", {"model": "gpt-4.1", "input": "Hi", "stream": True}, OPENAI),
+    # fidelity: parameters, context and encrypted reasoning (harness/fidelity/)
+    "chat_format": (
+        "/v1/chat/completions",
+        {
+            "model": "gpt-4o-mini",
+            "messages": user("Name a city."),
+            "response_format": {"type": "json_schema", "json_schema": {"name": "w", "schema": WEATHER_SCHEMA}},
+        },
+        OPENAI,
+    ),
+    "chat_n_logprobs": (
+        "/v1/chat/completions",
+        {"model": "gpt-4o-mini", "messages": user("Hi"), "n": 2, "logprobs": True, "top_logprobs": 2},
+        OPENAI,
+    ),
+    "chat_long": ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": user("Hi there." * 1500)}, OPENAI),
+    "chat_tool_result": (
+        "/v1/chat/completions",
+        {
+            "model": "gpt-4o-mini",
+            "messages": [
+                *user(WEATHER_PROMPT),
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_1", "content": "Paris: 18 degrees and a light wind all day."},
+            ],
+            "tools": chat_tools("get_weather"),
+        },
+        OPENAI,
+    ),
+    "resp_no_parallel": (
+        "/v1/responses",
+        {
+            "model": "gpt-4.1",
+            "input": "Call all tools at once: " + BOTH_PROMPT,
+            "tools": resp_tools("get_weather", "get_time"),
+            "parallel_tool_calls": False,
+        },
+        OPENAI,
+    ),
+    "resp_bad_encrypted": (
+        "/v1/responses",
+        {
+            "model": "o4-mini",
+            "store": False,
+            "input": [
+                {"role": "user", "content": "Hi"},
+                {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAAAABforged=="},
+                {"role": "user", "content": "Again."},
+            ],
+        },
+        OPENAI,
+    ),
     "resp_tools_stream": (
         "/v1/responses",
         {
@@ -842,6 +900,18 @@ FAULT_SCENARIO = {
     "usage-inflated": "resp_text",
     "previous-response-ignored": "resp_unknown_previous",
     "cache-control-stripped": "msg_cached_prefix",
+    "max-tokens-capped": "chat_text",
+    "response-format-dropped": "chat_format",
+    "include-usage-dropped": "chat_stream",
+    "n-ignored": "chat_n_logprobs",
+    "logprobs-dropped": "chat_n_logprobs",
+    "parallel-tool-calls-ignored": "resp_no_parallel",
+    "tool-choice-ignored": "chat_none",
+    "context-truncated": "chat_long",
+    "tool-result-altered": "chat_tool_result",
+    "output-usage-inflated": "chat_text",
+    "stream-usage-estimated": "chat_stream",
+    "encrypted-content-not-verified": "resp_bad_encrypted",
     "gemini-openai-error": "gem_bad_key",
     "gemini-usage-total": "gem_thinking",
     "gemini-args-string": "gem_tools",

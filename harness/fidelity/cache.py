@@ -54,7 +54,7 @@ def probe_cache(sender: Sender, endpoint: str, model: str) -> Verdict:
     numbers = {"first_written": w1, "first_read": r1, "second_written": w2, "second_read": r2}
     # The usage the client is billed: uncached input plus written and read prefix tokens.
     numbers["first_input"], numbers["second_input"] = (
-        (a.body.get("usage") or {}).get("input_tokens") for a in (first, second)
+        u.get("input_tokens") if isinstance(u := a.body.get("usage"), dict) else None for a in (first, second)
     )
     if None in (w1, r1, w2, r2):
         return done("inconclusive", "an answer's usage lacks the cache counts", numbers)

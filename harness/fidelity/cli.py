@@ -21,12 +21,14 @@ from harness.gateways import ConfigError, Gateway, Overrides, Timeouts, resolve
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "fidelity",
-        help="probe whether a relay is honest: usage accounting, parameters, upstream controls, caching",
+        help="probe whether a relay is honest: usage accounting, parameters, context, upstream controls, caching",
         description="Send a few cheap requests per model and endpoint and judge what the answers say about "
         "the relay: input tokens against a baseline (tokenizer family, injected prompt, inflated usage), "
-        "max_tokens and stop sequences honoured, a tampered thinking signature and a made-up previous_response_id "
-        "rejected, cache_control honoured. Writes summary.json (its `fidelity` section) and matrix.html. "
-        "Each verdict is consistent, inconsistent or inconclusive, "
+        "output tokens against the text returned (streamed or not), max_tokens, stop, n, logprobs, "
+        "response_format, include_usage, parallel_tool_calls and tool_choice honoured, a long prompt and a "
+        "tool result reaching the model whole, a tampered thinking signature, a made-up previous_response_id "
+        "and a tampered encrypted_content rejected, cache_control honoured. Writes summary.json (its "
+        "`fidelity` section) and matrix.html. Each verdict is consistent, inconsistent or inconclusive, "
         "with its numbers and its token cost (docs/fidelity.md).",
     )
     p.add_argument("--gateway", help="a gateway of gateways.yaml (default: the default one, the built-in gateway)")
@@ -83,6 +85,7 @@ def after_run(args: argparse.Namespace, code: int, started: float) -> int:
         transport = Transport(gw.timeouts)
         try:
             sender = Sender(gw, transport, base_url)
+            _say_not_probed("relaycheck run --fidelity", models)
             verdicts = fidelity.run_probes(
                 sender, models, baselines, on_verdict=lambda v: print(fidelity.line_of(v), flush=True)
             )
@@ -100,6 +103,18 @@ def after_run(args: argparse.Namespace, code: int, started: float) -> int:
         return exitcodes.INCOMPLETE
     inconsistent = any(v.outcome == "inconsistent" for v in verdicts)
     return exitcodes.FAILED if inconsistent and code == exitcodes.PASSED else code
+
+
+def _say_not_probed(who: str, models: dict[str, list[str]]) -> None:
+    from harness.fidelity import run as fidelity
+
+    left = fidelity.not_probed(models)
+    if left:
+        print(
+            f"{who}: not probed: {', '.join(left)} (the probes write {', '.join(fidelity.WRITTEN_FOR)} "
+            "requests only; docs/fidelity.md)",
+            flush=True,
+        )
 
 
 def _csv(value: str | None) -> list[str]:
@@ -154,6 +169,11 @@ def run(args: argparse.Namespace) -> int:
         models = {e: [m.name for m in gw.models_for(e)] for e in endpoints}
         if not any(models.values()):
             raise ConfigError("no models to probe: give --models M1,M2")
+        if not any(ms for e, ms in models.items() if e in fidelity.WRITTEN_FOR):
+            raise ConfigError(
+                f"no model on an endpoint the probes are written for ({', '.join(fidelity.WRITTEN_FOR)}); "
+                f"not probed: {', '.join(fidelity.not_probed(models))}"
+            )
         if baselines is None and gw.builtin and args.baseline is None:
             baselines = fidelity.load_baselines(fidelity.LOCAL_BASELINE)
         transport = Transport(gw.timeouts)
@@ -168,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
                     f"({sender.requests} requests, {sender.tokens} tokens)"
                 )
                 return 0
-            pairs = sum(len(v) for v in models.values())
+            _say_not_probed("relaycheck fidelity", models)
+            pairs = sum(len(v) for e, v in models.items() if e in fidelity.WRITTEN_FOR)
             print(f"relaycheck fidelity: {pairs} model/endpoint pair(s) on {gw.name}; verdict, probe, tokens spent")
 
             def show(v: Verdict) -> None:

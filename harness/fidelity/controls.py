@@ -52,7 +52,8 @@ def probe_signature(sender: Sender, endpoint: str, model: str) -> Verdict:
         return done(
             "inconclusive", f"the thinking request got no usable answer ({first.error}): the model may not think", {}
         )
-    blocks = [b for b in first.body.get("content") or () if isinstance(b, dict)]
+    content = first.body.get("content")
+    blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
     thinking = [b for b in blocks if b.get("type") == "thinking" and isinstance(b.get("signature"), str)]
     if not thinking or not thinking[0]["signature"]:
         return done("inconclusive", "the answer has no signed thinking block: nothing to tamper with", {})

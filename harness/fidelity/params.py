@@ -20,6 +20,7 @@ from harness.model import Violation
 
 LONG_PROMPT = "Write a long story about a lighthouse keeper who finds a map hidden in a bottle on the shore."
 LIMIT = 16  # the Responses API's minimum max_output_tokens
+CAP_SLACK = 1  # tokens an answer stopped at the limit may report below it
 STOP = "lighthouse"
 STOP_MAX_TOKENS = 64  # room for the sequence to come up in the control answer
 STOP_PARAM = {"chat": "stop", "messages": "stop_sequences"}
@@ -41,6 +42,18 @@ def probe_max_tokens(sender: Sender, endpoint: str, model: str) -> Verdict:
             "usage.output_tokens",
             f"{out} output tokens for a limit of {LIMIT}: "
             + ("it says it stopped at the limit, so the count is overstated" if at_limit else "the limit was ignored"),
+            LIMIT,
+            out,
+        )
+        return done("inconsistent", v.message, numbers, (v,))
+    if at_limit and out < LIMIT - CAP_SLACK:
+        # The official APIs stop at exactly the limit (inside a word if need be): an answer that
+        # says it hit the limit well before it was cut by a lower one, or under-reports its output.
+        v = Violation(
+            "fidelity.param.max_tokens",
+            "usage.output_tokens",
+            f"it says it stopped at the limit after {out} output tokens of the {LIMIT} allowed: the limit was "
+            "lowered on the way (or the output under-reported)",
             LIMIT,
             out,
         )

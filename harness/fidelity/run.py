@@ -8,15 +8,35 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.fidelity import cache, controls, params, usage
-from harness.fidelity.probe import ENDPOINTS, Sender, Verdict
+from harness.fidelity import cache, context, controls, encrypted, output, params, requested, tool_params, usage
+from harness.fidelity.probe import Sender, Verdict
 from harness.gateways import ConfigError
 from harness.report.summary import build_summary
 
-PROBES = ("usage", "param.max_tokens", "param.stop", "control.signature", "control.previous_response", "cache.control")
+PROBES = (
+    "usage",
+    "usage.output",
+    "param.max_tokens",
+    "param.stop",
+    "param.response_format",
+    "param.include_usage",
+    "param.n",
+    "param.logprobs",
+    "param.parallel_tool_calls",
+    "param.tool_choice",
+    "context.truncated",
+    "context.tool_result",
+    "control.signature",
+    "control.previous_response",
+    "control.encrypted_content",
+    "cache.control",
+)
 # The baselines measured on the clean reference gateway (`relaycheck fidelity --gateway local
 # --save-baseline harness/fidelity/local_baseline.json`); tests/test_fidelity.py keeps it current.
 LOCAL_BASELINE = Path(__file__).with_name("local_baseline.json")
+# The dialects the request-shaping probes (tools, history, streams) know how to write for; another
+# registered dialect gets the probes that need only a prompt.
+WRITTEN_FOR = ("chat", "messages", "responses")
 OUTCOME = {"consistent": "passed", "inconsistent": "failed", "inconclusive": "skipped"}
 
 
@@ -30,20 +50,45 @@ def run_probes(
 ) -> list[Verdict]:
     """Every probe on every endpoint and model, in a fixed order (endpoint, model, probe)."""
     out: list[Verdict] = []
-    for endpoint in ENDPOINTS:
+    for endpoint in WRITTEN_FOR:  # a format the probes cannot write is named by not_probed(), not probed
         for model in models.get(endpoint, ()):
             runs: list[Callable[[], Verdict]] = []
+            known = True
             if "usage" in probes:
                 runs.append(lambda e=endpoint, m=model: usage.probe_usage(sender, e, m, baselines))
             if "param.max_tokens" in probes:
                 runs.append(lambda e=endpoint, m=model: params.probe_max_tokens(sender, e, m))
             if "param.stop" in probes and endpoint in params.STOP_PARAM:
                 runs.append(lambda e=endpoint, m=model: params.probe_stop(sender, e, m))
+            if "usage.output" in probes and known:
+                runs.append(lambda e=endpoint, m=model: output.probe_output(sender, e, m))
+            if "param.response_format" in probes and endpoint in ("chat", "responses"):
+                runs.append(lambda e=endpoint, m=model: requested.probe_response_format(sender, e, m))
+            if "param.include_usage" in probes and endpoint == "chat":
+                runs.append(lambda e=endpoint, m=model: requested.probe_include_usage(sender, e, m))
+            if "param.n" in probes and endpoint == "chat":
+                runs.append(lambda e=endpoint, m=model: requested.probe_n(sender, e, m))
+            if "param.logprobs" in probes and endpoint in ("chat", "responses"):
+                runs.append(lambda e=endpoint, m=model: requested.probe_logprobs(sender, e, m))
+            if "param.parallel_tool_calls" in probes and known and _may(sender, endpoint, model, "parallel_tools"):
+                runs.append(lambda e=endpoint, m=model: tool_params.probe_parallel_tool_calls(sender, e, m))
+            if "param.tool_choice" in probes and known and _may(sender, endpoint, model, "tools"):
+                runs.append(lambda e=endpoint, m=model: tool_params.probe_tool_choice(sender, e, m))
+            if "context.truncated" in probes and known:
+                runs.append(lambda e=endpoint, m=model: context.probe_truncated(sender, e, m))
+            if "context.tool_result" in probes and known and _may(sender, endpoint, model, "tools"):
+                runs.append(lambda e=endpoint, m=model: context.probe_tool_result(sender, e, m))
             # Round trips only the official upstream verifies, and prompt caching: one dialect each.
             if "control.signature" in probes and endpoint == "messages":
                 runs.append(lambda e=endpoint, m=model: controls.probe_signature(sender, e, m))
             if "control.previous_response" in probes and endpoint == "responses":
                 runs.append(lambda e=endpoint, m=model: controls.probe_previous_response(sender, e, m))
+            if (
+                "control.encrypted_content" in probes
+                and endpoint == "responses"
+                and _may(sender, endpoint, model, "reasoning")
+            ):
+                runs.append(lambda e=endpoint, m=model: encrypted.probe_encrypted_content(sender, e, m))
             if "cache.control" in probes and endpoint == "messages":
                 runs.append(lambda e=endpoint, m=model: cache.probe_cache(sender, e, m))
             for run in runs:
@@ -52,6 +97,19 @@ def run_probes(
                 if on_verdict is not None:
                     on_verdict(verdict)
     return out
+
+
+def not_probed(models: Mapping[str, Sequence[str]]) -> list[str]:
+    """``endpoint/model`` pairs of formats the probes write no requests for (Gemini today): the
+    CLIs print them, so a model left out is said, never silently passed over."""
+    return [f"{e}/{m}" for e, ms in models.items() if e not in WRITTEN_FOR for m in ms]
+
+
+def _may(sender: Sender, endpoint: str, model: str, capability: str) -> bool:
+    """False only when the gateway declares what the model can do and this is not among it (a
+    probe of a capability the relay does not offer would only be inconclusive)."""
+    declared = sender.gw.model(endpoint, model)
+    return declared is None or not declared.declared or capability in declared.capabilities
 
 
 def load_baselines(path: Path) -> dict[str, dict[str, Any]]:
@@ -79,7 +137,7 @@ def load_baselines(path: Path) -> dict[str, dict[str, Any]]:
 def measure_baselines(sender: Sender, models: Mapping[str, Sequence[str]], measured_on: str) -> dict[str, Any]:
     """A baseline file's content: the usage line of every endpoint and model that gave one."""
     lines = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in WRITTEN_FOR:
         for model in models.get(endpoint, ()):
             line = usage.measure(sender, endpoint, model)
             if line is not None:
@@ -123,4 +181,4 @@ def summary(verdicts: Sequence[Verdict], gateway: str, started: float) -> dict[s
 
 def line_of(v: Verdict) -> str:
     """One terminal line per verdict."""
-    return f"  {v.outcome:12} {v.probe:16} {v.endpoint:9} {v.model:28} {v.tokens:6} tokens  {v.reason}"
+    return f"  {v.outcome:12} {v.probe:25} {v.endpoint:9} {v.model:28} {v.tokens:6} tokens  {v.reason}"

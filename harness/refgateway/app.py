@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.refgateway import capabilities, chat, gemini, messages, responses
+from harness.refgateway import capabilities, chat, gemini, messages, request_faults, responses
 from harness.refgateway.common import B58, Ctx, RequestError, dump, json_response, sse_response
 from harness.refgateway.errors import html_error, render_error
 from harness.refgateway.faults import FAULT_HEADER, FAULTS, check_faults, parse_fault_header
@@ -242,7 +242,7 @@ def create_app(
         module = DIALECTS[dialect]
         try:
             check_auth(request, dialect, api_key)
-            body = parse_body(raw, dialect)
+            body = request_faults.alter(parse_body(raw, dialect), dialect, faults_on)
             ctx = Ctx(body, raw, faults_on, chunk_delay)
             if dialect == "messages":
                 messages.validate(body, ctx)
@@ -253,7 +253,12 @@ def create_app(
             capabilities.refuse(capability_map, dialect, body)
             ctx.faults = ctx.faults | capabilities.flags(capability_map, dialect, body["model"])
             items = (
-                responses.conversation(body, store, ctx.has("previous-response-ignored"))
+                responses.conversation(
+                    body,
+                    store,
+                    ctx.has("previous-response-ignored"),
+                    verify_encrypted=not ctx.has("encrypted-content-not-verified"),
+                )
                 if dialect == "responses"
                 else []
             )

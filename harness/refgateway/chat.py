@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from harness.refgateway import stream_faults
+from harness.refgateway import logprobs, stream_faults, structured
 from harness.refgateway.capabilities import NO_PARALLEL
 from harness.refgateway.common import (
     HEX,
@@ -23,6 +23,7 @@ from harness.refgateway.common import (
     json_response,
     pieces,
     sse_response,
+    stream_estimate,
     text_of,
 )
 from harness.refgateway.tools import Answer, Choice, ToolSpec, plan, strict_problem
@@ -97,7 +98,7 @@ def validate(body: dict[str, Any]) -> None:
                 code="invalid_value",
             )
     _check_tool_messages(msgs)
-    for key in ("max_tokens", "max_completion_tokens"):
+    for key in ("max_tokens", "max_completion_tokens", "n", "top_logprobs"):
         if key in body and body[key] is not None and (type(body[key]) is not int):
             raise _invalid_type(key, "an integer", body[key])
     if body.get("max_tokens") is not None and is_reasoning_model(body["model"]):
@@ -230,10 +231,12 @@ def build(ctx: Ctx) -> tuple[Answer, dict[str, Any]]:
         max_tokens=limit,
         stops=stops,
     )
+    answer = structured.apply(ctx, "chat", answer, prompt, limit)
     if answer.calls and ctx.has("tool-call-as-text"):
         calls = [{"name": t.name, "arguments": json.loads(a)} for t, a in answer.calls]
         answer = Answer(dump(calls if len(calls) > 1 else calls[0]), [], "end")
     out = billed_output(ctx, answer.text, sum(len(a) // 4 + 5 for _, a in answer.calls) + reasoning)
+    out *= n_choices(ctx)  # completion_tokens counts every choice
     prompt_tokens = billed_input(ctx, msgs, body.get("tools"))
     total = prompt_tokens + out + (1 if ctx.has("usage-inconsistent") else 0)
     usage = {
@@ -251,6 +254,12 @@ def build(ctx: Ctx) -> tuple[Answer, dict[str, Any]]:
     return answer, usage
 
 
+def n_choices(ctx: Ctx) -> int:
+    """``n``: how many choices to return (fault n-ignored: always one)."""
+    n = ctx.body.get("n")
+    return n if type(n) is int and n > 1 and not ctx.has("n-ignored") else 1
+
+
 def finish_reason(answer: Answer, ctx: Ctx) -> str:
     if answer.calls:
         return "stop" if ctx.has("wrong-finish-reason") else "tool_calls"
@@ -263,6 +272,9 @@ def handle(ctx: Ctx) -> Response:
     fingerprint = "fp_" + chars(ctx.seed, "fp", 10, HEX)
     call_ids = [ctx.ident("call_", 24) for _ in answer.calls]
     if ctx.body.get("stream"):
+        reasoning = usage["completion_tokens_details"]["reasoning_tokens"]
+        if (est := stream_estimate(ctx, answer.text, reasoning)) is not None:
+            usage = {**usage, "completion_tokens": est, "total_tokens": usage["prompt_tokens"] + est}
         return sse_response(frame(_chunks(ctx, answer, usage, cid, fingerprint, call_ids), ctx, named=False), ctx)
     message: dict[str, Any] = {"role": "assistant", "content": answer.text}
     if answer.calls:
@@ -271,12 +283,17 @@ def handle(ctx: Ctx) -> Response:
             for cid_, (t, args) in zip(call_ids, answer.calls, strict=True)
         ]
     message |= {"refusal": None, "annotations": []}
+    top = logprobs.wanted_chat(ctx)
+    lp = None if top is None else {"content": logprobs.entries(ctx, answer.text or "", top), "refusal": None}
     obj = {
         "id": cid,
         "object": "chat.completion",
         "created": ctx.created,
         "model": ctx.body["model"],
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(answer, ctx)}],
+        "choices": [
+            {"index": c, "message": message, "logprobs": lp, "finish_reason": finish_reason(answer, ctx)}
+            for c in range(n_choices(ctx))
+        ],
         "usage": usage,
         "service_tier": "default",
         "system_fingerprint": fingerprint,
@@ -285,10 +302,13 @@ def handle(ctx: Ctx) -> Response:
 
 
 def _chunks(ctx: Ctx, answer: Answer, usage: dict[str, Any], cid: str, fp: str, call_ids: list[str]) -> list[Event]:
-    include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
+    # Fault include-usage-dropped: the relay does not forward stream_options (no usage chunk).
+    include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage")) and not ctx.has(
+        "include-usage-dropped"
+    )
     out: list[Event] = []
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> None:
+    def chunk(delta: dict[str, Any], finish: str | None = None, choice: int = 0, lp: Any = None) -> None:
         obj: dict[str, Any] = {
             "id": cid,
             "object": "chat.completion.chunk",
@@ -296,37 +316,46 @@ def _chunks(ctx: Ctx, answer: Answer, usage: dict[str, Any], cid: str, fp: str, 
             "model": ctx.body["model"],
             "service_tier": "default",
             "system_fingerprint": fp,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            "choices": [{"index": choice, "delta": delta, "logprobs": lp, "finish_reason": finish}],
         }
         if include_usage:
             obj["usage"] = None
         obj["obfuscation"] = ctx.obfuscation(len(out))
         out.append((None, dump(ctx.extra(obj))))
 
-    if answer.calls:
-        chunk({"role": "assistant", "content": None})
-        for i, (call_id, (tool, args)) in enumerate(zip(call_ids, answer.calls, strict=True)):
-            index = 0 if ctx.has("parallel-index-zero") else i
-            chunk(
-                {
-                    "tool_calls": [
-                        {
-                            "index": index,
-                            "id": call_id,
-                            "type": "function",
-                            "function": {"name": tool.name, "arguments": ""},
-                        }
-                    ]
-                }
-            )
-            streamed = "{}" if ctx.has("stream-args-differ") else args
-            for frag in json_pieces(streamed):
-                chunk({"tool_calls": [{"index": index, "function": {"arguments": frag}}]})
-    else:
-        chunk({"role": "assistant", "content": "", "refusal": None})
-        for piece in pieces(answer.text or ""):
-            chunk({"content": piece})
-    chunk({}, finish_reason(answer, ctx))
+    top = logprobs.wanted_chat(ctx)
+    for c in range(n_choices(ctx)):  # n: the choices one after the other, each with its index
+        if answer.calls:
+            chunk({"role": "assistant", "content": None}, choice=c)
+            for i, (call_id, (tool, args)) in enumerate(zip(call_ids, answer.calls, strict=True)):
+                index = 0 if ctx.has("parallel-index-zero") else i
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "id": call_id,
+                                "type": "function",
+                                "function": {"name": tool.name, "arguments": ""},
+                            }
+                        ]
+                    },
+                    choice=c,
+                )
+                streamed = "{}" if ctx.has("stream-args-differ") else args
+                for frag in json_pieces(streamed):
+                    chunk({"tool_calls": [{"index": index, "function": {"arguments": frag}}]}, choice=c)
+        else:
+            chunk({"role": "assistant", "content": "", "refusal": None}, choice=c)
+            done = 0
+            for piece in pieces(answer.text or ""):
+                lp = None
+                if top is not None:
+                    entries = logprobs.entries(ctx, piece, top, done)
+                    done += len(entries)
+                    lp = {"content": entries, "refusal": None}
+                chunk({"content": piece}, choice=c, lp=lp)
+        chunk({}, finish_reason(answer, ctx), choice=c)
     if include_usage:
         obj = {
             "id": cid,

@@ -124,7 +124,17 @@ def billed_input(ctx: Ctx, *parts: Any) -> int:
 def billed_output(ctx: Ctx, text: str | None, extra: int = 0) -> int:
     """usage's output tokens: the answer text in the serving model's tokenizer, plus ``extra``
     (tool-call arguments, reasoning), with the billing faults applied."""
-    return inflate(ctx, tokenizer.count_text(text or "", ctx.family) + extra)
+    n = inflate(ctx, tokenizer.count_text(text or "", ctx.family) + extra)
+    return round(n * INFLATION) if ctx.has("output-usage-inflated") else n
+
+
+def stream_estimate(ctx: Ctx, text: str | None, reasoning: int = 0) -> int | None:
+    """Fault stream-usage-estimated: the output tokens a relay reports for a stream when it counts
+    the streamed text itself, with one tokenizer for every model (here: the other family's), instead
+    of forwarding the upstream's usage. Reasoning tokens are passed through."""
+    if not ctx.has("stream-usage-estimated"):
+        return None
+    return tokenizer.count_text(text or "", tokenizer.other(ctx.family)) + reasoning
 
 
 def inflate(ctx: Ctx, n: int) -> int:
@@ -175,7 +185,8 @@ def limit_text(
     if matched is not None:
         text, reason = text[:cut], "stop"
     if max_tokens is not None and tokenizer.count_text(text, family) > max_tokens:
-        text, reason, matched = tokenizer.pieces_within(text, max(max_tokens, 0), family), "length", None
+        # The official APIs stop at exactly max_tokens output tokens, inside a word if need be.
+        text, reason, matched = tokenizer.prefix_within(text, max(max_tokens, 0), family), "length", None
     return text, reason, matched
 
 

@@ -84,7 +84,11 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "tool.args",
         defect=10,
     ),
-    _fault("ignore-tool-choice-none", "tool_choice none is ignored: a declared tool is called anyway", "tool.count"),
+    _fault(
+        "ignore-tool-choice-none",
+        "tool_choice none is ignored: a declared tool is called anyway",
+        "tool.count fidelity.param.tool_choice",
+    ),
     # stream framing
     _fault("chat-no-done", "chat stream ends without 'data: [DONE]'", "sse.done"),
     _fault("responses-done", "a 'data: [DONE]' line is appended to Responses streams", "sse.done"),
@@ -120,7 +124,13 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "ids lose their official prefixes (chatcmpl-, msg_, toolu_, resp_, call_, fc_)",
         "id.prefix",
     ),
-    _fault("usage-inconsistent", "usage totals do not add up (total != input + output)", "usage"),
+    # Messages reports 0 output tokens for a text answer: the output usage probe names it too, and
+    # so does the max_tokens probe (an answer stopped at the limit with fewer tokens than it).
+    _fault(
+        "usage-inconsistent",
+        "usage totals do not add up (total != input + output)",
+        "usage fidelity.usage.output fidelity.usage.stream_mismatch fidelity.param.max_tokens",
+    ),
     # responses stream grammar
     _fault(
         "no-sequence-number",
@@ -338,6 +348,72 @@ FAULT_RECORDS: tuple[Fault, ...] = (
         "Messages: cache_control is dropped on the way upstream: nothing is ever written to or read from the"
         " prompt cache",
         "fidelity.cache.not_honoured",
+        fidelity_only=True,
+    ),
+    # fidelity, issue 16 part 3: parameters, context integrity, output usage, encrypted reasoning
+    _fault(
+        "response-format-dropped",
+        "response_format / text.format is dropped: a json_schema request gets prose",
+        "fidelity.param.response_format",
+        fidelity_only=True,
+    ),
+    _fault(
+        "include-usage-dropped",
+        "chat: stream_options is dropped: no usage chunk although include_usage was asked",
+        "fidelity.param.include_usage grammar.chat.usage expect.type",
+    ),
+    _fault(
+        "max-tokens-capped",
+        "output is capped at 12 tokens whatever max_tokens asks (a relay's own ceiling), and reported as"
+        " stopped at the limit",
+        "expect.equals fidelity.param.max_tokens",
+    ),
+    _fault("n-ignored", "chat: n is dropped: one choice whatever n asks", "fidelity.param.n", fidelity_only=True),
+    _fault(
+        "logprobs-dropped",
+        "logprobs / top_logprobs and the Responses logprobs include are dropped: no token logprobs come back",
+        "fidelity.param.logprobs",
+        fidelity_only=True,
+    ),
+    _fault(
+        "parallel-tool-calls-ignored",
+        "parallel_tool_calls false / disable_parallel_tool_use is dropped: several tools are called at once",
+        "fidelity.param.parallel_tool_calls tool.count",
+    ),
+    _fault(
+        "tool-choice-ignored",
+        "tool_choice is dropped: the model decides (auto) whatever was forced or forbidden",
+        "fidelity.param.tool_choice tool.count tool.missing tool.name",
+    ),
+    _fault(
+        "context-truncated",
+        "prompts over 2,048 tokens of message text lose the start of their first user message until they fit"
+        " (count_tokens untouched)",
+        "fidelity.context.truncated",
+        fidelity_only=True,
+    ),
+    _fault(
+        "tool-result-altered",
+        "every tool result is cut to its first 24 characters on the way upstream",
+        "fidelity.context.tool_result",
+        fidelity_only=True,
+    ),
+    _fault(
+        "output-usage-inflated",
+        "output tokens are billed 1.5 times (input tokens honest)",
+        "fidelity.usage.output fidelity.usage.stream_mismatch fidelity.param.max_tokens",
+        fidelity_only=True,
+    ),
+    _fault(
+        "stream-usage-estimated",
+        "streamed usage counts the streamed text with the relay's own tokenizer (the other family's; tool"
+        " arguments not counted) instead of forwarding the upstream's",
+        "fidelity.usage.stream_mismatch usage",
+    ),
+    _fault(
+        "encrypted-content-not-verified",
+        "Responses: reasoning items are accepted with any encrypted_content (no 400 invalid_encrypted_content)",
+        "fidelity.control.encrypted_content",
         fidelity_only=True,
     ),
     # Gemini (refgateway/gemini.py): what translating relays get wrong on generateContent

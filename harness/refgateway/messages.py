@@ -25,6 +25,7 @@ from harness.refgateway.common import (
     json_response,
     pieces,
     sse_response,
+    stream_estimate,
     text_of,
     words,
 )
@@ -287,6 +288,8 @@ def handle(ctx: Ctx, cache: PromptCache | None = None) -> Response:
     blocks, answer, usage = build(ctx, cache)
     mid = ctx.ident("msg_01", 22, B58)
     if ctx.body.get("stream"):
+        if (est := stream_estimate(ctx, answer.text)) is not None:
+            usage = {**usage, "output_tokens": est}
         return sse_response(frame(_events(ctx, mid, blocks, answer, usage), ctx, named=True), ctx)
     if ctx.has("chat-completion-on-messages"):
         return _as_chat_completion(ctx, mid, blocks, answer, usage)

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from harness.refgateway import stream_faults
+from harness.refgateway import encrypted, logprobs, stream_faults, structured
 from harness.refgateway.capabilities import NO_PARALLEL
 from harness.refgateway.chat import REASONING_TOKENS, is_reasoning_model
 from harness.refgateway.common import (
@@ -24,6 +24,7 @@ from harness.refgateway.common import (
     json_response,
     pieces,
     sse_response,
+    stream_estimate,
     text_of,
     words,
 )
@@ -57,11 +58,15 @@ def input_items(inp: Any) -> list[dict[str, Any]]:
     return [i for i in inp or [] if isinstance(i, dict)]
 
 
-def conversation(body: dict[str, Any], store: Store, ignore_unknown: bool = False) -> list[dict[str, Any]]:
+def conversation(
+    body: dict[str, Any], store: Store, ignore_unknown: bool = False, verify_encrypted: bool = True
+) -> list[dict[str, Any]]:
     """The items the model sees: the stored conversation of ``previous_response_id``, then this
     request's input. Raises the official 400s for an unknown previous response and for a
     function_call_output whose call_id no function_call in the conversation carries.
-    ``ignore_unknown`` (fault previous-response-ignored): an unknown id starts a new conversation."""
+    ``ignore_unknown`` (fault previous-response-ignored): an unknown id starts a new conversation.
+    Reasoning items sent back must carry the encrypted_content this gateway issued (official 400
+    invalid_encrypted_content otherwise); ``verify_encrypted`` False: fault encrypted-content-not-verified."""
     prior: list[dict[str, Any]] = []
     prev = body.get("previous_response_id")
     if prev is not None:
@@ -77,6 +82,8 @@ def conversation(body: dict[str, Any], store: Store, ignore_unknown: bool = Fals
             )
         prior = found
     items = [*prior, *input_items(body.get("input"))]
+    if verify_encrypted:
+        encrypted.check(items)
     calls = {i.get("call_id") for i in items if i.get("type") == "function_call"}
     for i in items:
         if i.get("type") == "function_call_output" and i.get("call_id") not in calls:
@@ -234,6 +241,9 @@ class Built:
             tool_result=result,
             max_tokens=None if limit is None else limit - r_tokens,
         )
+        self.answer = structured.apply(
+            ctx, "responses", self.answer, prompt, None if limit is None else limit - r_tokens
+        )
         if self.answer.calls and ctx.has("tool-call-as-text"):
             calls = [{"name": t.name, "arguments": json.loads(a)} for t, a in self.answer.calls]
             self.answer = Answer(dump(calls if len(calls) > 1 else calls[0]), [], "end")
@@ -244,7 +254,10 @@ class Built:
             if self.summary_mode:
                 echo = " ".join(words(prompt)[:8])
                 summary = [{"type": "summary_text", "text": f'**Answering briefly**\n\nThe user wrote "{echo}".'}]
-            self.output.append({"id": ctx.ident("rs_", 50, HEX), "type": "reasoning", "summary": summary})
+            rs: dict[str, Any] = {"id": ctx.ident("rs_", 50, HEX), "type": "reasoning", "summary": summary}
+            if encrypted.INCLUDE in (body.get("include") or ()):
+                rs["encrypted_content"] = encrypted.issue(rs["id"], " ".join(words(prompt)[:8]))
+            self.output.append(rs)
         self.incomplete = self.answer.reason == "length"
         if self.answer.text is not None:
             self.output.append(
@@ -252,7 +265,14 @@ class Built:
                     "id": ctx.ident("msg_", 50, HEX),
                     "type": "message",
                     "status": "incomplete" if self.incomplete else "completed",
-                    "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": self.answer.text}],
+                    "content": [
+                        {
+                            "type": "output_text",
+                            "annotations": [],
+                            "logprobs": self.logprobs(),
+                            "text": self.answer.text,
+                        }
+                    ],
                     "role": "assistant",
                 }
             )
@@ -276,6 +296,12 @@ class Built:
             "output_tokens_details": {"reasoning_tokens": r_tokens},
             "total_tokens": inp + out_tokens + (1 if ctx.has("usage-inconsistent") else 0),
         }
+
+    def logprobs(self, piece: str | None = None, start: int = 0) -> list[dict[str, Any]]:
+        """output_text logprobs (of one stream piece from token ``start``), when included."""
+        top = logprobs.wanted_responses(self.ctx)
+        text = self.answer.text or "" if piece is None else piece
+        return [] if top is None else logprobs.entries(self.ctx, text, top, start)
 
     def response(self, *, final: bool, billing: bool, output: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         body, ctx = self.ctx.body, self.ctx
@@ -309,7 +335,7 @@ class Built:
             "service_tier": "default" if final else "auto",
             "store": body.get("store", True) is not False,
             "temperature": float(body.get("temperature", 1.0)),
-            "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "text": {"format": structured.echo_format(body), "verbosity": "medium"},
             "tool_choice": body.get("tool_choice", "auto"),
             "tools": _echo_tools(body.get("tools") or []),
             "top_logprobs": body.get("top_logprobs", 0),
@@ -328,6 +354,9 @@ def handle(ctx: Ctx, items: list[dict[str, Any]], store: Store) -> Response:
     if ctx.body.get("store", True) is not False:
         store.put(built.rid, [*items, *built.output])
     if ctx.body.get("stream"):
+        reasoning = built.usage["output_tokens_details"]["reasoning_tokens"]
+        if (est := stream_estimate(ctx, built.answer.text, reasoning)) is not None:
+            built.usage = {**built.usage, "output_tokens": est, "total_tokens": built.usage["input_tokens"] + est}
         return sse_response(frame(_events(built), ctx, named=True), ctx)
     obj = stream_faults.omit_nulls(built.response(final=True, billing=True), ctx)
     # Official Responses JSON is 2-space indented, ASCII-escaped, no trailing newline.
@@ -387,14 +416,17 @@ def _events(b: Built) -> list[Event]:
             )
             empty_part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
             ev("response.content_part.added", item_id=iid, output_index=n, content_index=0, part=empty_part)
+            done = 0
             for i, p in enumerate(pieces(text)):
+                piece_lp = b.logprobs(p, done)
+                done += len(piece_lp)
                 ev(
                     "response.output_text.delta",
                     item_id=iid,
                     output_index=n,
                     content_index=0,
                     delta=p,
-                    logprobs=[],
+                    logprobs=piece_lp,
                     obfuscation=ctx.obfuscation(i),
                 )
             if not ctx.has("missing-text-done"):
@@ -404,7 +436,7 @@ def _events(b: Built) -> list[Event]:
                     output_index=n,
                     content_index=0,
                     text=text,
-                    logprobs=[],
+                    logprobs=item["content"][0]["logprobs"],
                 )
             ev(
                 "response.content_part.done",

@@ -85,3 +85,33 @@ def pieces_within(text: str, budget: int, family: Family) -> str:
         out.append(word)
         used += cost
     return "".join(out).strip()
+
+
+def tokens(text: str, family: Family) -> list[str]:
+    """The text cut into its tokens (``count_text`` of them; whitespace rides on the token after it),
+    for logprobs. Letter and digit runs are cut into chunks of the family's size."""
+    out: list[str] = []
+    for m in re.finditer(rf"(\s*)([A-Za-z]+|[0-9]+|{_CJK}|\S)", text):
+        space, piece = m.group(1), m.group(2)
+        if piece.isascii() and piece.isalpha():
+            size = 6 if family == "openai" else 4
+        elif piece.isascii() and piece.isdigit():
+            size = 3 if family == "openai" else 1
+        else:
+            size = len(piece)  # one token, however many characters (_cost gives a CJK char 2 for anthropic)
+        chunks = [piece[i : i + size] for i in range(0, len(piece), size)]
+        if _IS_CJK.fullmatch(piece) and family == "anthropic":
+            chunks = [piece, ""]  # two tokens for one character: the second carries no text
+        chunks[0] = space + chunks[0]
+        out.extend(chunks)
+    return out
+
+
+def prefix_within(text: str, budget: int, family: Family) -> str:
+    """The text's first ``budget`` tokens, as a model stopped at its output limit writes them: the
+    cut may fall inside a word, and the count of what is left is exactly the budget (or less when
+    the text is shorter)."""
+    toks = tokens(text, family)[: max(budget, 0)]
+    while toks and count_text("".join(toks), family) > budget:
+        toks.pop()
+    return "".join(toks)

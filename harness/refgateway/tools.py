@@ -33,6 +33,7 @@ from typing import Any
 
 from harness.refgateway.common import Ctx, answer_text, limit_text, tool_result_answer
 
+MAX_TOKENS_CAP = 12  # fault max-tokens-capped: the relay's ceiling on output tokens (low, for the probe)
 PARALLEL_WORDS = (
     "parallel",
     "all tools",
@@ -293,12 +294,18 @@ def plan(
     quotes the result; a forcing tool_choice still forces a call, as the official APIs do."""
     if ctx.has("ignore-tool-choice-none") and choice.mode == "none" and tools:
         choice = Choice("required")
+    if ctx.has("tool-choice-ignored") and tools:
+        choice = Choice("auto")  # the relay drops tool_choice: the model decides by itself
+    if ctx.has("parallel-tool-calls-ignored"):
+        parallel = True  # the relay drops parallel_tool_calls / disable_parallel_tool_use
     chosen = [] if tool_result is not None and choice.mode == "auto" else decide(tools, choice, prompt, parallel)
     if chosen:
         return Answer(None, [(t, arguments_json(t, prompt)) for t in chosen], "tool")
     text = tool_result_answer(tool_result) if tool_result is not None else answer_text(prompt)
     if ctx.has("ignore-max-tokens"):
         max_tokens = None
+    if ctx.has("max-tokens-capped") and (max_tokens is None or max_tokens > MAX_TOKENS_CAP):
+        max_tokens = MAX_TOKENS_CAP  # the relay's own ceiling replaces a larger limit
     if ctx.has("stop-ignored"):
         stops = ()
     text, reason, seq = limit_text(text, max_tokens, stops, ctx.family)
