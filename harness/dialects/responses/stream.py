@@ -445,7 +445,7 @@ def _part(st: _State, d: dict[str, Any], path: str) -> _Part | None:
     if it is None:
         return None
     p = it.parts.get(ci) if isinstance(ci, int) else None
-    if p is None and st.resume:
+    if p is None and st.resume and isinstance(ci, int):
         p = it.parts[ci] = _Part("?")
     if p is None:
         st.v(
