@@ -583,7 +583,8 @@ def _finish(st: _State, events: Sequence[SSEEvent]) -> None:
         st.v(G + "terminal_missing", end, "stream ended without response.completed / failed / incomplete")
     output = (st.terminal or {}).get("output")
     # ids only: a wrong-typed output or id is the terminal event's schema check's to name
-    listed = {i.get("id") for i in output if isinstance(i, dict) and isinstance(i.get("id"), str)} if isinstance(output, list) else set()
+    items = output if isinstance(output, list) else []
+    listed = {i.get("id") for i in items if isinstance(i, dict) and not isinstance(i.get("id"), (dict, list))}
     for oi, it in sorted(st.items.items()):
         where = f"events[{it.index}]" if it.index >= 0 else end
         if it.done is None:
