@@ -308,6 +308,11 @@ def _first_message_output(body: Any) -> Path_ | None:
     return None
 
 
+def _cited(it: RecordedInteraction) -> set[int]:
+    """Indexes of the blocks a citations_delta went to."""
+    return {e["index"] for _, _, e in _events_of(it) if _get(e, "delta", "type") == "citations_delta"}
+
+
 def _resumed(it: RecordedInteraction) -> bool:
     events = _events_of(it)
     return bool(events) and _get(events[0][2], "type") != "response.created"
@@ -354,9 +359,10 @@ SITES = (
         _event(
             lambda e, it: (
                 ("content_block", "citations")
-                if b"citations_delta" in it.exchange.body and _get(e, "content_block", "type") == "text"
+                if _get(e, "content_block", "type") == "text" and _get(e, "index") in _cited(it)
                 else None
-            )
+            ),
+            lambda it: b"citations_delta" in it.exchange.body,
         ),
         5,
     ),
@@ -404,7 +410,14 @@ SITES = (
         "responses/stream.py resumed content_index",
         "responses",
         True,
-        _event(lambda e, it: ("content_index",) if "content_index" in e else None, _resumed),
+        _event(
+            lambda e, it: (
+                ("content_index",)
+                if "content_index" in e and _get(e, "type") != "response.content_part.added"
+                else None
+            ),
+            _resumed,
+        ),
         {},
     ),
     Site(
