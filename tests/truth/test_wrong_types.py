@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 
-from harness import dialects, validation
+from harness import dialects, sdkcheck, validation
+from harness.cases import Expect, Location, Matcher, ToolCallsExpectation
 from harness.engine import evaluate_exchange
+from harness.expect import check_expect, check_tool_calls
 from harness.model import Chunk, Exchange, Violation, WireRequest
 from harness.report import metrics
 from harness.traffic import RecordedInteraction
@@ -196,18 +198,33 @@ def _sample() -> tuple[RecordedInteraction, ...]:
     return (*official, *gemini)
 
 
-def _judge(m: Mutant) -> list[Violation]:
+def _judge(m: Mutant, *, sdk: bool = False) -> list[Violation]:
     """Everything that reads fields of an answer, as a run does: the checks, then the readers of
-    the final object (expectations, the report's token numbers)."""
+    the final object (expectations, the report's token numbers, and with ``sdk`` --sdk-check)."""
     ev = evaluate_exchange(m.exchange, m.endpoint, level="strict")
     dialect = dialects.get(m.endpoint)
+    found = list(ev.violations)
     if ev.final is not None:
         dialect.text(ev.final)
-        dialect.tool_calls(ev.final)
         dialect.stop_reason(ev.final)
         dialect.usage(ev.final)
         metrics.usage(m.endpoint, ev.final)
-    return list(ev.violations)
+        calls = dialect.tool_calls(ev.final)
+        found += check_tool_calls(ToolCallsExpectation(names=("a tool",), args=(_ARG,)), calls)
+        found += check_expect(_EXPECT, m.exchange, ev.final, dialect, m.exchange.is_sse)
+    if sdk:
+        found += sdkcheck.check(m.exchange, m.endpoint, m.exchange.request.json, ev.final)
+    return found
+
+
+# Expectations a case file may hold, read against the mutant's final object.
+_HERE = Location("test_wrong_types.py", 0, 0)
+_ARG = Matcher("$.a", "equals", 1, _HERE)
+_EXPECT = Expect(
+    stop_reason=("stop",),
+    text=(Matcher("$", "contains", "a", _HERE),),
+    json=(Matcher("$.usage.output_tokens", "type", "integer", _HERE),),
+)
 
 
 def _problems(mutants: list[Mutant]) -> list[str]:
@@ -428,6 +445,32 @@ SITES = (
         [],
     ),
     Site(
+        "model.ToolCall id (expect distinct_ids)",
+        "chat",
+        False,
+        _body(
+            lambda b: (
+                ("choices", 0, "message", "tool_calls", 0, "id")
+                if _get(b, "choices", 0, "message", "tool_calls", 1)
+                else None
+            )
+        ),
+        {"a": 1},  # a truthy id: the distinct-ids check hashed it
+    ),
+    Site(
+        "sdkcheck.py message content",
+        "responses",
+        True,
+        _event(
+            lambda e, it: (
+                ("item", "content", 0)
+                if _typed(e, "response.output_item.done") and _get(e, "item", "type") == "message"
+                else None
+            )
+        ),
+        1.5,
+    ),
+    Site(
         "chat/stream.py delta tool_calls",
         "chat",
         True,
@@ -452,13 +495,14 @@ def _site_mutant(site: Site) -> Mutant:
     raise AssertionError(f"{site.where}: no official answer to mutate")
 
 
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")  # the SDK on a broken answer
 @pytest.mark.parametrize("site", SITES, ids=[s.where for s in SITES])
 def test_each_former_crash_site_reports_a_schema_violation(site: Site) -> None:
     if corpus.corpus_path() is None:
         pytest.skip(corpus.SKIP_REASON)
     m = _site_mutant(site)
     assert m.breaks_schema, f"{m.label}: the mutant should break the schema"
-    found = _judge(m)  # raised here before the fix
+    found = _judge(m, sdk=sdkcheck.available() is None)  # raised here before the fix
     assert not [v for v in found if NET in v.message], found
     assert [v for v in found if v.code == "schema" and v.fails("strict")], found
 

@@ -146,7 +146,10 @@ def tool_calls_of(message: Any) -> list[ToolCall]:
             continue
         fn = call.get("function") if call.get("type", "function") == "function" else None
         if isinstance(fn, Mapping):
-            out.append(ToolCall(str(fn.get("name") or ""), _str(fn.get("arguments")), call.get("id"), i))
+            cid = call.get("id")  # a wrong-typed id is the schema's to name; not one to compare
+            out.append(
+                ToolCall(str(fn.get("name") or ""), _str(fn.get("arguments")), cid if isinstance(cid, str) else None, i)
+            )
     return out
 
 

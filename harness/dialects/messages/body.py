@@ -429,7 +429,12 @@ class MessagesDialect:
         out = []
         for i, block in enumerate(_blocks(final)):
             if block.get("type") == "tool_use":
-                out.append(ToolCall(str(block.get("name")), json.dumps(block.get("input")), block.get("id"), i))
+                bid = block.get("id")
+                out.append(
+                    ToolCall(
+                        str(block.get("name")), json.dumps(block.get("input")), bid if isinstance(bid, str) else None, i
+                    )
+                )
         return out
 
     def text(self, final: Any) -> str:

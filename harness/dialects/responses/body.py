@@ -140,7 +140,12 @@ def tool_calls(final: Any) -> list[ToolCall]:
     calls: list[ToolCall] = []
     for i, item in enumerate(_output(final)):
         if isinstance(item, dict) and item.get("type") == "function_call":
-            calls.append(ToolCall(str(item.get("name")), str(item.get("arguments") or ""), item.get("call_id"), i))
+            cid = item.get("call_id")  # a wrong-typed id is the schema's to name; not one to compare
+            calls.append(
+                ToolCall(
+                    str(item.get("name")), str(item.get("arguments") or ""), cid if isinstance(cid, str) else None, i
+                )
+            )
     return calls
 
 
