@@ -548,3 +548,19 @@ def test_a_check_that_raises_fails_the_item_and_keeps_other_violations(
     assert "chat dialect" in v.message and "TypeError" in v.message and "unexpected type" in v.message
     others = {x.code for x in ev.violations} - {"schema"}
     assert others, "the other checks' violations must be kept"
+
+
+# ---------------------------------------------------------------------------------------------
+# discover: the capability probe reads the answer too
+
+
+@pytest.mark.parametrize("question", ["thinking", "reasoning", "count_tokens", "tools"])
+@pytest.mark.parametrize("final", [{"content": 5, "output": 1.5, "input_tokens": []}, [1], "x", 5, None])
+def test_discover_reads_a_wrong_typed_answer_as_not_showing_the_capability(question: str, final: Any) -> None:
+    from harness.discover import _answer
+
+    endpoint = {"thinking": "messages", "reasoning": "responses", "count_tokens": "messages"}.get(question, "chat")
+    request = WireRequest("POST", "http://127.0.0.1/v1/x", {}, b"{}")
+    ex = Exchange(request, 200, {"content-type": "application/json"}, (Chunk(0.0, b"{}"),))
+    shows, _ = _answer(endpoint, question, ex, final)  # raised TypeError / AttributeError before
+    assert shows is False
