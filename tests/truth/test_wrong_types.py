@@ -526,12 +526,19 @@ class _Raising:
     check_body = check_stream = check_error = _raise
 
 
-@pytest.mark.parametrize("kind", ["body", "stream", "error"])
+def _raise(*args: Any, **kwargs: Any) -> Any:
+    raise TypeError("unhashable type: 'list'")
+
+
+@pytest.mark.parametrize("kind", ["body", "stream", "error", "history"])
 def test_a_check_that_raises_fails_the_item_and_keeps_other_violations(
     kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = dialects.get
-    monkeypatch.setattr("harness.engine.dialects.get", lambda name: _Raising(real(name)))
+    if kind == "history":  # the answer's date and the API's history, after the dialect
+        monkeypatch.setattr("harness.engine.history.adjust", _raise)
+    else:
+        real = dialects.get
+        monkeypatch.setattr("harness.engine.dialects.get", lambda name: _Raising(real(name)))
     # A request without "stream": true, so a stream answer is also sse.not_stream; a body under
     # text/plain is also content_type: those violations must survive the raise.
     request = WireRequest("POST", "http://127.0.0.1/v1/chat/completions", {}, b'{"model": "m", "messages": []}')
