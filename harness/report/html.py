@@ -14,7 +14,15 @@ from harness.report.assets import CSS, JS
 from harness.report.chart import latency_svg
 from harness.report.summary import passes
 
-ENDPOINT_ORDER = {"chat": 0, "messages": 1, "responses": 2}
+
+def _endpoint_rank(name: str) -> int:
+    """Columns in the registry's order (a summary may name a format this install lacks: last)."""
+    from harness.dialects import registry
+
+    names = registry.names()
+    return names.index(name) if name in names else len(names)
+
+
 # css class, symbol, words: what a cell shows and the legend explains.
 VERDICTS = {
     "pass": ("✓", "passes strict"),
@@ -47,7 +55,7 @@ def _column(e: dict[str, Any]) -> tuple[str, str, bool]:
 
 
 def _matrix(entries: list[dict[str, Any]]) -> str:
-    columns = sorted({_column(e) for e in entries}, key=lambda c: (ENDPOINT_ORDER.get(c[0], 9), c[0], c[1], c[2]))
+    columns = sorted({_column(e) for e in entries}, key=lambda c: (_endpoint_rank(c[0]), c[0], c[1], c[2]))
     rows: dict[tuple[str, str], dict[tuple[str, str, bool], dict[str, Any]]] = {}
     for e in entries:
         rows.setdefault((str(e.get("file") or ""), str(e.get("case") or e["id"])), {})[_column(e)] = e
@@ -89,7 +97,7 @@ def _matrices(entries: list[dict[str, Any]]) -> str:
     groups: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
         groups.setdefault(_column(e)[0], []).append(e)
-    return "".join(_matrix(groups[k]) for k in sorted(groups, key=lambda k: (ENDPOINT_ORDER.get(k, 9), k)))
+    return "".join(_matrix(groups[k]) for k in sorted(groups, key=lambda k: (_endpoint_rank(k), k)))
 
 
 def _score_card(gateway: str, entries: list[dict[str, Any]]) -> str:

@@ -14,21 +14,20 @@ def _int(value: Any) -> int | None:
 def usage(endpoint: str, final: Any) -> tuple[int | None, int | None]:
     """(input, output) tokens of a final object (a body or a folded stream); None where absent.
 
-    Messages counts cached prompt tokens apart from ``input_tokens``; they are added back so
-    "input tokens" means the whole prompt in every dialect.
+    The dialect reads its own usage vocabulary (``Dialect.usage``), so a new format needs no
+    edit here; "input tokens" means the whole prompt in every dialect (Messages' cached prompt
+    tokens added back, Gemini's thoughts counted as output as it bills them).
     """
-    u = final.get("usage") if isinstance(final, dict) else None
-    if not isinstance(u, dict):
+    from harness.dialects import registry
+
+    try:
+        dialect = registry.get(endpoint)
+    except KeyError:
         return None, None
-    if endpoint == "chat":
-        return _int(u.get("prompt_tokens")), _int(u.get("completion_tokens"))
-    if endpoint == "messages":
-        base = _int(u.get("input_tokens"))
-        cached = [_int(u.get(k)) or 0 for k in ("cache_creation_input_tokens", "cache_read_input_tokens")]
-        return (base + sum(cached) if base is not None else None), _int(u.get("output_tokens"))
-    if endpoint == "responses":
-        return _int(u.get("input_tokens")), _int(u.get("output_tokens"))
-    return None, None
+    u = dialect.usage(final)
+    if u is None:
+        return None, None
+    return _int(u.input_tokens), _int(u.output_tokens)
 
 
 def generation_ms(latency_ms: float | None, ttft_ms: float | None, stream: bool) -> float | None:
