@@ -209,16 +209,22 @@ def _answer(endpoint: str, question: str, ex: Exchange, final: Any) -> tuple[boo
         need = 2 if question == "parallel_tools" else 1
         return calls >= need, f"{calls} tool call(s) with the tool forced"
     if question == "thinking":
-        blocks = [b for b in (final or {}).get("content", []) if isinstance(b, dict) and b.get("type") == "thinking"]
+        blocks = [b for b in _list(final, "content") if isinstance(b, dict) and b.get("type") == "thinking"]
         signed = bool(blocks) and all(b.get("signature") for b in blocks)
         return signed, "a signed thinking block" if signed else "no signed thinking block"
     if question == "reasoning":
-        items = [o for o in (final or {}).get("output", []) if isinstance(o, dict) and o.get("type") == "reasoning"]
+        items = [o for o in _list(final, "output") if isinstance(o, dict) and o.get("type") == "reasoning"]
         return bool(items), "a reasoning item" if items else "200 without a reasoning item"
     if question == "count_tokens":
-        n = (final or {}).get("input_tokens")
+        n = final.get("input_tokens") if isinstance(final, dict) else None
         return isinstance(n, int), f"input_tokens {n}"
     return True, "HTTP 200"
+
+
+def _list(final: Any, key: str) -> list[Any]:
+    """A list field of the answer; a wrong-typed one (the dialect's schema check names it) is none."""
+    value = final.get(key) if isinstance(final, dict) else None
+    return value if isinstance(value, list) else []
 
 
 def plan_size(models: dict[str, list[str]]) -> tuple[int, int]:

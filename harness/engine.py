@@ -7,8 +7,10 @@ stream grammar, error shapes). Case-specific expectations live in ``harness.expe
 from __future__ import annotations
 
 import json
+import traceback
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,16 +63,19 @@ def evaluate_exchange(
     if body_schema is not None or ev.final is None:
         return ev
     body = not exchange.is_sse and 200 <= (exchange.status or 0) < 300
-    violations = history.adjust(
-        ev.violations,
-        endpoint,
-        ev.final,
-        live=not recorded,
-        answered_on=history.answer_date(ev.final, recorded_on) if recorded else None,
-        body=body,
-    )
-    if recorded:
-        violations = _undated_usage_fields(violations, history.answer_date(ev.final, recorded_on), ev.final)
+    try:
+        violations = history.adjust(
+            ev.violations,
+            endpoint,
+            ev.final,
+            live=not recorded,
+            answered_on=history.answer_date(ev.final, recorded_on) if recorded else None,
+            body=body,
+        )
+        if recorded:
+            violations = _undated_usage_fields(violations, history.answer_date(ev.final, recorded_on), ev.final)
+    except Exception as exc:  # the safety net: see _unjudgeable
+        violations = [*ev.violations, _unjudgeable(endpoint, "answer's date", exc)]
     return Evaluation(tuple(violations), ev.final, ev.events)
 
 
@@ -174,7 +179,11 @@ def _evaluate(
             out.append(Violation("sse.framing", "$", problem))
         events, merged = _split_merged(events)
         out.extend(merged)
-        verdict = dialect.check_stream(events, request_json, level, profile)
+        try:
+            verdict = dialect.check_stream(events, request_json, level, profile)
+        except Exception as exc:  # the safety net: see _unjudgeable
+            out.append(_unjudgeable(endpoint, "stream", exc))
+            return Evaluation(tuple(out), None, tuple(events))
         out.extend(_graded(verdict.violations, endpoint))
         return Evaluation(tuple(out), verdict.final, tuple(events))
 
@@ -218,13 +227,36 @@ def _evaluate(
                 severity="strict",  # the SDKs parse JSON under any media type (tests/test_sdk_grades.py)
             )
         )
-    if status >= 400:
-        out.extend(_graded(dialect.check_error(obj, status, level), endpoint))
-    elif body_schema is not None:
-        out.extend(_check_other_body(obj, body_schema))
-    else:
-        out.extend(_graded(dialect.check_body(obj, request_json, level), endpoint))
+    try:
+        if status >= 400:
+            out.extend(_graded(dialect.check_error(obj, status, level), endpoint))
+        elif body_schema is not None:
+            out.extend(_check_other_body(obj, body_schema))
+        else:
+            out.extend(_graded(dialect.check_body(obj, request_json, level), endpoint))
+    except Exception as exc:  # the safety net: see _unjudgeable
+        out.append(_unjudgeable(endpoint, "error body" if status >= 400 else "body", exc))
     return Evaluation(tuple(out), obj)
+
+
+def _unjudgeable(endpoint: str, what: str, exc: Exception) -> Violation:
+    """A dialect check that raised on an answer. The checks guard every field they read (a wrong
+    type is reported as ``schema`` by the schema check), so this is a value of a type no guard
+    expected: the item fails with that said, and the violations found before it are kept. Bad
+    input must never crash a run (README, standards); the innermost harness frame is named so the
+    missing guard can be found."""
+    where = ""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "harness" in Path(f.filename).parts]
+    if frames:
+        parts = Path(frames[-1].filename).parts
+        inner = parts[len(parts) - parts[::-1].index("harness") :]
+        where = f" at {'/'.join(inner)}:{frames[-1].lineno}"
+    return Violation(
+        "schema",
+        "$",
+        f"the {endpoint} dialect could not check this {what}: its check raised {type(exc).__name__}{where} "
+        f"({str(exc)[:120]}); the answer holds a value of an unexpected type",
+    )
 
 
 def _split_merged(events: list[sse.SSEEvent]) -> tuple[list[sse.SSEEvent], list[Violation]]:

@@ -138,7 +138,8 @@ def adjust(
                 severity="note",
             )
         )
-    main_object = isinstance(final, dict) and final.get("object") in _MAIN_OBJECT
+    kind = final.get("object") if isinstance(final, dict) else None
+    main_object = isinstance(kind, str) and kind in _MAIN_OBJECT
     if body and main_object and (live or answered_on is not None):
         out.extend(_missing_since(entries, final, answered_on))
     return out

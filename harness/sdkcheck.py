@@ -120,30 +120,38 @@ def _dump(model: Any) -> dict[str, Any]:
 
 
 def _essence(endpoint: str, obj: dict[str, Any]) -> Any:
-    """What a client acts on: text, tool calls and why it stopped (ids and metadata left out)."""
+    """What a client acts on: text, tool calls and why it stopped (ids and metadata left out).
+    A wrong-typed value (the dialect's schema check names it) reads as absent, never raises."""
     if endpoint == "chat":
         out = []
-        for c in obj.get("choices") or []:
-            m = c.get("message") or {}
+        for c in _dicts(obj.get("choices")):
+            m = _dict(c.get("message"))
             calls = [
-                ((t.get("function") or {}).get("name"), (t.get("function") or {}).get("arguments"))
-                for t in m.get("tool_calls") or []
+                (_dict(t.get("function")).get("name"), _dict(t.get("function")).get("arguments"))
+                for t in _dicts(m.get("tool_calls"))
             ]
             out.append([m.get("content") or "", calls, c.get("finish_reason")])
         return out
     if endpoint == "messages":
         blocks = []
-        for b in obj.get("content") or []:
+        for b in _dicts(obj.get("content")):
             kind = b.get("type")
-            value = {"text": b.get("text"), "thinking": b.get("thinking"), "tool_use": b.get("input")}.get(kind)
-            blocks.append([kind, value])
+            values = {"text": b.get("text"), "thinking": b.get("thinking"), "tool_use": b.get("input")}
+            blocks.append([kind, values.get(kind) if isinstance(kind, str) else None])
         return [blocks, obj.get("stop_reason")]
-    items = []
-    for item in obj.get("output") or []:
+    items: list[Any] = []
+    for item in _dicts(obj.get("output")):
         if item.get("type") == "message":
-            items.append(
-                ["message", "".join(p.get("text") or p.get("refusal") or "" for p in item.get("content") or [])]
-            )
+            parts = [p.get("text") or p.get("refusal") or "" for p in _dicts(item.get("content"))]
+            items.append(["message", "".join(p for p in parts if isinstance(p, str))])
         elif item.get("type") == "function_call":
             items.append(["function_call", item.get("name"), item.get("arguments")])
     return [items, obj.get("status")]
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

@@ -140,12 +140,16 @@ def tool_calls_of(message: Any) -> list[ToolCall]:
     out: list[ToolCall] = []
     if not isinstance(message, Mapping):
         return out
-    for i, call in enumerate(message.get("tool_calls") or ()):
+    calls = message.get("tool_calls")
+    for i, call in enumerate(calls if isinstance(calls, list) else ()):  # else: the schema's to name
         if not isinstance(call, Mapping):
             continue
         fn = call.get("function") if call.get("type", "function") == "function" else None
         if isinstance(fn, Mapping):
-            out.append(ToolCall(str(fn.get("name") or ""), _str(fn.get("arguments")), call.get("id"), i))
+            cid = call.get("id")  # a wrong-typed id is the schema's to name; not one to compare
+            out.append(
+                ToolCall(str(fn.get("name") or ""), _str(fn.get("arguments")), cid if isinstance(cid, str) else None, i)
+            )
     return out
 
 
@@ -184,6 +188,9 @@ def check_final(obj: Mapping[str, Any], request: Any, path: str = "$") -> list[V
         if not isinstance(message, Mapping):
             continue
         finish = choice.get("finish_reason")
+        # a wrong-typed finish_reason (the schema names it) is neither a cut nor a tool stop here
+        cut_short = isinstance(finish, str) and finish in _CUT_SHORT
+        tool_finish = isinstance(finish, str) and finish in _TOOL_FINISH
         raw_calls = message.get("tool_calls") or []
         for ti, call in enumerate(raw_calls if isinstance(raw_calls, list) else ()):
             cid = call.get("id") if isinstance(call, Mapping) else None
@@ -214,12 +221,12 @@ def check_final(obj: Mapping[str, Any], request: Any, path: str = "$") -> list[V
                 )
         out.extend(official.replacement_char(message.get("content"), f"{where}.message.content"))
         calls = tool_calls_of(message)
-        if calls and finish not in _CUT_SHORT:
+        if calls and not cut_short:
             # Arguments cut off by max_tokens are legitimately incomplete JSON. Custom tools take
             # free text, so only function tools contribute schemas.
             schemas = {k: v for k, v in declared.items() if v is not None}
             out.extend(check_tool_arguments(calls, schemas, f"{where}.message"))
-        if raw_calls and finish not in _TOOL_FINISH and finish not in _CUT_SHORT:
+        if raw_calls and not tool_finish and not cut_short:
             if not forced_tool(request) and isinstance(request, Mapping):
                 out.append(
                     Violation(

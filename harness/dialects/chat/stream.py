@@ -251,7 +251,7 @@ class _Grammar:
                 expected=None,
                 actual="",
             )
-        if calls:
+        if isinstance(calls, list):  # a wrong-typed tool_calls is the chunk schema's to name
             for k, call in enumerate(calls):
                 if isinstance(call, dict):
                     self._tool(acc, call, ci, k)

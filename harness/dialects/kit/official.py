@@ -115,7 +115,7 @@ def truncated_as_complete(limit: Any, used: Any, reason: Any, natural: frozenset
     length / max_tokens."""
     if not (isinstance(limit, int) and isinstance(used, int) and limit > 0):
         return []
-    if used >= limit and reason in natural:
+    if used >= limit and isinstance(reason, str) and reason in natural:
         return [
             Violation(
                 "stop.truncated_as_complete",

@@ -157,7 +157,7 @@ def check_message(body: Any, request: Any, path: str = "$") -> list[Violation]:
         if not isinstance(block, dict):
             continue
         where, kind = f"{path}.content[{i}]", block.get("type")
-        if kind not in KNOWN_BLOCKS:
+        if not isinstance(kind, str) or kind not in KNOWN_BLOCKS:  # a wrong type: the schema names it too
             out.append(
                 Violation("schema.extra", where, f"content block type {kind!r} is not documented", severity="note")
             )
@@ -262,7 +262,7 @@ def _not_enabled(content: list[Any], request: Any, path: str) -> list[Violation]
     out = []
     for i, block in enumerate(content):
         kind = block.get("type") if isinstance(block, dict) else None
-        if kind not in _SERVER_BLOCKS:
+        if not isinstance(kind, str) or kind not in _SERVER_BLOCKS:  # a wrong-typed type is the schema's
             continue
         enabled = mcp if kind in _MCP_BLOCKS else bool(server_tools)
         if not enabled:
@@ -429,7 +429,12 @@ class MessagesDialect:
         out = []
         for i, block in enumerate(_blocks(final)):
             if block.get("type") == "tool_use":
-                out.append(ToolCall(str(block.get("name")), json.dumps(block.get("input")), block.get("id"), i))
+                bid = block.get("id")
+                out.append(
+                    ToolCall(
+                        str(block.get("name")), json.dumps(block.get("input")), bid if isinstance(bid, str) else None, i
+                    )
+                )
         return out
 
     def text(self, final: Any) -> str:

@@ -57,6 +57,12 @@ JSON_INPUT = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 _STRICT_IDS = {t: f"messages/strict/event_{t}" for t in EVENT_TYPES}
 
 
+def _str(value: Any) -> str:
+    """A text field for the fold; a wrong-typed one folds as empty (the event's schema check
+    already reported it: the fold must not crash on it)."""
+    return value if isinstance(value, str) else ""
+
+
 @dataclass
 class _Block:
     """One content block being folded."""
@@ -75,11 +81,12 @@ class _Block:
         block = dict(self.start)
         joined = "".join(self.parts)
         if self.kind == "text":
-            block["text"] = (block.get("text") or "") + joined
+            block["text"] = _str(block.get("text")) + joined
             if self.citations:
-                block["citations"] = list(block.get("citations") or []) + self.citations
+                earlier = block.get("citations")
+                block["citations"] = (earlier if isinstance(earlier, list) else []) + self.citations
         elif self.kind == "thinking":
-            block["thinking"] = (block.get("thinking") or "") + joined
+            block["thinking"] = _str(block.get("thinking")) + joined
             if self.signature is not None:
                 block["signature"] = self.signature
         elif self.kind in JSON_INPUT and self.deltas:
@@ -320,6 +327,8 @@ def _block_start(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
 def _target(st: _State, ev: SSEEvent, data: dict[str, Any], kind: str) -> _Block | None:
     _need_start(st, ev, kind)
     index = data.get("index")
+    if not isinstance(index, int):
+        return None  # the event's schema check named the wrong-typed index
     if st.open is not None and index == st.open.index:
         return st.open
     if index in st.started:
@@ -336,17 +345,19 @@ def _block_delta(st: _State, ev: SSEEvent, data: dict[str, Any]) -> None:
     if block is None or not isinstance(delta, dict):
         return
     dtype = delta.get("type")
+    if not isinstance(dtype, str):
+        return  # the event's schema check named the wrong-typed delta type
     allowed = DELTAS_FOR.get(block.kind)
     if allowed is not None and dtype not in allowed:
         st.v(G + "delta_type", ev, f"{dtype} on a {block.kind} block", expected=sorted(allowed), actual=dtype)
         return
     block.deltas += 1
     if dtype == "text_delta":
-        block.parts.append(delta.get("text") or "")
+        block.parts.append(_str(delta.get("text")))
     elif dtype == "input_json_delta":
-        block.parts.append(delta.get("partial_json") or "")
+        block.parts.append(_str(delta.get("partial_json")))
     elif dtype == "thinking_delta":
-        block.parts.append(delta.get("thinking") or "")
+        block.parts.append(_str(delta.get("thinking")))
     elif dtype == "signature_delta":
         block.signature = delta.get("signature")
     elif dtype == "citations_delta":

@@ -115,8 +115,7 @@ def declared_tools(request: Any, body: Any = None) -> tuple[dict[str, Any], bool
     # Tools also arrive inside the conversation (`additional_tools`, `tool_search_output`) and
     # from a hosted tool search in this very response.
     history = request.get("input") if isinstance(request.get("input"), list) else []
-    outputs = body.get("output") or [] if isinstance(body, dict) else []
-    for item in [*history, *outputs]:
+    for item in [*history, *_output(body)]:
         if isinstance(item, dict) and isinstance(item.get("tools"), list) and item.get("type") != "mcp_list_tools":
             add(item["tools"])
     return out, complete
@@ -130,19 +129,32 @@ def _structured_output(request: Any) -> bool:
 # ---- final objects -------------------------------------------------------------------------------
 
 
+def _output(final: Any) -> list[Any]:
+    """The output items of a final object; a wrong-typed ``output`` has none (the schema check
+    names it), so the readers below never iterate a number or a string."""
+    output = final.get("output") if isinstance(final, dict) else None
+    return output if isinstance(output, list) else []
+
+
 def tool_calls(final: Any) -> list[ToolCall]:
     calls: list[ToolCall] = []
-    for i, item in enumerate((final or {}).get("output") or () if isinstance(final, dict) else ()):
+    for i, item in enumerate(_output(final)):
         if isinstance(item, dict) and item.get("type") == "function_call":
-            calls.append(ToolCall(str(item.get("name")), str(item.get("arguments") or ""), item.get("call_id"), i))
+            cid = item.get("call_id")  # a wrong-typed id is the schema's to name; not one to compare
+            calls.append(
+                ToolCall(
+                    str(item.get("name")), str(item.get("arguments") or ""), cid if isinstance(cid, str) else None, i
+                )
+            )
     return calls
 
 
 def text(final: Any) -> str:
     parts = []
-    for item in (final or {}).get("output") or () if isinstance(final, dict) else ():
+    for item in _output(final):
         if isinstance(item, dict) and item.get("type") == "message":
-            for part in item.get("content") or ():
+            content = item.get("content")
+            for part in content if isinstance(content, list) else ():
                 if isinstance(part, dict) and part.get("type") == "output_text":
                     parts.append(str(part.get("text") or ""))
     return "".join(parts)
@@ -197,6 +209,8 @@ def check_body(body: Any, request: Any, level: Level, path: str = "$", schema: b
                 continue
             where = f"{path}.output[{i}]"
             t = item.get("type")
+            if not isinstance(t, str):
+                continue  # the schema check names the wrong-typed type
             if t in _KNOWN_ITEM:
                 out += extras(item, _KNOWN_ITEM[t], where, f"{t} item")
             if t in ITEM_PREFIX:

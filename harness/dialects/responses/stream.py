@@ -146,6 +146,9 @@ def _event(st: _State, ev: SSEEvent) -> None:
         return
     st.out.extend(found)
     t = d.get("type")
+    if t is not None and not isinstance(t, str):
+        st.v("schema", f"{path}.data.type", "event type must be a string", actual=_clip(t))
+        return
     if t is None and isinstance(d.get("error"), dict):
         # An OpenAI-shaped {"error": {...}} line: an upstream failure a relay wrapped in a 200
         # stream (RELAY_DEFECTS #14), named so rather than only as a broken event sequence.
@@ -442,7 +445,7 @@ def _part(st: _State, d: dict[str, Any], path: str) -> _Part | None:
     if it is None:
         return None
     p = it.parts.get(ci) if isinstance(ci, int) else None
-    if p is None and st.resume:
+    if p is None and st.resume and isinstance(ci, int):
         p = it.parts[ci] = _Part("?")
     if p is None:
         st.v(
@@ -578,7 +581,10 @@ def _finish(st: _State, events: Sequence[SSEEvent]) -> None:
         st.v("sse.done", end, "the Open Responses profile requires a final data: [DONE]")
     if st.terminal is None:
         st.v(G + "terminal_missing", end, "stream ended without response.completed / failed / incomplete")
-    listed = {i.get("id") for i in (st.terminal or {}).get("output") or () if isinstance(i, dict)}
+    output = (st.terminal or {}).get("output")
+    # ids only: a wrong-typed output or id is the terminal event's schema check's to name
+    items = output if isinstance(output, list) else []
+    listed = {i.get("id") for i in items if isinstance(i, dict) and not isinstance(i.get("id"), (dict, list))}
     for oi, it in sorted(st.items.items()):
         where = f"events[{it.index}]" if it.index >= 0 else end
         if it.done is None:
