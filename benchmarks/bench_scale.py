@@ -8,9 +8,15 @@
    (benchmarks/bench_live.py). Target: <= 1.1x the ideal, 13 rounds x (0.5 s + stream time).
 3. TTFT: relaycheck's measured TTFT against the delay the gateway injects. Target: within 5 ms.
 4. memory: peak RSS of a replay of 250 / 500 / 1000 items.
+5. memory10k: benchmarks/bench_memory.py, KiB per item at 1,000 / 5,000 / 10,000 generated items.
+   Target: linear, under 80 KiB per item at 10,000.
+6. validation: benchmarks/bench_validation.py, stream parse + validate events/s on one core over
+   the official streams. Target: >= 200,000 events/s.
+
+All six by default, so one run prints every issue-17 ratio.
 
 Tavern is installed into its own venv under the work dir (``pip install tavern``), never into
-relaycheck's. Usage: python benchmarks/bench_scale.py [--parts offline,live,ttft,memory]
+relaycheck's. Usage: python benchmarks/bench_scale.py [--parts offline,live,ttft,memory,memory10k,validation]
 [--items 500] [--workdir DIR] [--tavern-python PATH] [--baseline-src DIR]
 """
 
@@ -239,6 +245,14 @@ def part_memory(work: Path, sizes: tuple[int, ...] = (250, 500, 1000)) -> None:
         print(f"  {n:5d} items: peak RSS {mib:6.1f} MiB  [{outcome(res)}]")
 
 
+def part_script(title: str, script: str) -> None:
+    """Another benchmark of this folder, its lines printed here (one run, every ratio)."""
+    print(f"\n{title}", flush=True)
+    res = subprocess.run([PY, str(Path(__file__).resolve().parent / script)], check=False)
+    if res.returncode:
+        print(f"  {script} exited {res.returncode}")
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "_rss":  # a relaycheck command in-process, then its peak RSS
         from harness.cli import main as relaycheck
@@ -247,7 +261,7 @@ def main() -> int:
         print(f"PEAK_RSS_KB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
         return code
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="offline,live,ttft,memory")
+    ap.add_argument("--parts", default="offline,live,ttft,memory,memory10k,validation")
     ap.add_argument("--items", type=int, default=500)
     ap.add_argument("--workdir", type=Path, help="keeps the recorded suite and Tavern's venv between runs")
     ap.add_argument("--tavern-python", help="a python with tavern installed (default: a venv made here)")
@@ -272,6 +286,10 @@ def main() -> int:
         part_ttft()
     if "memory" in parts:
         part_memory(work)
+    if "memory10k" in parts:
+        part_script("[5] memory at 10,000 items (benchmarks/bench_memory.py)", "bench_memory.py")
+    if "validation" in parts:
+        part_script("[6] stream parse + validate (benchmarks/bench_validation.py)", "bench_validation.py")
     return 0
 
 
