@@ -196,10 +196,10 @@ def _event(st: _State, ev: SSEEvent) -> None:
         return
     st.out.extend(found)
     t = d.get("type")
-    if t in _FAST_TYPES and FAST_PATHS and _fast_delta(st, ev, d, t):
-        return
     if t is not None and not isinstance(t, str):
         st.v("schema", f"{path}.data.type", "event type must be a string", actual=_clip(t))
+        return
+    if t in _FAST_TYPES and FAST_PATHS and _fast_delta(st, ev, d, t):
         return
     if t is None and isinstance(d.get("error"), dict):
         # An OpenAI-shaped {"error": {...}} line: an upstream failure a relay wrapped in a 200
