@@ -4,7 +4,8 @@ Prints, measured side by side in one run (repeats interleaved, best of each):
 - relaycheck's whole stream pipeline (SSE parse, JSON decode, per-event schema through the
   validation seam, stream grammar, fold, final-object checks), in events per second;
 - the same pipeline on the slow paths (the incremental SSE parser, the standard library's
-  json.loads, python-jsonschema instead of jsonschema-rs), the code as it was before issue 17;
+  json.loads, the dialects' delta fast paths off, python-jsonschema instead of jsonschema-rs),
+  the code as it was before issue 17;
 - the floors: SSE parsing alone, JSON decoding alone, jsonschema-rs alone, and plain
   python-jsonschema on the same events (the first baseline, ~9,600 validations/s).
 
@@ -31,7 +32,11 @@ sys.path.insert(0, str(REPO))
 
 from harness import fastjson, sse, validation  # noqa: E402
 from harness.cassettes import load_jsonl  # noqa: E402
+from harness.dialects.messages import stream as messages_stream  # noqa: E402
+from harness.dialects.responses import stream as responses_stream  # noqa: E402
 from harness.engine import evaluate_exchange  # noqa: E402
+
+DELTA_FAST = (messages_stream, responses_stream)  # modules with a delta fast path (FAST_PATHS)
 
 SCHEMA_FOR = {  # event -> schema id of the strict level, for the schema-only floors
     "chat": lambda data: "chat/strict/chunk",
@@ -49,14 +54,19 @@ def _incremental(body: bytes | str) -> tuple[list[sse.SSEEvent], sse.SSEParser]:
 
 @contextmanager
 def slow_paths(python_schemas: bool = False) -> Iterator[None]:
-    """The incremental SSE parser, json.loads (and python-jsonschema) in place of the fast paths."""
+    """The incremental SSE parser, json.loads (and python-jsonschema) in place of the fast paths,
+    and the dialects' delta fast paths off."""
     parse, loads = sse.parse, fastjson.loads
     sse.parse, fastjson.loads = _incremental, json.loads
+    for module in DELTA_FAST:
+        module.FAST_PATHS = False
     previous = validation.use_backend("python") if python_schemas else None
     try:
         yield
     finally:
         sse.parse, fastjson.loads = parse, loads
+        for module in DELTA_FAST:
+            module.FAST_PATHS = True
         if previous is not None:
             validation.use_backend(previous)
 
@@ -125,7 +135,7 @@ def main() -> int:
 
     rows: list[tuple[str, Callable[[], object], int]] = [
         ("relaycheck pipeline (parse + schema + grammar + fold)", pipeline, n_events),
-        ("  same, slow paths (incremental SSE, json.loads): before", pipeline_before, n_events),
+        ("  slow paths (incremental SSE, json.loads, full grammar)", pipeline_before, n_events),
         ("  same, slow paths and python-jsonschema", pipeline_python, n_events),
         ("floor: sse.parse alone", lambda: [sse.parse(b) for b in bodies], n_events),
         ("floor: incremental SSE parser alone (before)", lambda: [_incremental(b) for b in bodies], n_events),

@@ -51,9 +51,10 @@ def payload(ev: SSEEvent) -> tuple[Any, list[Violation]]:
     JSON payload (None when it has none) and the framing findings: not JSON (``sse.json``), two
     events merged (``sse.framing``), or one object spread over several ``data:`` lines, which
     SSE allows and clients join, but the official APIs never write (``sse.framing``, strict)."""
-    data, bad = decode_event(ev)
-    if bad is not None:
-        return None, [bad]
+    try:  # decode_event's first step inline: one call less per event on the hot path
+        data = fastjson.loads(ev.data)
+    except ValueError:
+        return None, [decode_event(ev)[1]]  # type: ignore[list-item]  # it fails again, the same way
     if ev.data_lines > 1:
         spread = Violation(
             "sse.framing",

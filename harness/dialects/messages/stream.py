@@ -57,6 +57,40 @@ JSON_INPUT = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 _STRICT_IDS = {t: f"messages/strict/event_{t}" for t in EVENT_TYPES}
 
 
+# The field each block type's streamed deltas carry, for the fast path below.
+_FAST_DELTA = {
+    "text": ("text_delta", "text"),
+    "thinking": ("thinking_delta", "thinking"),
+    **{kind: ("input_json_delta", "partial_json") for kind in JSON_INPUT},
+}
+_STRICT_DELTA = _STRICT_IDS["content_block_delta"]
+# tests/test_fast_paths.py turns this off to compare the verdicts of both paths.
+FAST_PATHS = True
+
+
+def _fast_delta(st: _State, ev: SSEEvent, data: dict[str, Any]) -> bool:
+    """The common content_block_delta (73 % of the events are deltas): a text, thinking or
+    input_json delta for the open block, named as such, mid-message, valid under its strict
+    schema. Every rule the full path applies to it passes then (event name, after-end, start,
+    block_after_delta, target, delta type), so only the fold is left: append the fragment.
+    Anything else returns False and takes the full path, unchanged."""
+    block = st.open
+    if block is None or ev.event != "content_block_delta" or st.message is None:
+        return False
+    if st.stopped or st.errored or st.saw_delta:
+        return False
+    index, delta = data.get("index"), data.get("delta")
+    # type() is int: 1.0 is an integer to JSON Schema, but the full path folds only a Python int
+    if type(index) is not int or index != block.index or type(delta) is not dict:
+        return False
+    want = _FAST_DELTA.get(block.kind)
+    if want is None or delta.get("type") != want[0] or not validation.is_valid(_STRICT_DELTA, data):
+        return False
+    block.deltas += 1
+    block.parts.append(_str(delta.get(want[1])))
+    return True
+
+
 def _str(value: Any) -> str:
     """A text field for the fold; a wrong-typed one folds as empty (the event's schema check
     already reported it: the fold must not crash on it)."""
@@ -147,6 +181,8 @@ def check_stream(events: Sequence[SSEEvent], request: Any) -> StreamVerdict:
             continue
         st.out.extend(found)
         kind = data.get("type") if isinstance(data, dict) else None
+        if kind == "content_block_delta" and FAST_PATHS and _fast_delta(st, ev, data):
+            continue
         if not isinstance(kind, str):
             if isinstance(data, dict) and (data.get("object") or "choices" in data):
                 st.v(
