@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="relaycheck",
         description="Conformance and regression harness for LLM API relays: does the relay answer exactly "
-        "as the official OpenAI Chat Completions, Anthropic Messages and OpenAI Responses APIs would?",
+        "as the official OpenAI Chat Completions, Anthropic Messages, OpenAI Responses and Google Gemini APIs would?",
         epilog=exitcodes.epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
