@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -79,3 +80,18 @@ def relay_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) ->
         return pytester
 
     return make
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI a test skipped because the shared corpus of official recordings is missing fails:
+    CI must judge against the ground truth, never pass by skipping it (locally it stays a skip,
+    with the reason, for a clone without ../shared)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI"):
+        from tests.truth.corpus import SKIP_REASON
+
+        if SKIP_REASON in str(report.longrepr):
+            report.outcome = "failed"
+            report.longrepr = f"CI is set but {SKIP_REASON}"
