@@ -323,16 +323,7 @@ class ChatDialect:
         return "OpenAI error" if openai_error(body) else None
 
     def usage(self, final: Any) -> Usage | None:
-        usage = final.get("usage") if isinstance(final, Mapping) else None
-        if not isinstance(usage, Mapping):
-            return None
-        details = usage.get("prompt_tokens_details")
-        return Usage(
-            _int(usage.get("prompt_tokens")),
-            _int(usage.get("completion_tokens")),
-            _int(details.get("cached_tokens")) if isinstance(details, Mapping) else None,
-            _int(usage.get("total_tokens")),
-        )
+        return kit_usage.openai_usage(final, "prompt_tokens", "completion_tokens", "prompt_tokens_details")
 
     def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
         # OpenAI clients send Bearer; "x-api-key"/"both" exist for relays that want Anthropic-style keys.
@@ -425,7 +416,3 @@ def _shape_words(shape: str) -> str:
     if shape == "an OpenAI-shaped error":
         return "an OpenAI-shaped error with a field of the wrong type"
     return f"{shape}, not this dialect's (OpenAI) error shape"
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

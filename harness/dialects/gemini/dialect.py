@@ -17,6 +17,7 @@ from harness.dialects.base import Profile, RequestShape, StreamVerdict, Usage
 from harness.dialects.gemini import body as _body
 from harness.dialects.gemini.errors import check_error_body, is_gemini_error
 from harness.dialects.gemini.stream import check_stream
+from harness.dialects.kit import usage as kit_usage
 from harness.model import Level, ToolCall, Violation
 from harness.sse import SSEEvent
 
@@ -104,8 +105,7 @@ class GeminiDialect:
             return None
 
         def count(key: str) -> int | None:
-            value = usage.get(key)
-            return value if isinstance(value, int) else None
+            return kit_usage.count(usage.get(key))
 
         out = [count("candidatesTokenCount"), count("thoughtsTokenCount")]
         output = None if all(x is None for x in out) else sum(x or 0 for x in out)

@@ -7,11 +7,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from harness.dialects.base import Usage
 from harness.model import Violation
 
 
 def _count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def count(value: Any) -> int | None:
+    """A token count as reported, or None when absent or not an integer (the schema names that)."""
+    return value if _count(value) else None
+
+
+def openai_usage(final: Any, input_key: str, output_key: str, details_key: str) -> Usage | None:
+    """Usage in OpenAI's shape (chat: prompt/completion_tokens, Responses: input/output_tokens),
+    cached tokens under ``<details_key>.cached_tokens``."""
+    usage = final.get("usage") if isinstance(final, Mapping) else None
+    if not isinstance(usage, Mapping):
+        return None
+    details = usage.get(details_key)
+    return Usage(
+        count(usage.get(input_key)),
+        count(usage.get(output_key)),
+        count(details.get("cached_tokens")) if isinstance(details, Mapping) else None,
+        count(usage.get("total_tokens")),
+    )
 
 
 def total_is_sum(usage: Mapping[str, Any], total_key: str, parts: Sequence[str], path: str) -> list[Violation]:

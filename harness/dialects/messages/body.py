@@ -390,12 +390,13 @@ class MessagesDialect:
             return None
         # Messages counts cached prompt tokens apart from input_tokens; they are added back so
         # input_tokens means the whole prompt, as in every other dialect (and report/metrics).
-        base = _int(usage.get("input_tokens"))
-        cached = [_int(usage.get(k)) or 0 for k in ("cache_creation_input_tokens", "cache_read_input_tokens")]
+        base = kit_usage.count(usage.get("input_tokens"))
+        cache_keys = ("cache_creation_input_tokens", "cache_read_input_tokens")
+        cached = [kit_usage.count(usage.get(k)) or 0 for k in cache_keys]
         return Usage(
             base + sum(cached) if base is not None else None,
-            _int(usage.get("output_tokens")),
-            _int(usage.get("cache_read_input_tokens")),
+            kit_usage.count(usage.get("output_tokens")),
+            kit_usage.count(usage.get("cache_read_input_tokens")),
             None,  # Messages reports no total
         )
 
@@ -450,7 +451,3 @@ def _blocks(final: Any) -> list[dict[str, Any]]:
 
 
 DIALECT = MessagesDialect()
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -347,16 +347,7 @@ class _Responses:
         return "OpenAI error" if openai_error(body) else None
 
     def usage(self, final: Any) -> Usage | None:
-        usage = final.get("usage") if isinstance(final, Mapping) else None
-        if not isinstance(usage, Mapping):
-            return None
-        details = usage.get("input_tokens_details")
-        return Usage(
-            _int(usage.get("input_tokens")),
-            _int(usage.get("output_tokens")),
-            _int(details.get("cached_tokens")) if isinstance(details, Mapping) else None,
-            _int(usage.get("total_tokens")),
-        )
+        return kit_usage.openai_usage(final, "input_tokens", "output_tokens", "input_tokens_details")
 
     def auth_headers(self, api_key: str, style: AuthStyle, anthropic_version: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"}
@@ -393,7 +384,3 @@ def _shape_words(shape: str) -> str:
     if shape == "an OpenAI-shaped error":
         return "an OpenAI-shaped error with a field of the wrong type"
     return f"{shape}, not this dialect's (OpenAI) error shape"
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
