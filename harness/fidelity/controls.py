@@ -15,6 +15,7 @@ Neither can tell one model of a family from another.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from harness.fidelity.probe import Answer, Sender, Verdict, request_body
@@ -70,23 +71,20 @@ def probe_signature(sender: Sender, endpoint: str, model: str) -> Verdict:
     honest = sender.send(endpoint, _thinking_body(model, history(blocks)))
     tampered = sender.send(endpoint, _thinking_body(model, history(tampered_blocks)))
     numbers = {"signature_chars": len(sig), "untampered_status": honest.status, "tampered_status": tampered.status}
-    if not honest.ok:
-        # The official API accepts its own signature: a relay that does not has another defect
-        # (it alters the history), which the suite reports; this control cannot tell.
-        return done("inconclusive", f"the untampered history was rejected too ({honest.error})", numbers)
-    if tampered.status == 200:
-        v = Violation(
-            "fidelity.control.signature",
-            "status",
-            "a thinking signature with one character changed was accepted (HTTP 200); "
-            "the official API answers 400: the signature is not verified upstream",
-            400,
-            tampered.status,
-        )
-        return done("inconsistent", v.message, numbers, (v,))
-    if tampered.status in REJECTED:
-        return done("consistent", f"untampered accepted, tampered rejected (HTTP {tampered.status})", numbers)
-    return done("inconclusive", f"the tampered request got no verdict ({tampered.error})", numbers)
+    # The official API accepts its own signature: a relay that does not has another defect
+    # (it alters the history), which the suite reports; this control cannot tell.
+    return judge(
+        done,
+        numbers,
+        honest,
+        tampered,
+        code="fidelity.control.signature",
+        positive_failed=f"the untampered history was rejected too ({honest.error})",
+        accepted="a thinking signature with one character changed was accepted (HTTP 200); "
+        "the official API answers 400: the signature is not verified upstream",
+        consistent="untampered accepted, tampered rejected",
+        unjudged=f"the tampered request got no verdict ({tampered.error})",
+    )
 
 
 def probe_previous_response(sender: Sender, endpoint: str, model: str) -> Verdict:
@@ -101,21 +99,43 @@ def probe_previous_response(sender: Sender, endpoint: str, model: str) -> Verdic
         endpoint, request_body(endpoint, model, FOLLOW_UP, 16, previous_response_id=MADE_UP_RESPONSE_ID)
     )
     numbers = {"continued_status": follow.status, "made_up_status": made_up.status, "made_up_id": MADE_UP_RESPONSE_ID}
-    if not follow.ok:
-        return done("inconclusive", f"continuing a stored response failed ({follow.error}): no stored state", numbers)
-    if made_up.status == 200:
-        v = Violation(
-            "fidelity.control.previous_response",
-            "status",
-            "a made-up previous_response_id was accepted (HTTP 200); the official API answers 400 "
-            "previous_response_not_found: the field is ignored or not forwarded",
-            400,
-            made_up.status,
-        )
+    return judge(
+        done,
+        numbers,
+        follow,
+        made_up,
+        code="fidelity.control.previous_response",
+        positive_failed=f"continuing a stored response failed ({follow.error}): no stored state",
+        accepted="a made-up previous_response_id was accepted (HTTP 200); the official API answers 400 "
+        "previous_response_not_found: the field is ignored or not forwarded",
+        consistent="stored response continued, made-up id rejected",
+        unjudged=f"the made-up id got no verdict ({_err(made_up)})",
+    )
+
+
+def judge(
+    done: Callable[..., Verdict],
+    numbers: dict[str, Any],
+    positive: Answer,
+    negative: Answer,
+    *,
+    code: str,
+    positive_failed: str,
+    accepted: str,
+    consistent: str,
+    unjudged: str,
+) -> Verdict:
+    """The verdict of a negative control: the genuine request (``positive``) must be accepted,
+    else the control cannot tell; the forged one (``negative``) accepted with 200 is the finding,
+    rejected (400/404) is consistent, anything else gives no verdict."""
+    if not positive.ok:
+        return done("inconclusive", positive_failed, numbers)
+    if negative.status == 200:
+        v = Violation(code, "status", accepted, 400, negative.status)
         return done("inconsistent", v.message, numbers, (v,))
-    if made_up.status in REJECTED:
-        return done("consistent", f"stored response continued, made-up id rejected (HTTP {made_up.status})", numbers)
-    return done("inconclusive", f"the made-up id got no verdict ({_err(made_up)})", numbers)
+    if negative.status in REJECTED:
+        return done("consistent", f"{consistent} (HTTP {negative.status})", numbers)
+    return done("inconclusive", unjudged, numbers)
 
 
 def _err(a: Answer) -> str:

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.fidelity.controls import FOLLOW_UP, PROMPT, REJECTED, tamper
+from harness.fidelity.controls import FOLLOW_UP, PROMPT, judge, tamper
 from harness.fidelity.probe import Sender, Verdict
-from harness.model import Violation
 
 INCLUDE = "reasoning.encrypted_content"
 MAX_OUTPUT_TOKENS = 512  # room for a reasoning model's hidden reasoning before a one-word answer
@@ -50,18 +49,15 @@ def probe_encrypted_content(sender: Sender, endpoint: str, model: str) -> Verdic
     honest = sender.send(endpoint, _body(model, [*first_input, *output, follow]))
     tampered = sender.send(endpoint, _body(model, [*first_input, *tampered_output, follow]))
     numbers = {"token_chars": len(token), "untampered_status": honest.status, "tampered_status": tampered.status}
-    if not honest.ok:
-        return done("inconclusive", f"the untampered history was rejected too ({honest.error})", numbers)
-    if tampered.status == 200:
-        v = Violation(
-            "fidelity.control.encrypted_content",
-            "status",
-            "a reasoning item's encrypted_content with one character changed was accepted (HTTP 200); the "
-            "official API answers 400 invalid_encrypted_content: the token is not verified upstream",
-            400,
-            tampered.status,
-        )
-        return done("inconsistent", v.message, numbers, (v,))
-    if tampered.status in REJECTED:
-        return done("consistent", f"untampered accepted, tampered rejected (HTTP {tampered.status})", numbers)
-    return done("inconclusive", f"the tampered request got no verdict ({tampered.error})", numbers)
+    return judge(
+        done,
+        numbers,
+        honest,
+        tampered,
+        code="fidelity.control.encrypted_content",
+        positive_failed=f"the untampered history was rejected too ({honest.error})",
+        accepted="a reasoning item's encrypted_content with one character changed was accepted (HTTP 200); the "
+        "official API answers 400 invalid_encrypted_content: the token is not verified upstream",
+        consistent="untampered accepted, tampered rejected",
+        unjudged=f"the tampered request got no verdict ({tampered.error})",
+    )
